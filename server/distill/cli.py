@@ -1,0 +1,139 @@
+"""The ``distill`` command line: parse, call ``commands``, print.
+
+Exit codes: 0 success, 1 a user error (one line ``distill: error: ...``),
+2 a usage error (argparse's own message).  A bug keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from distill import __version__
+from distill.errors import DistillError
+from distill.masking import mask_text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.chdir:
+            _change_directory(args.chdir)
+        return int(args.handler(args) or 0)
+    except DistillError as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        return _fail("interrupted", code=130)
+    except Exception as error:
+        if _is_database_error(error):
+            return _fail(f"the database refused: {_first_line(error)}")
+        raise
+
+
+def _fail(message: str, code: int = 1) -> int:
+    one_line = " ".join(mask_text(message).split())
+    print(f"distill: error: {one_line}", file=sys.stderr)
+    return code
+
+
+def _is_database_error(error: Exception) -> bool:
+    # Imported only when it matters, so fast commands never load SQLAlchemy.
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from sqlalchemy import exc
+
+    return isinstance(error, exc.DBAPIError)
+
+
+def _first_line(error: Exception) -> str:
+    orig = getattr(error, "orig", None)
+    text = str(orig if orig is not None else error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _change_directory(directory: str) -> None:
+    try:
+        os.chdir(directory)
+    except OSError as error:
+        raise DistillError(f"-C {directory}: {error.strerror}") from None
+
+
+# -- parser ----------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="distill",
+        description="Schema migrations for SQLAlchemy.",
+        epilog="Run 'distill COMMAND -h' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"distill {__version__}")
+    _add_global_options(parser, defaults=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_global_options(common, defaults=False)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    from distill import cli_commands as handlers
+
+    for name, help_text, add_arguments, handler in handlers.COMMANDS:
+        command = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        add_arguments(command)
+        command.set_defaults(handler=handler)
+    return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    # Global options are accepted before and after the command name; on the
+    # sub-commands they default to SUPPRESS so they never undo a value given first.
+    def default(value: object) -> object:
+        return value if defaults else argparse.SUPPRESS
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        default=default(None),
+        help="settings file (pyproject.toml or distill.toml)",
+    )
+    group.add_argument(
+        "-C", dest="chdir", metavar="DIR", default=default(None), help="run as if started in DIR"
+    )
+    group.add_argument(
+        "--url", default=default(None), help="database URL (overrides the settings and DISTILL_URL)"
+    )
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
+        help="print only results and errors",
+    )
+
+
+# -- output helpers shared by the command handlers ---------------------------------
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def say(args: argparse.Namespace, text: str, stream: TextIO | None = None) -> None:
+    """A notice for people (stderr), silenced by --quiet."""
+    if not args.quiet:
+        print(text, file=stream or sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,347 @@
+"""One handler per sub-command: its arguments, the call into ``commands``, the output.
+
+Results go to stdout (so scripts can read them); notices and progress go to
+stderr.  Progress is drawn only on a terminal and never with ``--quiet``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from distill import commands
+from distill.authoring import NewRevision
+from distill.cli import display_path, say
+from distill.config import load_config
+from distill.masking import mask_url
+from distill.scripts.script import Revision
+
+if TYPE_CHECKING:
+    from distill.runtime.plan import Progress, RunResult
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _project(args: argparse.Namespace) -> commands.Project:
+    config_file = Path(args.config) if args.config else None
+    return commands.Project(load_config(Path.cwd(), config_file, args.url))
+
+
+# -- init ----------------------------------------------------------------------
+
+
+def _init_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("directory", help="folder for the revision scripts, e.g. migrations")
+
+
+def _init(args: argparse.Namespace) -> int:
+    result = commands.init(Path(args.directory), Path.cwd(), args.url)
+    where = display_path(result.config_file)
+    say(args, f"Created {display_path(result.directory)}/ with versions/ and script.py.tmpl")
+    say(
+        args,
+        f"Settings {'written to' if result.created_config_file else 'added to'} {where}"
+        " [tool.distill]; set url and metadata there",
+    )
+    return 0
+
+
+# -- revision, merge ---------------------------------------------------------------
+
+
+def _revision_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--message", required=True, help="what the revision does")
+    p.add_argument("--rev-id", help="use this revision id instead of a random one")
+    p.add_argument(
+        "--head",
+        default="head",
+        help="revision to build on (default: head); 'base' starts a new root",
+    )
+    p.add_argument(
+        "--splice", action="store_true", help="allow --head to name a revision that is not a head"
+    )
+    p.add_argument(
+        "--branch-label",
+        action="append",
+        default=[],
+        help="label for the branch this revision starts (repeatable)",
+    )
+    p.add_argument(
+        "--depends-on",
+        action="append",
+        default=[],
+        help="revision or label this one depends on (repeatable)",
+    )
+    p.add_argument("--version-path", help="version location to write the file into")
+
+
+def _spec(args: argparse.Namespace) -> NewRevision:
+    return NewRevision(
+        message=args.message,
+        rev_id=args.rev_id,
+        head=getattr(args, "head", "head"),
+        splice=getattr(args, "splice", False),
+        branch_labels=tuple(args.branch_label),
+        depends_on=tuple(getattr(args, "depends_on", ())),
+        version_path=Path(args.version_path) if getattr(args, "version_path", None) else None,
+    )
+
+
+def _revision(args: argparse.Namespace) -> int:
+    path = commands.revision(_project(args), _spec(args))
+    print(f"Created {display_path(path)}")
+    return 0
+
+
+def _merge_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("revisions", nargs="+", help="revisions to merge, or 'heads'")
+    p.add_argument("-m", "--message", required=True)
+    p.add_argument("--rev-id")
+    p.add_argument("--branch-label", action="append", default=[])
+
+
+def _merge(args: argparse.Namespace) -> int:
+    path = commands.merge(_project(args), args.revisions, _spec(args))
+    print(f"Created {display_path(path)}")
+    return 0
+
+
+# -- upgrade, downgrade, stamp ------------------------------------------------------
+
+
+def _migrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("revision", help="target: head, heads, +N, -N, base, an id, label@head, ...")
+    p.add_argument(
+        "--sql",
+        action="store_true",
+        help="print the SQL instead of running it (offline); ranges FROM:TO allowed",
+    )
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    return _run(args, commands.upgrade)
+
+
+def _downgrade(args: argparse.Namespace) -> int:
+    return _run(args, commands.downgrade)
+
+
+def _run(args: argparse.Namespace, command: Callable[..., RunResult | None]) -> int:
+    project = _project(args)
+    if args.sql:
+        command(project, args.revision, sql=print)
+        return 0
+    display = _ProgressDisplay(enabled=sys.stderr.isatty() and not args.quiet)
+    started = time.monotonic()
+    result = command(project, args.revision, notify=lambda text: say(args, text), progress=display)
+    display.close()
+    assert result is not None
+    url = mask_url(project.config.url)
+    if not result.steps:
+        say(args, f"Nothing to do: {url} is at {_heads(result.after)}")
+    else:
+        verb = "Upgraded" if result.steps[0].direction == "upgrade" else "Downgraded"
+        say(
+            args,
+            f"{verb} {url} from {_heads(result.before)} to {_heads(result.after)} "
+            f"({_count(len(result.steps))}, {time.monotonic() - started:.2f}s)",
+        )
+    return 0
+
+
+class _ProgressDisplay:
+    """Revision k of n, its message and the time so far, redrawn on one line."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.drawn = False
+
+    def __call__(self, event: Progress) -> None:
+        if not self.enabled or event.finished:
+            return
+        rev = event.step.revision
+        line = (
+            f"[{event.index}/{event.total}] {event.step.direction} {rev.id} "
+            f"{rev.message[:50]}  {event.elapsed:.1f}s"
+        )
+        sys.stderr.write("\r\x1b[K" + line)
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _stamp_args(p: argparse.ArgumentParser) -> None:
+    _migrate_args(p)
+    p.add_argument(
+        "--purge",
+        action="store_true",
+        help="delete every version row first (for a table that names lost files)",
+    )
+
+
+def _stamp(args: argparse.Namespace) -> int:
+    project = _project(args)
+    if args.sql:
+        commands.stamp(project, args.revision, purge=args.purge, sql=print)
+        return 0
+    result = commands.stamp(
+        project, args.revision, purge=args.purge, notify=lambda text: say(args, text)
+    )
+    assert result is not None
+    say(
+        args,
+        f"Stamped {mask_url(project.config.url)}: {_heads(result.before)} -> "
+        f"{_heads(result.after)}",
+    )
+    return 0
+
+
+def _heads(ids: tuple[str, ...]) -> str:
+    return ", ".join(ids) if ids else "base"
+
+
+def _count(n: int) -> str:
+    return f"{n} revision{'s' if n != 1 else ''}"
+
+
+# -- current, history, heads, branches, show ---------------------------------------
+
+
+def _verbose_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-v", "--verbose", action="store_true", help="show details")
+
+
+def _current(args: argparse.Namespace) -> int:
+    project = _project(args)
+    rows = commands.current(project)
+    if args.verbose:
+        say(args, f"Current revision(s) for {mask_url(project.config.url)}:")
+    if not rows:
+        say(args, "(nothing applied: the database is at base)")
+    for row in rows:
+        if args.verbose and row.revision is not None:
+            print(_details(row.revision, project))
+        else:
+            print(f"{row.id}{' (head)' if row.is_head else ''}")
+    return 0
+
+
+def _history_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-r", "--rev-range", help="range FROM:TO, e.g. base:head, -3:, ae10:current")
+    _verbose_args(p)
+    p.add_argument(
+        "-i",
+        "--indicate-current",
+        action="store_true",
+        help="mark the revisions the database is at",
+    )
+
+
+def _history(args: argparse.Namespace) -> int:
+    project = _project(args)
+    lines, problem = commands.history(
+        project, args.rev_range, indicate_current=args.indicate_current, with_applied=args.verbose
+    )
+    if problem:
+        say(args, f"note: {problem}")
+    for line in lines:
+        rev = line.revision
+        marks = "".join(
+            [
+                " (head)" if line.is_head else "",
+                " (current)" if line.is_current and args.indicate_current else "",
+                " (branchpoint)" if line.is_branch_point else "",
+                " (mergepoint)" if rev.is_merge else "",
+            ]
+        )
+        parents = ", ".join(rev.down_revisions) or "<base>"
+        if args.verbose:
+            print(_details(rev, project, marks))
+            applied = line.applied
+            if applied is not None:
+                who = f" by {applied.os_user}" if applied.os_user else ""
+                took = f" in {applied.duration_ms / 1000:.2f}s" if applied.duration_ms else ""
+                print(f"Applied: {applied.started_at:%Y-%m-%d %H:%M:%S} UTC{who}{took}")
+            elif not problem:
+                print("Applied: no")
+            print()
+        else:
+            print(f"{parents} -> {rev.id}{marks}, {rev.message}")
+    return 0
+
+
+def _details(rev: Revision, project: commands.Project, marks: str = "") -> str:
+    graph = project.graph
+    lines = [
+        f"Rev: {rev.id}{marks or (' (head)' if rev.id in graph.heads else '')}",
+        f"Parent: {', '.join(rev.down_revisions) or '<base>'}",
+    ]
+    if rev.branch_labels:
+        lines.append(f"Branch names: {', '.join(rev.branch_labels)}")
+    if rev.depends_on:
+        lines.append(f"Also depends on: {', '.join(rev.depends_on)}")
+    children = graph.children(rev.id)
+    if children:
+        lines.append(f"{'Branches into' if len(children) > 1 else 'Child'}: {', '.join(children)}")
+    lines.append(f"Path: {display_path(rev.path)}")
+    if rev.create_date:
+        lines.append(f"Create Date: {rev.create_date}")
+    lines.append(f"\n    {rev.message}")
+    return "\n".join(lines)
+
+
+def _heads_cmd(args: argparse.Namespace) -> int:
+    project = _project(args)
+    for rev in commands.heads(project):
+        if args.verbose:
+            print(_details(rev, project) + "\n")
+        else:
+            labels = "".join(f" ({label})" for label in rev.branch_labels)
+            print(f"{rev.id}{labels} (head)")
+    return 0
+
+
+def _branches(args: argparse.Namespace) -> int:
+    project = _project(args)
+    for point, children in commands.branches(project):
+        print(f"{point.id} (branchpoint), {point.message}")
+        for child in children:
+            print(f"    -> {child.id}, {child.message}")
+    return 0
+
+
+def _show_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("revision", help="revision id, prefix, label or head")
+
+
+def _show(args: argparse.Namespace) -> int:
+    project = _project(args)
+    print("\n\n".join(_details(rev, project) for rev in commands.show(project, args.revision)))
+    return 0
+
+
+def _none(_: argparse.ArgumentParser) -> None:
+    pass
+
+
+COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
+    ("init", "create a migrations folder and settings", _init_args, _init),
+    ("revision", "create a new revision file", _revision_args, _revision),
+    ("upgrade", "apply revisions up to a target", _migrate_args, _upgrade),
+    ("downgrade", "revert revisions down to a target", _migrate_args, _downgrade),
+    ("current", "show the revision(s) the database is at", _verbose_args, _current),
+    ("history", "list revisions, newest first", _history_args, _history),
+    ("heads", "show the head revisions", _verbose_args, _heads_cmd),
+    ("branches", "show branch points", _verbose_args, _branches),
+    ("show", "show one revision", _show_args, _show),
+    ("merge", "create a revision that joins several heads", _merge_args, _merge),
+    ("stamp", "set the database's revision without running anything", _stamp_args, _stamp),
+]

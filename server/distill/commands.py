@@ -1,0 +1,347 @@
+"""The Python API of every Distill command.
+
+The CLI and the language server both call these functions and format what
+they return; nothing here prints or reads argv.  Progress and notices go
+through the callables the caller passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from distill import authoring
+from distill.config import Config
+from distill.errors import DatabaseError, RevisionError
+from distill.runtime.plan import OnProgress, Progress, RunResult, Step
+from distill.scripts.graph import RevisionGraph
+from distill.scripts.script import Revision, scan_revisions
+
+if TYPE_CHECKING:  # the runtime needs SQLAlchemy; graph-only commands must not load it
+    from sqlalchemy.engine import Dialect, Engine
+
+    from distill.runtime.version import HistoryEntry
+
+__all__ = [
+    "Progress",
+    "Project",
+    "RunResult",
+    "Step",
+    "branches",
+    "current",
+    "downgrade",
+    "heads",
+    "history",
+    "init",
+    "merge",
+    "revision",
+    "show",
+    "stamp",
+    "upgrade",
+]
+
+Write = Callable[[str], None]
+
+
+def _ignore(_: str) -> None:
+    pass
+
+
+@dataclass
+class Project:
+    """A configured project: its settings, its revision graph, its database."""
+
+    config: Config
+
+    @cached_property
+    def graph(self) -> RevisionGraph:
+        return RevisionGraph(scan_revisions(self.config.version_locations))
+
+    @cached_property
+    def engine(self) -> Engine:
+        from distill.runtime.database import create_engine
+
+        return create_engine(self.config.require_url())
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+# -- migrating -------------------------------------------------------------------
+
+
+def upgrade(
+    project: Project,
+    target: str,
+    *,
+    sql: Write | None = None,
+    notify: Write = _ignore,
+    progress: OnProgress | None = None,
+) -> RunResult | None:
+    """Apply revisions up to ``target``; with ``sql``, write their SQL instead."""
+    from distill.runtime import migrate
+
+    graph = project.graph
+    if sql is not None:
+        start, _, end = target.rpartition(":")
+        start_heads = graph.resolve(start) if start else ()
+        ids = graph.upgrade_steps(start_heads, end)
+        steps = [Step(graph.revisions[i], "upgrade") for i in ids]
+        migrate.run_offline(
+            _offline_dialect(project), project.config, graph, steps, start_heads, sql
+        )
+        return None
+
+    def plan(current_heads: tuple[str, ...]) -> list[Step]:
+        _check_known(graph, current_heads, project.config)
+        return [
+            Step(graph.revisions[i], "upgrade") for i in graph.upgrade_steps(current_heads, target)
+        ]
+
+    return migrate.run_online(
+        project.engine, project.config, graph, plan, notify=notify, progress=progress
+    )
+
+
+def downgrade(
+    project: Project,
+    target: str,
+    *,
+    sql: Write | None = None,
+    notify: Write = _ignore,
+    progress: OnProgress | None = None,
+) -> RunResult | None:
+    """Revert revisions down to ``target``; with ``sql``, write their SQL instead."""
+    from distill.runtime import migrate
+
+    graph = project.graph
+    if sql is not None:
+        start, sep, end = target.rpartition(":")
+        if not sep:
+            raise RevisionError(
+                f"downgrade --sql needs a range FROM:TO, e.g. 'head:{target}', "
+                "because no database is read to find where it starts"
+            )
+        start_heads = graph.resolve(start)
+        ids = graph.downgrade_steps(start_heads, end)
+        steps = [Step(graph.revisions[i], "downgrade") for i in ids]
+        migrate.run_offline(
+            _offline_dialect(project), project.config, graph, steps, start_heads, sql
+        )
+        return None
+
+    def plan(current_heads: tuple[str, ...]) -> list[Step]:
+        _check_known(graph, current_heads, project.config)
+        return [
+            Step(graph.revisions[i], "downgrade")
+            for i in graph.downgrade_steps(current_heads, target)
+        ]
+
+    return migrate.run_online(
+        project.engine, project.config, graph, plan, notify=notify, progress=progress
+    )
+
+
+def _offline_dialect(project: Project) -> Dialect:
+    import sqlalchemy as sa
+
+    url = sa.make_url(project.config.require_url())
+    return url.get_dialect()()
+
+
+def _check_known(graph: RevisionGraph, heads: Sequence[str], config: Config) -> None:
+    unknown = [h for h in heads if h not in graph.revisions]
+    if unknown:
+        where = ", ".join(str(p) for p in config.version_locations)
+        raise RevisionError(
+            f"the database is at revision {', '.join(unknown)}, which no file under {where} "
+            "defines; restore that file, or set the database with 'distill stamp <rev> --purge'"
+        )
+
+
+# -- reading the database ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurrentRevision:
+    id: str
+    is_head: bool
+    revision: Revision | None
+
+
+def current(project: Project) -> list[CurrentRevision]:
+    heads = read_heads(project)
+    graph = project.graph
+    _check_known(graph, heads, project.config)
+    return [CurrentRevision(h, h in graph.heads, graph.revisions.get(h)) for h in heads]
+
+
+def read_heads(project: Project) -> tuple[str, ...]:
+    from distill.runtime.database import connect
+    from distill.runtime.migrate import tables_for
+
+    with connect(project.engine) as conn:
+        return tables_for(project.config).heads(conn)
+
+
+def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry]] | str:
+    """Current heads and history, or the reason the database could not be read."""
+    from distill.runtime.database import connect
+    from distill.runtime.migrate import tables_for
+
+    try:
+        tables = tables_for(project.config)
+        with connect(project.engine) as conn:
+            return tables.heads(conn), tables.history_entries(conn)
+    except DatabaseError as error:
+        return str(error)
+
+
+# -- stamping ---------------------------------------------------------------------
+
+
+def stamp(
+    project: Project,
+    target: str,
+    *,
+    purge: bool = False,
+    sql: Write | None = None,
+    notify: Write = _ignore,
+) -> RunResult | None:
+    """Set the version rows to ``target`` without running any revision."""
+    from distill.runtime import migrate
+
+    graph = project.graph
+    start, _, end = target.rpartition(":")
+    targets = graph.resolve(end)
+
+    def new_heads(before: tuple[str, ...]) -> frozenset[str]:
+        if purge or not targets:
+            return frozenset(targets)
+        kept = {
+            h
+            for h in before
+            if h in graph.revisions
+            and not any(h in graph.ancestors(t) or t in graph.ancestors(h) for t in targets)
+        }
+        return frozenset(kept | set(targets))
+
+    if sql is None:
+        return migrate.run_stamp(project.engine, project.config, new_heads, notify=notify)
+    before = graph.resolve(start) if start else ()
+    migrate.stamp_offline(_offline_dialect(project), project.config, before, new_heads(before), sql)
+    return None
+
+
+# -- reading the graph --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    revision: Revision
+    is_head: bool
+    is_current: bool
+    is_branch_point: bool
+    applied: HistoryEntry | None
+
+
+def history(
+    project: Project,
+    range_: str | None = None,
+    *,
+    indicate_current: bool = False,
+    with_applied: bool = False,
+) -> tuple[list[HistoryLine], str | None]:
+    """Revisions newest first; plus why the database was not read, if it wasn't."""
+    graph = project.graph
+    current_heads: tuple[str, ...] = ()
+    entries: list[HistoryEntry] = []
+    problem = None
+    needs_database = indicate_current or with_applied or (range_ and "current" in range_)
+    if needs_database:
+        state = database_state(project)
+        if isinstance(state, str):
+            problem = state
+        else:
+            current_heads, entries = state
+    last_applied = _last_applied(entries)
+    applied_set: set[str] = set()
+    for head in current_heads:
+        if head in graph.revisions:
+            applied_set |= graph.ancestors(head) | {head}
+    branch_points = set(graph.branch_points())
+    lines = [
+        HistoryLine(
+            revision=rev,
+            is_head=rev.id in graph.heads,
+            is_current=rev.id in current_heads,
+            is_branch_point=rev.id in branch_points,
+            applied=last_applied.get(rev.id) if rev.id in applied_set else None,
+        )
+        for rev in graph.history(range_, current_heads)
+    ]
+    return lines, problem
+
+
+def _last_applied(entries: Sequence[HistoryEntry]) -> dict[str, HistoryEntry]:
+    latest: dict[str, HistoryEntry] = {}
+    for entry in entries:  # oldest first, so later runs win
+        if entry.direction in ("upgrade", "stamp") and entry.status == "done":
+            latest[entry.revision] = entry
+    return latest
+
+
+def heads(project: Project) -> list[Revision]:
+    graph = project.graph
+    return [graph.revisions[h] for h in graph.heads]
+
+
+def branches(project: Project) -> list[tuple[Revision, list[Revision]]]:
+    """Each branch point with the revisions that branch off it."""
+    graph = project.graph
+    return [
+        (graph.revisions[point], [graph.revisions[c] for c in graph.children(point)])
+        for point in graph.branch_points()
+    ]
+
+
+def show(project: Project, identifier: str) -> list[Revision]:
+    graph = project.graph
+    return [graph.revisions[i] for i in graph.resolve(identifier)]
+
+
+# -- writing files ----------------------------------------------------------------------
+
+
+def init(directory: Path, cwd: Path, url: str | None = None) -> authoring.InitResult:
+    return authoring.init(directory, cwd, url)
+
+
+def template_text(project: Project) -> str:
+    path = project.config.template_path
+    if path.is_file():
+        return path.read_text("utf-8")
+    return authoring.default_template()
+
+
+def revision(project: Project, spec: authoring.NewRevision) -> Path:
+    config = project.config
+    return authoring.revision(
+        project.graph, config.version_locations, template_text(project), config.file_template, spec
+    )
+
+
+def merge(project: Project, revisions: Sequence[str], spec: authoring.NewRevision) -> Path:
+    config = project.config
+    return authoring.merge(
+        project.graph,
+        config.version_locations,
+        template_text(project),
+        config.file_template,
+        revisions,
+        spec,
+    )

@@ -1,0 +1,237 @@
+"""Where a project's settings come from and what they mean.
+
+Settings live in ``[tool.distill]`` of ``pyproject.toml`` or at the top level of
+``distill.toml``, found by walking up from the working directory.  Relative
+paths resolve from the folder holding that file, so ``distill`` behaves the same
+from any sub-folder and with ``-C``.  The database URL can be overridden by
+``DISTILL_URL`` and ``--url``, and may name environment variables as
+``${NAME}`` so that passwords stay out of version control.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from distill.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+PYPROJECT = "pyproject.toml"
+DISTILL_TOML = "distill.toml"
+DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A project's settings, with every path absolute."""
+
+    root: Path
+    source: Path | None
+    script_location: Path
+    version_locations: tuple[Path, ...]
+    url: str | None = None
+    metadata: str | None = None
+    version_table: str = "distill_version"
+    version_table_schema: str | None = None
+    history_table: str = "distill_history"
+    transaction_per_migration: bool = True
+    file_template: str = DEFAULT_FILE_TEMPLATE
+    lock_timeout: float = 300.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def template_path(self) -> Path:
+        return self.script_location / "script.py.tmpl"
+
+    @property
+    def display_source(self) -> str:
+        return str(self.source) if self.source else "(no config file)"
+
+    def require_url(self) -> str:
+        if not self.url:
+            raise ConfigError(
+                f"no database URL: set url in {self.display_source}, "
+                "or export DISTILL_URL, or pass --url"
+            )
+        return self.url
+
+
+# key -> (expected python type(s), human description)
+_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "script_location": ((str,), "a folder path"),
+    "version_locations": ((list,), "a list of folder paths"),
+    "url": ((str,), "a database URL"),
+    "metadata": ((str,), '"module:attribute", e.g. "app.models:Base.metadata"'),
+    "version_table": ((str,), "a table name"),
+    "version_table_schema": ((str,), "a schema name"),
+    "history_table": ((str,), "a table name"),
+    "transaction_per_migration": ((bool,), "true or false"),
+    "file_template": ((str,), 'a file name template such as "%(rev)s_%(slug)s"'),
+    "lock_timeout": ((int, float), "a number of seconds"),
+}
+# Keys later features read; accepted now so a config written for them loads.
+_FORWARD_KEYS = {
+    "include_object",
+    "include_name",
+    "compare_type",
+    "compare_server_default",
+    "exclude_tables",
+    "include_schemas",
+    "post_write_hooks",
+}
+
+
+def find_config_file(start: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    """The nearest file at or above ``start`` that holds Distill settings."""
+    for folder in (start, *start.parents):
+        found = _settings_in_folder(folder)
+        if found is not None:
+            return found
+    return None
+
+
+def _settings_in_folder(folder: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    candidates = []
+    toml_file = folder / DISTILL_TOML
+    if toml_file.is_file():
+        data = _read_toml(toml_file)
+        candidates.append((toml_file, data.get("tool", {}).get("distill", data)))
+    pyproject = folder / PYPROJECT
+    if pyproject.is_file():
+        section = _read_toml(pyproject).get("tool", {}).get("distill")
+        if section is not None:
+            candidates.append((pyproject, section))
+    if len(candidates) > 1:
+        raise ConfigError(
+            f"both {toml_file} and [tool.distill] in {pyproject} hold Distill settings; keep one"
+        )
+    return candidates[0] if candidates else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}; fix the file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def load_config(
+    cwd: Path | None = None,
+    config_file: Path | None = None,
+    url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Settings for a command started in ``cwd`` (``-c`` and ``--url`` applied)."""
+    env = os.environ if environ is None else environ
+    cwd = (cwd or Path.cwd()).resolve()
+    if config_file is not None:
+        source: Path | None = (cwd / config_file).resolve()
+        assert source is not None
+        if not source.is_file():
+            raise ConfigError(f"config file {source} does not exist; check -c/--config")
+        data = _read_toml(source)
+        settings: Mapping[str, Any] = data.get("tool", {}).get("distill", data)
+        if source.name == PYPROJECT and "distill" not in data.get("tool", {}):
+            raise ConfigError(f"{source} has no [tool.distill] section; run 'distill init'")
+    else:
+        found = find_config_file(cwd)
+        source, settings = found if found else (None, {})
+    root = source.parent if source else cwd
+    return _build(root, source, settings, url or env.get("DISTILL_URL") or None, env)
+
+
+def _build(
+    root: Path,
+    source: Path | None,
+    settings: Mapping[str, Any],
+    url_override: str | None,
+    env: Mapping[str, str],
+) -> Config:
+    where = str(source) if source else "settings"
+    _check_keys(where, settings)
+    script_location = root / settings.get("script_location", "migrations")
+    version_locations = tuple(
+        root / _require_str(where, "version_locations", item)
+        for item in settings.get("version_locations", [])
+    ) or (script_location / "versions",)
+    raw_url = url_override or settings.get("url")
+    resolved_url = _resolve_url(where, raw_url, root, env) if raw_url else None
+    return Config(
+        root=root,
+        source=source,
+        script_location=script_location,
+        version_locations=version_locations,
+        url=resolved_url,
+        metadata=settings.get("metadata"),
+        version_table=settings.get("version_table", "distill_version"),
+        version_table_schema=settings.get("version_table_schema"),
+        history_table=settings.get("history_table", "distill_history"),
+        transaction_per_migration=settings.get("transaction_per_migration", True),
+        file_template=settings.get("file_template", DEFAULT_FILE_TEMPLATE),
+        lock_timeout=float(settings.get("lock_timeout", 300.0)),
+        extra={k: v for k, v in settings.items() if k in _FORWARD_KEYS},
+    )
+
+
+def _check_keys(where: str, settings: Mapping[str, Any]) -> None:
+    for key, value in settings.items():
+        if key in _FORWARD_KEYS:
+            continue
+        if key not in _KEYS:
+            near = difflib.get_close_matches(key, [*_KEYS, *_FORWARD_KEYS], n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else f"; known keys: {', '.join(_KEYS)}"
+            raise ConfigError(f"{where}: unknown setting '{key}'{hint}")
+        types, description = _KEYS[key]
+        # bool is an int in Python; a number setting must not accept true/false
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise ConfigError(f"{where}: '{key}' must be {description}, not {value!r}")
+
+
+def _require_str(where: str, key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: '{key}' must list folder paths as strings, not {value!r}")
+    return value
+
+
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _resolve_url(where: str, url: str, root: Path, env: Mapping[str, str]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in env:
+            raise ConfigError(f"{where}: url uses ${{{name}}} but {name} is not set")
+        return env[name]
+
+    expanded = _ENV_REFERENCE.sub(substitute, url)
+    if "://" not in expanded:
+        # Not echoed: without "://" a password in it could not be told apart to mask.
+        raise ConfigError(
+            f"{where}: url is not a database URL; "
+            "expected e.g. sqlite:///app.db or postgresql+psycopg://user@host/db"
+        )
+    return _anchor_sqlite_path(expanded, root)
+
+
+def _anchor_sqlite_path(url: str, root: Path) -> str:
+    """Relative SQLite file paths resolve from the config folder, not the cwd."""
+    prefix, sep, rest = url.partition(":///")
+    if not sep or not prefix.startswith("sqlite") or rest.startswith("/") or rest == "":
+        return url
+    if rest.startswith(":memory:") or rest.startswith("file:"):
+        return url
+    return f"{prefix}:///{root / rest}"

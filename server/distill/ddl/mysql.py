@@ -1,0 +1,169 @@
+"""MySQL and MariaDB: ALTER ... MODIFY/CHANGE needs the whole column definition.
+
+MySQL has no "change only the nullability" clause: ``MODIFY`` restates the
+column, and whatever is not restated (default, comment, NOT NULL) is lost.
+Alembic therefore asks users for ``existing_type``/``existing_nullable``/...;
+when we are online the live column is read instead, so a forgotten
+``existing_*`` argument cannot silently drop a default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from distill.ddl.common import alter_table, column_spec, default_sql, quote
+from distill.errors import OperationError
+
+if TYPE_CHECKING:
+    from distill.ops.column import AlterColumn
+    from distill.ops.context import OpContext
+
+
+@dataclass
+class LiveColumn:
+    type: Any
+    nullable: bool
+    server_default: Any  # None for no default
+    comment: str | None
+    autoincrement: bool
+
+
+def reflect_column(conn: Connection, table: str, column: str, schema: str | None) -> LiveColumn:
+    for col in sa.inspect(conn).get_columns(table, schema=schema):
+        if col["name"] == column:
+            default = col.get("default")
+            return LiveColumn(
+                col["type"],
+                bool(col["nullable"]),
+                None if default is None or default.upper() == "NULL" else sa.text(default),
+                col.get("comment"),
+                bool(col.get("autoincrement", False)),
+            )
+    raise OperationError(f"table {table!r} has no column {column!r}; check the names")
+
+
+def _existing(ctx: OpContext, op: AlterColumn) -> LiveColumn:
+    given = LiveColumn(
+        op.existing_type,
+        op.existing_nullable if op.existing_nullable is not None else True,
+        None if op.existing_server_default is False else op.existing_server_default,
+        op.existing_comment,
+        bool(op.kw.get("existing_autoincrement", False)),
+    )
+    if ctx.is_offline:
+        needed = [
+            arg
+            for arg, missing in (
+                ("existing_type", op.type_ is None and op.existing_type is None),
+                ("existing_nullable", op.nullable is None and op.existing_nullable is None),
+                (
+                    "existing_server_default",
+                    op.server_default is False and op.existing_server_default is False,
+                ),
+            )
+            if missing
+        ]
+        if needed:
+            raise OperationError(
+                f"op.alter_column({op.table_name!r}, {op.column_name!r}) on MySQL/MariaDB "
+                f"restates the whole column and with --sql it cannot be read; pass "
+                f"{', '.join(needed)}"
+            )
+        return given
+    live = reflect_column(ctx.connection, op.table_name, op.column_name, op.schema)
+    # What the script states wins over what the database says.
+    return LiveColumn(
+        op.existing_type if op.existing_type is not None else live.type,
+        op.existing_nullable if op.existing_nullable is not None else live.nullable,
+        live.server_default if op.existing_server_default is False else op.existing_server_default,
+        op.existing_comment if op.existing_comment is not None else live.comment,
+        live.autoincrement,
+    )
+
+
+def alter_column(ctx: OpContext, op: AlterColumn) -> list[Any]:
+    d = ctx.dialect
+    col = quote(d, op.column_name)
+    restates = op.type_ is not None or op.nullable is not None or op.comment is not False
+    if not restates and op.new_column_name is None:
+        if op.server_default is False:
+            return []
+        default = default_sql(d, op.server_default)
+        clause = "DROP DEFAULT" if default is None else f"SET DEFAULT {default}"
+        return [alter_table(d, op.table_name, op.schema, f"ALTER COLUMN {col} {clause}")]
+    if not restates and op.server_default is False:
+        assert op.new_column_name is not None
+        new = quote(d, op.new_column_name)
+        return [alter_table(d, op.table_name, op.schema, f"RENAME COLUMN {col} TO {new}")]
+    old = _existing(ctx, op)
+    column = sa.Column(
+        op.new_column_name or op.column_name,
+        op.type_ if op.type_ is not None else old.type,
+        nullable=op.nullable if op.nullable is not None else old.nullable,
+        server_default=old.server_default if op.server_default is False else op.server_default,
+        comment=old.comment if op.comment is False else op.comment,
+        primary_key=old.autoincrement,
+        autoincrement=old.autoincrement,
+    )
+    sa.Table(op.table_name, sa.MetaData(), column, schema=op.schema)
+    if op.new_column_name is not None:
+        clause = f"CHANGE COLUMN {col} {column_spec(d, column)}"
+    else:
+        clause = f"MODIFY {column_spec(d, column)}"
+    return [alter_table(d, op.table_name, op.schema, clause)]
+
+
+def constraint_type(conn: Connection, table: str, name: str, schema: str | None) -> str:
+    """Which kind of constraint ``name`` is, for DROP FOREIGN KEY/INDEX/CHECK."""
+    inspector = sa.inspect(conn)
+    kinds = (
+        ("foreignkey", inspector.get_foreign_keys),
+        ("unique", inspector.get_unique_constraints),
+        ("check", inspector.get_check_constraints),
+    )
+    for kind, get in kinds:
+        if any(item["name"] == name for item in get(table, schema=schema)):
+            return kind
+    if name == "PRIMARY":
+        return "primary"
+    raise OperationError(
+        f"table {table!r} has no constraint named {name!r}; check the name, or pass type_="
+    )
+
+
+def index_table(conn: Connection, name: str, schema: str | None) -> str:
+    """The table an index belongs to: MySQL's DROP INDEX needs it."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT DISTINCT table_name FROM information_schema.statistics "
+            "WHERE index_name = :name AND table_schema = COALESCE(:schema, DATABASE())"
+        ),
+        {"name": name, "schema": schema},
+    ).all()
+    if len(rows) != 1:
+        where = "no table" if not rows else "several tables"
+        raise OperationError(f"index {name!r} is on {where}; pass table_name= to op.drop_index()")
+    return str(rows[0][0])
+
+
+def drop_constraint(
+    ctx: OpContext, table: str, name: str, kind: str, schema: str | None, if_exists: bool
+) -> Any:
+    # Written out rather than sa.schema.DropConstraint: that ignores IF EXISTS here.
+    d = ctx.dialect
+    exists = "IF EXISTS " if if_exists else ""
+    if kind == "primary":
+        clause = "DROP PRIMARY KEY"
+    elif kind == "foreignkey":
+        clause = f"DROP FOREIGN KEY {exists}{quote(d, name)}"
+    elif kind == "unique":
+        clause = f"DROP INDEX {exists}{quote(d, name)}"
+    elif ctx.is_mariadb:
+        clause = f"DROP CONSTRAINT {exists}{quote(d, name)}"
+    else:
+        clause = f"DROP CHECK {quote(d, name)}"
+    return alter_table(d, table, schema, clause)

@@ -1,0 +1,82 @@
+"""PostgreSQL: enum types, comments, and ALTER COLUMN in its own clauses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ENUM
+from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
+from sqlalchemy.sql.ddl import ExecutableDDLElement
+
+from distill.ddl.common import alter_table, default_sql, quote, type_sql
+
+if TYPE_CHECKING:
+    from distill.ops.column import AlterColumn
+    from distill.ops.context import OpContext
+
+
+def enum_creates(ctx: OpContext, table: sa.Table) -> Iterator[ExecutableDDLElement]:
+    """CREATE TYPE for each named enum of ``table`` that does not exist yet."""
+    for column in table.columns:
+        kind = column.type
+        if isinstance(kind, sa.Enum) and kind.native_enum and kind.name:
+            enum = (
+                kind
+                if isinstance(kind, ENUM)
+                else ENUM(*kind.enums, name=kind.name, schema=kind.schema or table.schema)
+            )
+            if not ctx.is_offline and ctx.dialect.has_type(  # type: ignore[attr-defined]
+                ctx.connection, enum.name, schema=enum.schema
+            ):
+                continue
+            yield CreateEnumType(enum)
+
+
+def comment_statements(table: sa.Table) -> Iterator[ExecutableDDLElement]:
+    # CREATE TABLE on PostgreSQL has no COMMENT clause; comments follow it.
+    if table.comment is not None:
+        yield sa.schema.SetTableComment(table)
+    for column in table.columns:
+        if column.comment is not None:
+            yield sa.schema.SetColumnComment(column)
+
+
+def column_comment(table: str, schema: str | None, column: str, comment: str | None) -> Any:
+    col = sa.Column(column, sa.types.NullType(), comment=comment)
+    sa.Table(table, sa.MetaData(), col, schema=schema)
+    if comment is None:
+        return sa.schema.DropColumnComment(col)
+    return sa.schema.SetColumnComment(col)
+
+
+def alter_column(ctx: OpContext, op: AlterColumn) -> list[Any]:
+    """One statement per change; the rename comes last so the others use the old name."""
+    d = ctx.dialect
+    col = quote(d, op.column_name)
+    out: list[Any] = []
+
+    def alter(clause: str) -> None:
+        out.append(alter_table(d, op.table_name, op.schema, f"ALTER COLUMN {col} {clause}"))
+
+    if op.type_ is not None:
+        using = f" USING {op.postgresql_using}" if op.postgresql_using else ""
+        alter(f"TYPE {type_sql(d, op.type_)}{using}")
+    if op.nullable is not None:
+        alter("DROP NOT NULL" if op.nullable else "SET NOT NULL")
+    if op.server_default is not False:
+        default = default_sql(d, op.server_default)
+        alter("DROP DEFAULT" if default is None else f"SET DEFAULT {default}")
+    if op.comment is not False:
+        out.append(column_comment(op.table_name, op.schema, op.column_name, op.comment))
+    if op.new_column_name is not None:
+        out.append(
+            alter_table(
+                d,
+                op.table_name,
+                op.schema,
+                f"RENAME COLUMN {col} TO {quote(d, op.new_column_name)}",
+            )
+        )
+    return out

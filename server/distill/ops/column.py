@@ -1,0 +1,279 @@
+"""Column operations: add, drop, alter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from distill.ddl import mysql, postgresql, sqlite
+from distill.ddl.common import alter_table, column_spec, ensure_referents_of, quote
+from distill.errors import OperationError
+from distill.ops import render as r
+from distill.ops.base import Op, TableChange
+from distill.ops.context import OpContext
+from distill.ops.rebuild import TableModel, copy_column
+
+NOT_GIVEN: Any = False  # Alembic's sentinel for "not given" where None means "none"
+
+
+def _schema_kw(schema: str | None) -> list[tuple[str, str]]:
+    return [("schema", r.literal(schema))] if schema else []
+
+
+def _if_kw(name: str, value: bool | None) -> list[tuple[str, str]]:
+    return [(name, r.literal(value))] if value is not None else []
+
+
+@dataclass(eq=False)
+class AddColumn(TableChange):
+    op_name = "add_column"
+    table_name: str
+    column: sa.Column[Any]
+    schema: str | None = None
+    if_not_exists: bool | None = None
+    insert_before: str | None = None  # batch only: position in a rebuilt table
+    insert_after: str | None = None
+
+    def describe(self) -> str:
+        return f"op.add_column({self.table_name!r}, {self.column.name!r})"
+
+    def needs_rebuild(self, ctx: OpContext) -> bool:
+        return sqlite.add_column_needs_rebuild(self.column)
+
+    def execute(self, ctx: OpContext) -> Any:
+        if self.if_not_exists and ctx.dialect_name == "sqlite":
+            if ctx.is_offline:
+                raise OperationError(
+                    f"{self.describe()}: SQLite has no ADD COLUMN IF NOT EXISTS, and with --sql "
+                    "the table cannot be read; drop if_not_exists"
+                )
+            names = sqlite.column_names(ctx.connection, self.table_name, self.schema)
+            if self.column.name in names:
+                return None
+        return super().execute(ctx)
+
+    def change_model(self, model: TableModel) -> None:
+        if self.if_not_exists and model.has_column(self.column.name):
+            return
+        model.add_column(self.column, self.insert_before, self.insert_after)
+
+    def execute_native(self, ctx: OpContext) -> None:
+        d = ctx.dialect
+        column = self.column._copy()
+        table = sa.Table(self.table_name, sa.MetaData(), column, schema=self.schema)
+        # SQLite has no IF NOT EXISTS here; execute() looked the column up instead.
+        exists = " IF NOT EXISTS" if self.if_not_exists and ctx.dialect_name != "sqlite" else ""
+        ctx.execute(
+            alter_table(
+                d, self.table_name, self.schema, f"ADD COLUMN{exists} {column_spec(d, column)}"
+            )
+        )
+        if ctx.dialect_name == "sqlite":
+            return
+        ensure_referents_of(table)
+        if column.primary_key:
+            ctx.execute(sa.schema.AddConstraint(sa.PrimaryKeyConstraint(column)))
+        for con in table.constraints:
+            if isinstance(con, (sa.ForeignKeyConstraint, sa.UniqueConstraint)):
+                ctx.execute(sa.schema.AddConstraint(con))
+        if column.unique and not any(isinstance(c, sa.UniqueConstraint) for c in table.constraints):
+            ctx.execute(sa.schema.AddConstraint(sa.UniqueConstraint(column)))
+        if column.comment is not None and ctx.dialect_name == "postgresql":
+            ctx.execute(sa.schema.SetColumnComment(column))
+        for index in table.indexes:
+            ctx.execute(sa.schema.CreateIndex(index))
+
+    def reverse(self) -> Op:
+        return DropColumn(
+            self.table_name, self.column.name, self.schema, column=copy_column(self.column)
+        )
+
+    def render(self, imports: set[str]) -> str:
+        args = [r.literal(self.table_name), r.column(self.column, imports)]
+        kwargs = _schema_kw(self.schema) + _if_kw("if_not_exists", self.if_not_exists)
+        kwargs += [
+            (k, r.literal(v))
+            for k, v in (("insert_before", self.insert_before), ("insert_after", self.insert_after))
+            if v
+        ]
+        return r.call("op.add_column", args, kwargs)
+
+
+@dataclass(eq=False)
+class DropColumn(TableChange):
+    op_name = "drop_column"
+    table_name: str
+    column_name: str
+    schema: str | None = None
+    if_exists: bool | None = None
+    column: sa.Column[Any] | None = None  # the definition, when known, for reverse()
+    kw: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"op.drop_column({self.table_name!r}, {self.column_name!r})"
+
+    def needs_rebuild(self, ctx: OpContext) -> bool:
+        # SQLite's own DROP COLUMN refuses indexed/constrained columns; a
+        # rebuild is always safe.
+        return True
+
+    def execute(self, ctx: OpContext) -> Any:
+        if self.if_exists and ctx.dialect_name == "sqlite" and not ctx.is_offline:
+            names = sqlite.column_names(ctx.connection, self.table_name, self.schema)
+            if self.column_name not in names:
+                return None
+        return super().execute(ctx)
+
+    def change_model(self, model: TableModel) -> None:
+        if self.if_exists and not model.has_column(self.column_name):
+            return
+        model.drop_column(self.column_name)
+
+    def execute_native(self, ctx: OpContext) -> None:
+        exists = " IF EXISTS" if self.if_exists else ""
+        col = quote(ctx.dialect, self.column_name)
+        ctx.execute(
+            alter_table(ctx.dialect, self.table_name, self.schema, f"DROP COLUMN{exists} {col}")
+        )
+
+    def reverse(self) -> Op:
+        if self.column is None:
+            raise OperationError(
+                f"{self.describe()} cannot be reversed without the column definition; "
+                "write the op.add_column() of the downgrade by hand"
+            )
+        return AddColumn(self.table_name, copy_column(self.column), self.schema)
+
+    def render(self, imports: set[str]) -> str:
+        args = [r.literal(self.table_name), r.literal(self.column_name)]
+        kwargs = _schema_kw(self.schema) + _if_kw("if_exists", self.if_exists)
+        kwargs += [(k, r.literal(v)) for k, v in sorted(self.kw.items())]
+        return r.call("op.drop_column", args, kwargs)
+
+
+@dataclass(eq=False)
+class AlterColumn(TableChange):
+    op_name = "alter_column"
+    table_name: str
+    column_name: str
+    nullable: bool | None = None
+    comment: Any = NOT_GIVEN
+    server_default: Any = NOT_GIVEN
+    new_column_name: str | None = None
+    type_: Any = None
+    existing_type: Any = None
+    existing_server_default: Any = NOT_GIVEN
+    existing_nullable: bool | None = None
+    existing_comment: str | None = None
+    schema: str | None = None
+    postgresql_using: str | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"op.alter_column({self.table_name!r}, {self.column_name!r})"
+
+    def needs_rebuild(self, ctx: OpContext) -> bool:
+        return (
+            self.type_ is not None
+            or self.nullable is not None
+            or self.server_default is not NOT_GIVEN
+        )
+
+    def change_model(self, model: TableModel) -> None:
+        column = model.column(self.column_name).column
+        if self.type_ is not None:
+            column.type = sa.types.to_instance(self.type_)
+        if self.nullable is not None:
+            column.nullable = self.nullable
+        if self.server_default is not NOT_GIVEN:
+            column.server_default = self.server_default
+        if self.comment is not NOT_GIVEN:
+            column.comment = self.comment
+        if self.new_column_name is not None:
+            model.rename_column(self.column_name, self.new_column_name)
+
+    def execute_native(self, ctx: OpContext) -> None:
+        if ctx.dialect_name == "postgresql":
+            statements = postgresql.alter_column(ctx, self)
+        elif ctx.dialect_name == "mysql":
+            statements = mysql.alter_column(ctx, self)
+        else:  # SQLite: a rename alone (the rest needs a rebuild, comments are not kept)
+            statements = []
+            if self.new_column_name is not None:
+                new = quote(ctx.dialect, self.new_column_name)
+                old = quote(ctx.dialect, self.column_name)
+                statements.append(
+                    alter_table(
+                        ctx.dialect, self.table_name, self.schema, f"RENAME COLUMN {old} TO {new}"
+                    )
+                )
+        for statement in statements:
+            ctx.execute(statement)
+
+    def reverse(self) -> Op:
+        def need(given: bool, known: bool, arg: str) -> None:
+            if given and not known:
+                raise OperationError(f"{self.describe()} cannot be reversed: pass {arg}")
+
+        need(self.type_ is not None, self.existing_type is not None, "existing_type")
+        need(self.nullable is not None, self.existing_nullable is not None, "existing_nullable")
+        need(
+            self.server_default is not NOT_GIVEN,
+            self.existing_server_default is not NOT_GIVEN,
+            "existing_server_default",
+        )
+        return AlterColumn(
+            self.table_name,
+            self.new_column_name or self.column_name,
+            nullable=self.existing_nullable if self.nullable is not None else None,
+            comment=self.existing_comment if self.comment is not NOT_GIVEN else NOT_GIVEN,
+            server_default=(
+                self.existing_server_default if self.server_default is not NOT_GIVEN else NOT_GIVEN
+            ),
+            new_column_name=self.column_name if self.new_column_name else None,
+            type_=self.existing_type if self.type_ is not None else None,
+            existing_type=self.type_ if self.type_ is not None else self.existing_type,
+            existing_server_default=(
+                self.server_default
+                if self.server_default is not NOT_GIVEN
+                else self.existing_server_default
+            ),
+            existing_nullable=self.nullable
+            if self.nullable is not None
+            else self.existing_nullable,
+            existing_comment=self.comment
+            if self.comment is not NOT_GIVEN
+            else self.existing_comment,
+            schema=self.schema,
+        )
+
+    def render(self, imports: set[str]) -> str:
+        kwargs: list[tuple[str, str]] = []
+        if self.nullable is not None:
+            kwargs.append(("nullable", r.literal(self.nullable)))
+        if self.comment is not NOT_GIVEN:
+            kwargs.append(("comment", r.literal(self.comment)))
+        if self.server_default is not NOT_GIVEN:
+            kwargs.append(("server_default", r.server_default(self.server_default, imports)))
+        if self.new_column_name is not None:
+            kwargs.append(("new_column_name", r.literal(self.new_column_name)))
+        if self.type_ is not None:
+            kwargs.append(("type_", r.type_(self.type_, imports)))
+        if self.existing_type is not None:
+            kwargs.append(("existing_type", r.type_(self.existing_type, imports)))
+        if self.existing_server_default is not NOT_GIVEN:
+            kwargs.append(
+                ("existing_server_default", r.server_default(self.existing_server_default, imports))
+            )
+        if self.existing_nullable is not None:
+            kwargs.append(("existing_nullable", r.literal(self.existing_nullable)))
+        if self.existing_comment is not None:
+            kwargs.append(("existing_comment", r.literal(self.existing_comment)))
+        kwargs += _schema_kw(self.schema)
+        if self.postgresql_using is not None:
+            kwargs.append(("postgresql_using", r.literal(self.postgresql_using)))
+        kwargs += [(k, r.literal(v)) for k, v in sorted(self.kw.items())]
+        args = [r.literal(self.table_name), r.literal(self.column_name)]
+        return r.call("op.alter_column", args, kwargs)

@@ -1,0 +1,279 @@
+"""Constraint operations: unique, foreign key, check, primary key, and dropping any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+
+from distill.ddl import mysql
+from distill.ddl.common import ensure_referent, stub_table
+from distill.errors import OperationError
+from distill.ops import render as r
+from distill.ops.base import Op, TableChange
+from distill.ops.context import OpContext
+from distill.ops.rebuild import ConstraintModel, TableModel
+
+KINDS = ("foreignkey", "unique", "check", "primary")
+
+
+def _schema_kw(key: str, schema: str | None) -> list[tuple[str, str]]:
+    return [(key, r.literal(schema))] if schema else []
+
+
+class CreateConstraint(TableChange):
+    """Adding a constraint: ALTER TABLE ADD CONSTRAINT, or a rebuild on SQLite."""
+
+    name: str | None
+    kind: str
+
+    def constraint(self) -> sa.Constraint:
+        raise NotImplementedError
+
+    def needs_rebuild(self, ctx: OpContext) -> bool:
+        return True
+
+    def execute_native(self, ctx: OpContext) -> None:
+        ctx.execute(sa.schema.AddConstraint(self.constraint()))
+
+    def reverse(self) -> Op:
+        if self.name is None:
+            raise OperationError(
+                f"{self.describe()} cannot be reversed: the constraint has no name; give it one"
+            )
+        return DropConstraint(self.name, self.table_name, self.kind, self.schema, definition=self)
+
+    def describe(self) -> str:
+        return f"op.{self.op_name}({self.name!r}, {self.table_name!r})"
+
+
+@dataclass(eq=False)
+class CreateUnique(CreateConstraint):
+    op_name = "create_unique_constraint"
+    kind = "unique"
+    name: str | None
+    table_name: str
+    columns: Sequence[str]
+    schema: str | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+
+    def constraint(self) -> sa.Constraint:
+        con = sa.UniqueConstraint(*self.columns, name=self.name, **self.kw)
+        stub_table(self.table_name, self.columns, self.schema).append_constraint(con)
+        return con
+
+    def change_model(self, model: TableModel) -> None:
+        model.constraints.append(ConstraintModel("unique", self.name, list(self.columns)))
+
+    def render(self, imports: set[str]) -> str:
+        args = [r.literal(self.name), r.literal(self.table_name), r.literal(list(self.columns))]
+        kwargs = _schema_kw("schema", self.schema) + r.dialect_kwargs_of(self.kw)
+        return r.call("op.create_unique_constraint", args, kwargs)
+
+
+@dataclass(eq=False)
+class CreateForeignKey(CreateConstraint):
+    op_name = "create_foreign_key"
+    kind = "foreignkey"
+    name: str | None
+    table_name: str
+    referent_table: str
+    local_cols: Sequence[str]
+    remote_cols: Sequence[str]
+    onupdate: str | None = None
+    ondelete: str | None = None
+    deferrable: bool | None = None
+    initially: str | None = None
+    match: str | None = None
+    schema: str | None = None
+    referent_schema: str | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+
+    def _options(self) -> dict[str, Any]:
+        options = {
+            "onupdate": self.onupdate,
+            "ondelete": self.ondelete,
+            "deferrable": self.deferrable,
+            "initially": self.initially,
+            "match": self.match,
+        }
+        return {k: v for k, v in options.items() if v is not None}
+
+    def constraint(self) -> sa.Constraint:
+        metadata = sa.MetaData()
+        ensure_referent(metadata, self.referent_table, self.referent_schema, self.remote_cols)
+        prefix = (
+            f"{self.referent_schema}.{self.referent_table}"
+            if self.referent_schema
+            else self.referent_table
+        )
+        con = sa.ForeignKeyConstraint(
+            list(self.local_cols),
+            [f"{prefix}.{c}" for c in self.remote_cols],
+            name=self.name,
+            **self._options(),
+            **self.kw,
+        )
+        stub_table(self.table_name, self.local_cols, self.schema, metadata).append_constraint(con)
+        return con
+
+    def change_model(self, model: TableModel) -> None:
+        options = self._options()
+        options.pop("match", None)  # SQLite parses MATCH but ignores it
+        model.constraints.append(
+            ConstraintModel(
+                "foreignkey",
+                self.name,
+                list(self.local_cols),
+                referent=(self.referent_schema, self.referent_table, list(self.remote_cols)),
+                options=options,
+            )
+        )
+
+    def render(self, imports: set[str]) -> str:
+        args = [
+            r.literal(self.name),
+            r.literal(self.table_name),
+            r.literal(self.referent_table),
+            r.literal(list(self.local_cols)),
+            r.literal(list(self.remote_cols)),
+        ]
+        kwargs = [(k, r.literal(v)) for k, v in self._options().items()]
+        kwargs += _schema_kw("source_schema", self.schema)
+        kwargs += _schema_kw("referent_schema", self.referent_schema)
+        kwargs += r.dialect_kwargs_of(self.kw)
+        return r.call("op.create_foreign_key", args, kwargs)
+
+
+@dataclass(eq=False)
+class CreateCheck(CreateConstraint):
+    op_name = "create_check_constraint"
+    kind = "check"
+    name: str | None
+    table_name: str
+    condition: Any  # str, sa.text() or a SQL expression
+    schema: str | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+
+    def constraint(self) -> sa.Constraint:
+        con = sa.CheckConstraint(self.condition, name=self.name, **self.kw)
+        stub_table(self.table_name, (), self.schema).append_constraint(con)
+        return con
+
+    def change_model(self, model: TableModel) -> None:
+        sqltext = self.condition
+        if not isinstance(sqltext, str):
+            compiled = sqltext.compile(
+                dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+            )
+            sqltext = str(compiled)
+        model.constraints.append(ConstraintModel("check", self.name, sqltext=sqltext))
+
+    def render(self, imports: set[str]) -> str:
+        args = [
+            r.literal(self.name),
+            r.literal(self.table_name),
+            r.sql_text(self.condition, imports),
+        ]
+        kwargs = _schema_kw("schema", self.schema) + r.dialect_kwargs_of(self.kw)
+        return r.call("op.create_check_constraint", args, kwargs)
+
+
+@dataclass(eq=False)
+class CreatePrimaryKey(CreateConstraint):
+    op_name = "create_primary_key"
+    kind = "primary"
+    name: str | None
+    table_name: str
+    columns: Sequence[str]
+    schema: str | None = None
+
+    def constraint(self) -> sa.Constraint:
+        con = sa.PrimaryKeyConstraint(*self.columns, name=self.name)
+        stub_table(self.table_name, self.columns, self.schema).append_constraint(con)
+        return con
+
+    def change_model(self, model: TableModel) -> None:
+        if model.primary_key:
+            raise OperationError(
+                f"table {self.table_name!r} already has a primary key; drop it first with "
+                "op.drop_constraint(..., type_='primary')"
+            )
+        for name in self.columns:
+            model.column(name).column.nullable = False
+        model.primary_key = (self.name, list(self.columns))
+
+    def render(self, imports: set[str]) -> str:
+        args = [r.literal(self.name), r.literal(self.table_name), r.literal(list(self.columns))]
+        return r.call("op.create_primary_key", args, _schema_kw("schema", self.schema))
+
+
+@dataclass(eq=False)
+class DropConstraint(TableChange):
+    op_name = "drop_constraint"
+    name: str
+    table_name: str
+    type_: str | None = None
+    schema: str | None = None
+    if_exists: bool | None = None
+    definition: CreateConstraint | None = None  # what reverse() recreates, when known
+
+    def __post_init__(self) -> None:
+        if self.type_ is not None and self.type_ not in KINDS:
+            raise OperationError(
+                f"{self.describe()}: type_={self.type_!r} is not one of {', '.join(KINDS)}"
+            )
+
+    def describe(self) -> str:
+        return f"op.drop_constraint({self.name!r}, {self.table_name!r})"
+
+    def needs_rebuild(self, ctx: OpContext) -> bool:
+        return True
+
+    def change_model(self, model: TableModel) -> None:
+        try:
+            model.drop_constraint(self.name, self.type_)
+        except OperationError:
+            if not self.if_exists:
+                raise
+
+    def execute_native(self, ctx: OpContext) -> None:
+        kind = self.type_
+        if ctx.dialect_name == "mysql":
+            if kind is None:
+                if ctx.is_offline:
+                    raise OperationError(
+                        f"{self.describe()}: MySQL/MariaDB drop each kind of constraint "
+                        "differently and with --sql it cannot be looked up; pass type_="
+                    )
+                kind = mysql.constraint_type(
+                    ctx.connection, self.table_name, self.name, self.schema
+                )
+            ctx.execute(
+                mysql.drop_constraint(
+                    ctx, self.table_name, self.name, kind, self.schema, bool(self.if_exists)
+                )
+            )
+            return
+        con = sa.UniqueConstraint(name=self.name)
+        stub_table(self.table_name, (), self.schema).append_constraint(con)
+        ctx.execute(sa.schema.DropConstraint(con, if_exists=bool(self.if_exists)))
+
+    def reverse(self) -> Op:
+        if self.definition is None:
+            raise OperationError(
+                f"{self.describe()} cannot be reversed without the constraint definition; "
+                "write the op.create_...() of the downgrade by hand"
+            )
+        return self.definition
+
+    def render(self, imports: set[str]) -> str:
+        args = [r.literal(self.name), r.literal(self.table_name)]
+        kwargs = [("type_", r.literal(self.type_))] if self.type_ else []
+        kwargs += _schema_kw("schema", self.schema)
+        if self.if_exists is not None:
+            kwargs.append(("if_exists", r.literal(self.if_exists)))
+        return r.call("op.drop_constraint", args, kwargs)

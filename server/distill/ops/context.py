@@ -1,0 +1,143 @@
+"""Where operations run: a live connection, or a stream of SQL text (``--sql``).
+
+Every statement an op produces goes through :meth:`OpContext.execute`, so the
+same op code serves both modes, and ``executed`` is a faithful list of what
+reached the database — the runtime shows it when a MariaDB revision fails
+halfway, because MariaDB cannot roll DDL back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.sql.base import Executable
+
+from distill.errors import OperationError
+
+
+class OpContext:
+    def __init__(
+        self,
+        *,
+        dialect: Dialect,
+        connection: Connection | None,
+        write_sql: Callable[[str], None] | None = None,
+    ) -> None:
+        if connection is None and write_sql is None:
+            raise ValueError("OpContext needs a connection (online) or write_sql (offline)")
+        self.dialect = dialect
+        self._connection = connection
+        self._write_sql = write_sql
+        self.executed: list[str] = []
+        self.in_autocommit_block = False
+
+    @property
+    def dialect_name(self) -> str:
+        return str(self.dialect.name)
+
+    @property
+    def is_mariadb(self) -> bool:
+        return bool(getattr(self.dialect, "is_mariadb", False))
+
+    @property
+    def is_offline(self) -> bool:
+        return self._connection is None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise OperationError(
+                "op.get_bind() is not available with --sql: there is no database to talk to; "
+                "write the statement with op.execute() instead"
+            )
+        return self._connection
+
+    def compile(self, statement: Executable) -> str:
+        """SQL text of ``statement`` for this dialect, values inlined."""
+        compiled = statement.compile(  # type: ignore[attr-defined]
+            dialect=self.dialect, compile_kwargs={"literal_binds": True}
+        )
+        text = str(compiled).strip()
+        if self.dialect.paramstyle in ("format", "pyformat"):
+            # The compiler doubles % for the driver; a person reading --sql has no driver.
+            text = text.replace("%%", "%")
+        return text
+
+    def execute(
+        self, statement: str | Executable, params: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any] | None:
+        if isinstance(statement, str):
+            statement = sa.text(statement)
+        if self._connection is None:
+            assert self._write_sql is not None
+            if params:
+                statement = _bind(statement, params)
+            text = self.compile(statement)
+            self.executed.append(text)
+            self._write_sql(f"{text};")
+            return None
+        result = self._connection.execute(statement, dict(params) if params else None)
+        self.executed.append(_sql_of(statement, self.dialect))
+        return result
+
+    @contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        """Run the enclosed statements outside any transaction.
+
+        Some statements refuse to run in a transaction (``CREATE INDEX
+        CONCURRENTLY``, ``ALTER TYPE ... ADD VALUE`` on old PostgreSQL), so the
+        current transaction is committed first and a new one begins after.
+        """
+        if self.in_autocommit_block:
+            yield
+            return
+        if self._connection is None:
+            assert self._write_sql is not None
+            self._write_sql("COMMIT;")
+            self.in_autocommit_block = True
+            try:
+                yield
+            finally:
+                self.in_autocommit_block = False
+                self._write_sql("BEGIN;" if self.dialect_name != "mysql" else "START TRANSACTION;")
+            return
+        conn = self._connection
+        conn.commit()
+        self.in_autocommit_block = True
+        if self.dialect_name == "sqlite":
+            # SQLite has no statement that refuses a transaction, and the
+            # runtime drives its transactions itself; committing around the
+            # block gives the same visible effect without touching the driver.
+            try:
+                yield
+            finally:
+                self.in_autocommit_block = False
+                conn.commit()
+            return
+        previous = conn.get_execution_options().get("isolation_level")
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+        finally:
+            self.in_autocommit_block = False
+            if conn.in_transaction():
+                conn.commit()
+            # Back to the level it had; the next statement autobegins a transaction.
+            conn.execution_options(isolation_level=previous or conn.default_isolation_level)
+
+
+def _bind(statement: Executable, params: Mapping[str, Any]) -> Executable:
+    if isinstance(statement, sa.TextClause):
+        return statement.bindparams(**params)
+    return statement.params(**params)  # type: ignore[attr-defined, no-any-return]
+
+
+def _sql_of(statement: Executable, dialect: Dialect) -> str:
+    try:
+        return str(statement.compile(dialect=dialect)).strip()  # type: ignore[attr-defined]
+    except Exception:  # an exotic construct that only compiles at execution time
+        return str(statement)

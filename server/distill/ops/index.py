@@ -1,0 +1,152 @@
+"""Index operations: create and drop."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from distill.ddl import mysql
+from distill.errors import OperationError
+from distill.ops import render as r
+from distill.ops.base import Op, TableChange
+from distill.ops.context import OpContext
+from distill.ops.rebuild import IndexModel, TableModel
+
+_IDENTIFIER = re.compile(r"^\w+$")
+
+
+def _index_elements(table: sa.Table, columns: Sequence[Any]) -> list[Any]:
+    out: list[Any] = []
+    for item in columns:
+        if isinstance(item, str) and _IDENTIFIER.match(item):
+            if item not in table.c:
+                table.append_column(sa.Column(item, sa.types.NullType()))
+            out.append(table.c[item])
+        elif isinstance(item, str):
+            out.append(sa.text(item))  # an expression such as "lower(email)"
+        else:
+            out.append(item)
+    return out
+
+
+def _check_concurrently(ctx: OpContext, kw: dict[str, Any], what: str) -> None:
+    if (
+        ctx.dialect_name == "postgresql"
+        and kw.get("postgresql_concurrently")
+        and not ctx.in_autocommit_block
+    ):
+        raise OperationError(
+            f"{what} with postgresql_concurrently=True cannot run inside a transaction; "
+            "wrap it in `with op.get_context().autocommit_block():`"
+        )
+
+
+@dataclass(eq=False)
+class CreateIndex(TableChange):
+    op_name = "create_index"
+    index_name: str | None
+    table_name: str
+    columns: Sequence[Any]
+    schema: str | None = None
+    unique: bool = False
+    if_not_exists: bool | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"op.create_index({self.index_name!r}, {self.table_name!r})"
+
+    def index(self) -> sa.Index:
+        table = sa.Table(self.table_name, sa.MetaData(), schema=self.schema)
+        elements = _index_elements(table, self.columns)
+        return sa.Index(self.index_name, *elements, unique=self.unique, _table=table, **self.kw)
+
+    def execute_native(self, ctx: OpContext) -> None:
+        _check_concurrently(ctx, self.kw, self.describe())
+        ctx.execute(sa.schema.CreateIndex(self.index(), if_not_exists=bool(self.if_not_exists)))
+
+    def change_model(self, model: TableModel) -> None:
+        if self.if_not_exists and any(i.name == self.index_name for i in model.indexes):
+            return
+        names = [c for c in self.columns if isinstance(c, str) and _IDENTIFIER.match(c)]
+        others = [sa.text(c) if isinstance(c, str) else c for c in self.columns if c not in names]
+        sqlite_kw = {k: v for k, v in self.kw.items() if k.startswith("sqlite_")}
+        model.indexes.append(
+            IndexModel(
+                str(self.index_name), names, self.unique, kwargs=sqlite_kw, expressions=others
+            )
+        )
+
+    def reverse(self) -> Op:
+        if self.index_name is None:
+            raise OperationError(f"{self.describe()} cannot be reversed: give the index a name")
+        return DropIndex(self.index_name, self.table_name, self.schema, definition=self)
+
+    def render(self, imports: set[str]) -> str:
+        args = [
+            r.literal(self.index_name),
+            r.literal(self.table_name),
+            "[" + ", ".join(r.sql_text(c, imports) for c in self.columns) + "]",
+        ]
+        kwargs = [("unique", "True")] if self.unique else []
+        kwargs += [("schema", r.literal(self.schema))] if self.schema else []
+        if self.if_not_exists is not None:
+            kwargs.append(("if_not_exists", r.literal(self.if_not_exists)))
+        kwargs += r.kwargs_of(sorted(self.kw.items()), imports)
+        return r.call("op.create_index", args, kwargs)
+
+
+@dataclass(eq=False)
+class DropIndex(TableChange):
+    op_name = "drop_index"
+    index_name: str
+    table_name: str | None = None  # type: ignore[assignment]
+    schema: str | None = None
+    if_exists: bool | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+    definition: CreateIndex | None = None  # what reverse() recreates, when known
+
+    def describe(self) -> str:
+        return f"op.drop_index({self.index_name!r})"
+
+    def execute(self, ctx: OpContext) -> Any:
+        # Dropping an index is native everywhere; no rebuild even on SQLite.
+        return self.execute_native(ctx)
+
+    def execute_native(self, ctx: OpContext) -> None:
+        _check_concurrently(ctx, self.kw, self.describe())
+        table_name = self.table_name
+        if ctx.dialect_name == "mysql" and table_name is None:
+            if ctx.is_offline:
+                raise OperationError(
+                    f"{self.describe()}: MySQL/MariaDB need the table of an index and with "
+                    "--sql it cannot be looked up; pass table_name="
+                )
+            table_name = mysql.index_table(ctx.connection, self.index_name, self.schema)
+        table = sa.Table(table_name or "_distill_unknown", sa.MetaData(), schema=self.schema)
+        index = sa.Index(self.index_name, _table=table, **self.kw)
+        ctx.execute(sa.schema.DropIndex(index, if_exists=bool(self.if_exists)))
+
+    def change_model(self, model: TableModel) -> None:
+        if self.if_exists and not any(i.name == self.index_name for i in model.indexes):
+            return
+        model.drop_index(self.index_name)
+
+    def reverse(self) -> Op:
+        if self.definition is None:
+            raise OperationError(
+                f"{self.describe()} cannot be reversed without the index definition; "
+                "write the op.create_index() of the downgrade by hand"
+            )
+        return self.definition
+
+    def render(self, imports: set[str]) -> str:
+        kwargs = [("table_name", r.literal(self.table_name))] if self.table_name else []
+        kwargs += [("schema", r.literal(self.schema))] if self.schema else []
+        if self.if_exists is not None:
+            kwargs.append(("if_exists", r.literal(self.if_exists)))
+        kwargs += r.kwargs_of(sorted(self.kw.items()), imports)
+        return r.call("op.drop_index", [r.literal(self.index_name)], kwargs)

@@ -1,0 +1,216 @@
+"""Whole-table operations: create, drop, rename, table comments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from distill.ddl import postgresql as pg
+from distill.ddl.common import alter_table, ensure_referents_of, quote, table_sql
+from distill.errors import OperationError
+from distill.ops import render as r
+from distill.ops.base import Op
+from distill.ops.context import OpContext
+
+
+def _table_kwargs(schema: str | None) -> list[tuple[str, str]]:
+    return [("schema", r.literal(schema))] if schema else []
+
+
+@dataclass(eq=False)
+class CreateTable(Op):
+    op_name = "create_table"
+    table_name: str
+    items: Sequence[Any]  # Columns, constraints and Indexes, as given to sa.Table
+    schema: str | None = None
+    comment: str | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+    _table: sa.Table | None = field(default=None, init=False, repr=False)
+
+    def to_table(self) -> sa.Table:
+        # Built once: a Column can belong to one Table only, and the caller of
+        # op.create_table() receives this very Table for op.bulk_insert().
+        if self._table is None:
+            self._table = sa.Table(
+                self.table_name,
+                sa.MetaData(),
+                *self.items,
+                schema=self.schema,
+                comment=self.comment,
+                **self.kw,
+            )
+        return self._table
+
+    def execute(self, ctx: OpContext) -> sa.Table:
+        table = self.to_table()
+        ensure_referents_of(table)
+        if ctx.dialect_name == "postgresql":
+            for statement in pg.enum_creates(ctx, table):
+                ctx.execute(statement)
+        ctx.execute(sa.schema.CreateTable(table))
+        if ctx.dialect_name == "postgresql":
+            for statement in pg.comment_statements(table):
+                ctx.execute(statement)
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            ctx.execute(sa.schema.CreateIndex(index))
+        return table
+
+    def reverse(self) -> Op:
+        return DropTable(self.table_name, self.schema, table=self.to_table())
+
+    def render(self, imports: set[str]) -> str:
+        args = [r.literal(self.table_name)]
+        for item in self.items:
+            if isinstance(item, sa.Column):
+                args.append(r.column(item, imports))
+            else:
+                args.append(r.constraint(item, imports))
+        kwargs = _table_kwargs(self.schema)
+        if self.comment is not None:
+            kwargs.append(("comment", r.literal(self.comment)))
+        kwargs += [(k, r.literal(v)) for k, v in sorted(self.kw.items())]
+        return r.call("op.create_table", args, kwargs)
+
+    def describe(self) -> str:
+        return f"op.create_table({self.table_name!r})"
+
+
+@dataclass(eq=False)
+class DropTable(Op):
+    op_name = "drop_table"
+    table_name: str
+    schema: str | None = None
+    if_exists: bool | None = None
+    kw: dict[str, Any] = field(default_factory=dict)
+    table: sa.Table | None = None  # the definition, when known, so the drop can be reversed
+
+    def execute(self, ctx: OpContext) -> None:
+        stub = sa.Table(self.table_name, sa.MetaData(), schema=self.schema)
+        ctx.execute(sa.schema.DropTable(stub, if_exists=bool(self.if_exists)))
+
+    def reverse(self) -> Op:
+        if self.table is None:
+            raise OperationError(
+                f"{self.describe()} cannot be reversed without the table definition; "
+                "write the op.create_table() of the downgrade by hand"
+            )
+        copy = self.table.to_metadata(sa.MetaData())
+        return CreateTable(copy.name, table_items(copy), copy.schema, copy.comment)
+
+    def render(self, imports: set[str]) -> str:
+        kwargs = _table_kwargs(self.schema)
+        if self.if_exists is not None:
+            kwargs.append(("if_exists", r.literal(self.if_exists)))
+        return r.call("op.drop_table", [r.literal(self.table_name)], kwargs)
+
+    def describe(self) -> str:
+        return f"op.drop_table({self.table_name!r})"
+
+
+@dataclass(eq=False)
+class RenameTable(Op):
+    op_name = "rename_table"
+    old_name: str
+    new_name: str
+    schema: str | None = None
+
+    def execute(self, ctx: OpContext) -> None:
+        if ctx.dialect_name == "mysql":
+            # MySQL moves an unqualified new name into the current database.
+            target = table_sql(ctx.dialect, self.new_name, self.schema)
+        else:
+            target = quote(ctx.dialect, self.new_name)
+        ctx.execute(alter_table(ctx.dialect, self.old_name, self.schema, f"RENAME TO {target}"))
+
+    def reverse(self) -> Op:
+        return RenameTable(self.new_name, self.old_name, self.schema)
+
+    def render(self, imports: set[str]) -> str:
+        args = [r.literal(self.old_name), r.literal(self.new_name)]
+        return r.call("op.rename_table", args, _table_kwargs(self.schema))
+
+
+def table_items(table: sa.Table) -> list[Any]:
+    """Columns, then the constraints not already stated by a column flag."""
+    items: list[Any] = [c._copy() for c in table.columns]
+    for con in table.constraints:
+        if isinstance(con, sa.PrimaryKeyConstraint):
+            continue  # the columns carry primary_key=True
+        if (
+            isinstance(con, sa.ForeignKeyConstraint)
+            and len(con.elements) == 1
+            and (
+                con.elements[0].parent is not None
+                and con.elements[0] in con.elements[0].parent.foreign_keys
+            )
+        ):
+            continue  # a column-level ForeignKey, copied with its column
+        items.append(con._copy())
+    items += [i._copy() for i in table.indexes if not _column_index(i)]  # type: ignore[attr-defined]
+    return items
+
+
+def _column_index(index: sa.Index) -> bool:
+    return len(index.columns) == 1 and bool(next(iter(index.columns)).index)
+
+
+def _comment_stub(name: str, schema: str | None, comment: str | None) -> sa.Table:
+    return sa.Table(name, sa.MetaData(), schema=schema, comment=comment)
+
+
+@dataclass(eq=False)
+class CreateTableComment(Op):
+    op_name = "create_table_comment"
+    table_name: str
+    comment: str
+    existing_comment: str | None = None
+    schema: str | None = None
+
+    def execute(self, ctx: OpContext) -> None:
+        if ctx.dialect.supports_comments:  # SQLite keeps no comments: nothing to do
+            stub = _comment_stub(self.table_name, self.schema, self.comment)
+            ctx.execute(sa.schema.SetTableComment(stub))
+
+    def reverse(self) -> Op:
+        if self.existing_comment is None:
+            return DropTableComment(self.table_name, self.comment, self.schema)
+        return CreateTableComment(self.table_name, self.existing_comment, self.comment, self.schema)
+
+    def render(self, imports: set[str]) -> str:
+        kwargs = []
+        if self.existing_comment is not None:
+            kwargs.append(("existing_comment", r.literal(self.existing_comment)))
+        kwargs += _table_kwargs(self.schema)
+        args = [r.literal(self.table_name), r.literal(self.comment)]
+        return r.call("op.create_table_comment", args, kwargs)
+
+
+@dataclass(eq=False)
+class DropTableComment(Op):
+    op_name = "drop_table_comment"
+    table_name: str
+    existing_comment: str | None = None
+    schema: str | None = None
+
+    def execute(self, ctx: OpContext) -> None:
+        if ctx.dialect.supports_comments:
+            stub = _comment_stub(self.table_name, self.schema, None)
+            ctx.execute(sa.schema.DropTableComment(stub))
+
+    def reverse(self) -> Op:
+        if self.existing_comment is None:
+            raise OperationError(
+                f"op.drop_table_comment({self.table_name!r}) cannot be reversed without the "
+                "comment; pass existing_comment="
+            )
+        return CreateTableComment(self.table_name, self.existing_comment, None, self.schema)
+
+    def render(self, imports: set[str]) -> str:
+        kwargs = []
+        if self.existing_comment is not None:
+            kwargs.append(("existing_comment", r.literal(self.existing_comment)))
+        kwargs += _table_kwargs(self.schema)
+        return r.call("op.drop_table_comment", [r.literal(self.table_name)], kwargs)

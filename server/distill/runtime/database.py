@@ -1,0 +1,109 @@
+"""Opening the project's database, with errors a person can act on.
+
+SQLite gets two adjustments.  Python's sqlite3 driver opens transactions
+lazily and never around DDL, which would make a failed revision half-applied;
+so the driver's own handling is switched off and Distill emits ``BEGIN``
+itself — ``BEGIN IMMEDIATE`` for migrations, which takes SQLite's write lock
+at once instead of failing midway.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, Engine
+
+from distill.errors import ConfigError, DatabaseError
+from distill.masking import mask_text, mask_url
+
+WRITE_INTENT = "distill_write"
+
+_DRIVER_EXTRAS = {"psycopg": "postgresql", "psycopg2": "postgresql", "pymysql": "mysql"}
+
+
+def create_engine(url: str, application: str = "distill") -> Engine:
+    try:
+        parsed = sa.make_url(url)
+    except (exc.ArgumentError, ValueError):
+        raise ConfigError(
+            f"{mask_url(url)!r} is not a valid database URL; "
+            "expected dialect+driver://user:password@host:port/database"
+        ) from None
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        connect_args["application_name"] = _application_name(application)
+    try:
+        engine = sa.create_engine(parsed, connect_args=connect_args, poolclass=sa.NullPool)
+    except ModuleNotFoundError as missing:
+        extra = _DRIVER_EXTRAS.get(missing.name or "", "")
+        hint = f"pip install 'distill[{extra}]'" if extra else f"pip install {missing.name}"
+        raise DatabaseError(
+            f"the driver for {mask_url(url)} is not installed ({missing.name}); run: {hint}"
+        ) from None
+    except exc.NoSuchModuleError:
+        raise ConfigError(
+            f"{mask_url(url)}: unknown database dialect {parsed.drivername!r}"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _take_over_sqlite_transactions(engine)
+    return engine
+
+
+def _application_name(application: str) -> str:
+    # Shown to whoever waits for the migration lock, so it says who holds it.
+    who = f"{application} pid {os.getpid()} {getpass.getuser()}@{socket.gethostname()}"
+    return who[:63]
+
+
+def _take_over_sqlite_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITE_INTENT) else "BEGIN")
+
+
+@contextmanager
+def connect(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
+    """A connection, with connection failures turned into one-line errors."""
+    try:
+        conn = engine.connect()
+    except exc.DBAPIError as error:
+        raise connection_error(engine, error) from None
+    try:
+        conn.info[WRITE_INTENT] = write
+        yield conn
+    finally:
+        conn.close()
+
+
+def connection_error(engine: Engine, error: exc.DBAPIError) -> DatabaseError:
+    reason = first_line(str(error.orig) if error.orig is not None else str(error))
+    url = engine.url
+    return DatabaseError(
+        f"cannot connect to {mask_url(url.render_as_string(hide_password=False))}: "
+        f"{mask_text(reason, url.password)}; check the URL and that the server is running"
+    )
+
+
+def first_line(text: str) -> str:
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()
+    return text.strip()
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"

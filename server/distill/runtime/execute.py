@@ -1,0 +1,90 @@
+"""Running one revision's ``upgrade()`` or ``downgrade()`` and explaining failures.
+
+A failure becomes a ``MigrationFailed`` whose one line says which revision and
+file, which statement, what the database answered, and in what state the
+database was left — the three things a person needs to decide what to do next.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import exc
+
+from distill.errors import DistillError, MigrationFailed, ScriptError
+from distill.masking import mask_text
+from distill.ops.api import Operations
+from distill.ops.context import OpContext
+from distill.ops.proxy import operations_in_effect
+from distill.runtime.database import first_line
+from distill.scripts.script import Revision, load_module
+
+_SQL_SHOWN = 300  # characters of a failing statement worth putting in one line
+
+
+@dataclass(frozen=True)
+class RevisionRun:
+    revision: Revision
+    direction: str  # "upgrade" | "downgrade"
+    state_before: str  # version rows before this revision, for the error message
+    transactional: bool
+
+
+def run_revision(ctx: OpContext, run: RevisionRun) -> None:
+    module = load_module(run.revision.path)
+    function = getattr(module, run.direction, None)
+    if not callable(function):
+        raise ScriptError(f"{run.revision.path}: has no {run.direction}() function; add one")
+    try:
+        with operations_in_effect(Operations(ctx)):
+            function()
+    except exc.DBAPIError as error:
+        raise MigrationFailed(_describe_database_error(ctx, run, error)) from None
+    except DistillError as error:
+        raise MigrationFailed(f"{_what(run)}: {error}; {_state_after(ctx, run)}") from None
+    except Exception as error:
+        where = _line_in_file(error, run.revision.path)
+        raise MigrationFailed(
+            f"{_what(run)} raised {type(error).__name__}: {first_line(str(error))}"
+            f"{where}; {_state_after(ctx, run)}"
+        ) from None
+
+
+def _what(run: RevisionRun) -> str:
+    return f"{run.direction} of revision {run.revision.id} ({run.revision.path})"
+
+
+def _describe_database_error(ctx: OpContext, run: RevisionRun, error: exc.DBAPIError) -> str:
+    reason = first_line(str(error.orig) if error.orig is not None else str(error))
+    statement = " ".join(str(error.statement or "").split())
+    if len(statement) > _SQL_SHOWN:
+        statement = statement[: _SQL_SHOWN - 3] + "..."
+    password = ctx.connection.engine.url.password if not ctx.is_offline else None
+    text = f"{_what(run)} failed: {reason}; statement: {statement}; {_state_after(ctx, run)}"
+    return mask_text(text, password)
+
+
+def _state_after(ctx: OpContext, run: RevisionRun) -> str:
+    if run.transactional or ctx.is_offline:
+        return f"nothing of it was applied, the database is still at {run.state_before}"
+    ran = ctx.executed
+    if not ran:
+        return f"none of its statements ran, the database is still at {run.state_before}"
+    listed = " | ".join(" ".join(s.split())[:120] for s in ran)
+    return (
+        f"MariaDB/MySQL cannot roll back DDL: {len(ran)} statement(s) of it already ran and "
+        f"stay applied ({listed}); the version table still says {run.state_before}: undo those "
+        "by hand, or finish them by hand and run 'distill stamp'"
+    )
+
+
+def _line_in_file(error: BaseException, path: Path) -> str:
+    """' at <file>:<line>' for the deepest frame inside the revision file."""
+    resolved = str(path.resolve())
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename and str(Path(frame.filename).resolve()) == resolved:
+            line = frame.lineno
+    return f" at {path}:{line}" if line else ""

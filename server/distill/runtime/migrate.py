@@ -1,0 +1,256 @@
+"""Running a plan of revisions against a database, or printing it as SQL.
+
+Online, the run holds the migration lock from start to end and computes its
+plan only once the lock is held.  Each revision runs in a transaction of its
+own together with its version-table and history-table writes, so where DDL is
+transactional (PostgreSQL, SQLite) a failing revision leaves the database at
+the previous revision, untouched.  MariaDB commits every DDL statement on its
+own; there the error says which statements of the failed revision ran.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Connection, Dialect, Engine
+
+from distill.config import Config
+from distill.errors import DistillError
+from distill.ops.context import OpContext
+from distill.runtime.database import connect
+from distill.runtime.execute import RevisionRun, run_revision
+from distill.runtime.lock import migration_lock
+from distill.runtime.plan import Notify, OnProgress, Planner, Progress, RunResult, Step
+from distill.runtime.version import (
+    STATUS_DONE,
+    STATUS_FAILED,
+    STATUS_RUNNING,
+    VersionTables,
+    utcnow,
+)
+from distill.scripts.graph import RevisionGraph
+from distill.scripts.script import file_sha256
+
+TRANSACTIONAL_DDL = {"sqlite", "postgresql"}
+
+
+def tables_for(config: Config) -> VersionTables:
+    return VersionTables(config.version_table, config.history_table, config.version_table_schema)
+
+
+def lock_name(config: Config) -> str:
+    schema = f"{config.version_table_schema}." if config.version_table_schema else ""
+    return f"{schema}{config.version_table}"
+
+
+def next_heads(graph: RevisionGraph, heads: frozenset[str], step: Step) -> frozenset[str]:
+    if step.direction == "upgrade":
+        return graph.heads_after_upgrade(heads, step.revision.id)
+    return graph.heads_after_downgrade(heads, step.revision.id)
+
+
+@contextmanager
+def locked_session(
+    engine: Engine, config: Config, notify: Notify
+) -> Iterator[tuple[Connection, VersionTables, tuple[str, ...]]]:
+    """A write connection holding the migration lock, with the heads read under it."""
+    tables = tables_for(config)
+    with connect(engine, write=True) as conn:
+        if conn.dialect.name == "sqlite":
+            # Must be set outside any transaction; table rebuilds need it off
+            # and check foreign keys themselves (PRAGMA foreign_key_check).
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        with migration_lock(conn, lock_name(config), config.lock_timeout, notify):
+            _create_bookkeeping(conn, tables)
+            before = tables.heads(conn)
+            conn.commit()
+            _report_interrupted_runs(conn, tables, notify)
+            yield conn, tables, before
+            conn.commit()
+
+
+def run_online(
+    engine: Engine,
+    config: Config,
+    graph: RevisionGraph,
+    planner: Planner,
+    *,
+    notify: Notify,
+    progress: OnProgress | None = None,
+) -> RunResult:
+    with locked_session(engine, config, notify) as (conn, tables, before):
+        steps = planner(before)
+        heads = frozenset(before)
+        started = time.monotonic()
+        for index, step in enumerate(steps, start=1):
+            if progress:
+                progress(Progress(index, len(steps), step, False, time.monotonic() - started))
+            heads = _apply_step(conn, config, tables, graph, step, heads)
+            if config.transaction_per_migration or conn.dialect.name not in TRANSACTIONAL_DDL:
+                conn.commit()
+            if progress:
+                progress(Progress(index, len(steps), step, True, time.monotonic() - started))
+        return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
+
+
+def run_stamp(
+    engine: Engine,
+    config: Config,
+    new_heads: Callable[[tuple[str, ...]], frozenset[str]],
+    *,
+    notify: Notify,
+) -> RunResult:
+    """Set the version rows without running any revision; recorded in the history."""
+    with locked_session(engine, config, notify) as (conn, tables, before):
+        after = new_heads(before)
+        for statement in tables.set_heads(before, after):
+            conn.execute(statement)
+        now = utcnow()
+        changes = [(rev, "unstamp") for rev in sorted(set(before) - after)]
+        changes += [(rev, "stamp") for rev in sorted(after - set(before))]
+        for rev, direction in changes:
+            conn.execute(
+                tables.record(rev, direction, started_at=now, finished_at=now, checksum=None)
+            )
+        return RunResult(before=before, after=tuple(sorted(after)))
+
+
+def _create_bookkeeping(conn: Connection, tables: VersionTables) -> None:
+    for statement in tables.create_statements(conn):
+        conn.execute(statement)
+    conn.commit()
+
+
+def _report_interrupted_runs(conn: Connection, tables: VersionTables, notify: Notify) -> None:
+    """A run killed mid-revision on MariaDB leaves a 'running' history row."""
+    for entry_id, revision, direction in tables.unfinished(conn):
+        notify(
+            f"warning: an earlier {direction} of {revision} was interrupted before it finished; "
+            "MariaDB cannot roll back DDL, so some of its statements may have run"
+        )
+        conn.execute(
+            tables.history.update()
+            .where(tables.history.c.id == entry_id)
+            .values(status=STATUS_FAILED)
+        )
+    conn.commit()
+
+
+def _apply_step(
+    conn: Connection,
+    config: Config,
+    tables: VersionTables,
+    graph: RevisionGraph,
+    step: Step,
+    heads: frozenset[str],
+) -> frozenset[str]:
+    transactional = conn.dialect.name in TRANSACTIONAL_DDL
+    started_at = utcnow()
+    checksum = file_sha256(step.revision.path)
+    entry_id: int | None = None
+    if not transactional:
+        # Made durable before the first DDL statement so a killed run is visible later.
+        inserted = conn.execute(
+            tables.record(
+                step.revision.id,
+                step.direction,
+                started_at=started_at,
+                finished_at=None,
+                checksum=checksum,
+                status=STATUS_RUNNING,
+            )
+        )
+        entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
+        conn.commit()
+    ctx = OpContext(dialect=conn.dialect, connection=conn)
+    run = RevisionRun(step.revision, step.direction, heads_text(heads), transactional)
+    try:
+        run_revision(ctx, run)
+    except DistillError:
+        conn.rollback()
+        if entry_id is not None:
+            conn.execute(tables.finish(entry_id, STATUS_FAILED, started_at, len(ctx.executed)))
+            conn.commit()
+        raise
+    after = next_heads(graph, heads, step)
+    for statement in tables.set_heads(heads, after):
+        conn.execute(statement)
+    if entry_id is None:
+        conn.execute(
+            tables.record(
+                step.revision.id,
+                step.direction,
+                started_at=started_at,
+                finished_at=utcnow(),
+                checksum=checksum,
+                statements_run=len(ctx.executed),
+            )
+        )
+    else:
+        conn.execute(tables.finish(entry_id, STATUS_DONE, started_at, len(ctx.executed)))
+    return after
+
+
+def heads_text(heads: frozenset[str] | Sequence[str]) -> str:
+    return ", ".join(sorted(heads)) if heads else "base (empty)"
+
+
+def run_offline(
+    dialect: Dialect,
+    config: Config,
+    graph: RevisionGraph,
+    steps: Sequence[Step],
+    start_heads: Sequence[str],
+    write: Callable[[str], None],
+) -> None:
+    """Print the SQL of ``steps`` as a DBA would run it, bookkeeping included."""
+    tables = tables_for(config)
+    ctx = OpContext(dialect=dialect, connection=None, write_sql=write)
+    if not start_heads and steps and steps[0].direction == "upgrade":
+        for statement in tables.create_statements(dialect):
+            ctx.execute(statement)
+    heads = frozenset(start_heads)
+    per_revision = config.transaction_per_migration
+    transactional = dialect.name in TRANSACTIONAL_DDL
+    if transactional and not per_revision:
+        write("BEGIN;")
+    for step in steps:
+        after = next_heads(graph, heads, step)
+        write(
+            f"\n-- Running {step.direction} {heads_text(heads)} -> {heads_text(after)}"
+            f" ({step.revision.path.name})\n"
+        )
+        if transactional and per_revision:
+            write("BEGIN;")
+        run = RevisionRun(step.revision, step.direction, heads_text(heads), transactional)
+        run_revision(ctx, run)
+        for statement in tables.set_heads(heads, after):
+            ctx.execute(statement)
+        ctx.execute(
+            tables.record_offline(step.revision.id, step.direction, file_sha256(step.revision.path))
+        )
+        if transactional and per_revision:
+            write("COMMIT;")
+        heads = after
+    if transactional and not per_revision:
+        write("COMMIT;")
+
+
+def stamp_offline(
+    dialect: Dialect,
+    config: Config,
+    before: Sequence[str],
+    after: frozenset[str],
+    write: Callable[[str], None],
+) -> None:
+    tables = tables_for(config)
+    ctx = OpContext(dialect=dialect, connection=None, write_sql=write)
+    if not before:
+        for statement in tables.create_statements(dialect):
+            ctx.execute(statement)
+    for statement in tables.set_heads(before, after):
+        ctx.execute(statement)
+    for rev in sorted(after - set(before)):
+        ctx.execute(tables.record_offline(rev, "stamp", checksum=None))

@@ -1,0 +1,200 @@
+"""The version table (what is applied) and the history table (what happened).
+
+The version table has Alembic's layout — one ``version_num VARCHAR(32)`` row
+per applied head — so a project moving from Alembic can keep its table.  The
+history table is Distill's audit trail: one row per revision applied, reverted
+or stamped, with timings, the sha256 of the file that ran and who ran it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from distill import __version__
+from distill.runtime.database import os_user
+
+STATUS_DONE = "done"
+STATUS_RUNNING = "running"
+STATUS_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    revision: str
+    direction: str
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    duration_ms: int | None
+    checksum: str | None
+    os_user: str | None
+    hostname: str | None
+
+
+class VersionTables:
+    """The two bookkeeping tables of one project in one database."""
+
+    def __init__(self, version_table: str, history_table: str, schema: str | None) -> None:
+        metadata = sa.MetaData(schema=schema)
+        self.version = sa.Table(
+            version_table,
+            metadata,
+            sa.Column("version_num", sa.String(32), nullable=False),
+            sa.PrimaryKeyConstraint("version_num", name=f"{version_table}_pkc"),
+        )
+        self.history = sa.Table(
+            history_table,
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("revision", sa.String(32), nullable=False),
+            sa.Column("direction", sa.String(10), nullable=False),
+            sa.Column("status", sa.String(10), nullable=False),
+            sa.Column("started_at", sa.DateTime, nullable=False),
+            sa.Column("finished_at", sa.DateTime),
+            sa.Column("duration_ms", sa.Integer),
+            sa.Column("statements_run", sa.Integer),
+            sa.Column("checksum", sa.String(64)),
+            sa.Column("os_user", sa.String(255)),
+            sa.Column("hostname", sa.String(255)),
+            sa.Column("tool_version", sa.String(32)),
+        )
+        self.schema = schema
+
+    # -- reading -------------------------------------------------------------
+
+    def exists(self, conn: Connection) -> bool:
+        return sa.inspect(conn).has_table(self.version.name, schema=self.schema)
+
+    def heads(self, conn: Connection) -> tuple[str, ...]:
+        """The applied heads; empty when nothing was ever applied."""
+        if not self.exists(conn):
+            return ()
+        rows = conn.execute(sa.select(self.version.c.version_num)).scalars()
+        return tuple(sorted(rows))
+
+    def history_entries(self, conn: Connection) -> list[HistoryEntry]:
+        if not sa.inspect(conn).has_table(self.history.name, schema=self.schema):
+            return []
+        h = self.history.c
+        query = sa.select(
+            h.revision,
+            h.direction,
+            h.status,
+            h.started_at,
+            h.finished_at,
+            h.duration_ms,
+            h.checksum,
+            h.os_user,
+            h.hostname,
+        ).order_by(h.id)
+        return [HistoryEntry(*row) for row in conn.execute(query)]
+
+    # -- writing -------------------------------------------------------------
+
+    def create_statements(self, conn_or_dialect: Connection | sa.Dialect) -> list[sa.Executable]:
+        """CREATE TABLE statements for whichever tables are missing."""
+        if isinstance(conn_or_dialect, Connection):
+            inspector = sa.inspect(conn_or_dialect)
+            missing = [
+                t
+                for t in (self.version, self.history)
+                if not inspector.has_table(t.name, schema=self.schema)
+            ]
+        else:
+            missing = [self.version, self.history]
+        return [sa.schema.CreateTable(t) for t in missing]
+
+    def set_heads(self, before: Iterable[str], after: Iterable[str]) -> list[sa.Executable]:
+        """Statements turning the version rows ``before`` into ``after``."""
+        old, new = set(before), set(after)
+        removed, added = sorted(old - new), sorted(new - old)
+        statements: list[sa.Executable] = []
+        # One row changing into another is an UPDATE, as Alembic does, so a
+        # reader never sees the table empty between two statements.
+        while removed and added:
+            statements.append(
+                self.version.update()
+                .where(self.version.c.version_num == removed.pop(0))
+                .values(version_num=added.pop(0))
+            )
+        statements += [
+            self.version.delete().where(self.version.c.version_num == rev) for rev in removed
+        ]
+        statements += [self.version.insert().values(version_num=rev) for rev in added]
+        return statements
+
+    def purge(self) -> sa.Executable:
+        return self.version.delete()
+
+    def record(
+        self,
+        revision: str,
+        direction: str,
+        *,
+        started_at: dt.datetime,
+        finished_at: dt.datetime | None,
+        checksum: str | None,
+        status: str = STATUS_DONE,
+        statements_run: int | None = None,
+    ) -> sa.Executable:
+        duration = int((finished_at - started_at).total_seconds() * 1000) if finished_at else None
+        return self.history.insert().values(
+            revision=revision,
+            direction=direction,
+            status=status,
+            started_at=started_at,
+            finished_at=finished_at,
+            duration_ms=duration,
+            statements_run=statements_run,
+            checksum=checksum,
+            os_user=os_user(),
+            hostname=socket.gethostname()[:255],
+            tool_version=__version__,
+        )
+
+    def record_offline(self, revision: str, direction: str, checksum: str | None) -> sa.Executable:
+        """A history row for SQL that a person runs later: the database stamps the time."""
+        now = sa.func.current_timestamp()
+        return self.history.insert().values(
+            revision=revision,
+            direction=direction,
+            status=STATUS_DONE,
+            started_at=now,
+            finished_at=now,
+            checksum=checksum,
+            os_user=os_user(),
+            hostname=socket.gethostname()[:255],
+            tool_version=__version__,
+        )
+
+    def finish(
+        self, entry_id: int, status: str, started_at: dt.datetime, statements_run: int
+    ) -> sa.Executable:
+        finished = utcnow()
+        return (
+            self.history.update()
+            .where(self.history.c.id == entry_id)
+            .values(
+                status=status,
+                finished_at=finished,
+                duration_ms=int((finished - started_at).total_seconds() * 1000),
+                statements_run=statements_run,
+            )
+        )
+
+    def unfinished(self, conn: Connection) -> list[tuple[int, str, str]]:
+        """Runs that began and never ended (only possible without transactional DDL)."""
+        h = self.history.c
+        query = sa.select(h.id, h.revision, h.direction).where(h.status == STATUS_RUNNING)
+        return [(row.id, row.revision, row.direction) for row in conn.execute(query)]
+
+
+def utcnow() -> dt.datetime:
+    # Stored naive, in UTC: DateTime without time zone is portable to all three.
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,280 @@
+"""Revision files: what they declare, finding them, and importing them to run.
+
+Graph commands (``heads``, ``history``, ``current``) only need each file's
+header, so headers are read as text (see ``header.py``) and remembered in a
+per-folder cache keyed by file size and mtime; a file is imported only when one
+of its functions must run.  Nothing here imports SQLAlchemy, and modules only a run or a write needs
+(hashlib, importlib, tempfile, traceback) are imported where used: ``distill
+heads`` on thousands of revisions is judged on its whole process time.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distill.errors import ScriptError
+from distill.scripts.header import Header, parse_header
+from distill.scripts.writing import new_revision_id, render_revision, revision_filename
+
+__all__ = [
+    "Revision",
+    "file_sha256",
+    "load_module",
+    "new_revision_id",
+    "read_revision",
+    "render_revision",
+    "revision_filename",
+    "scan_revisions",
+]
+
+CACHE_NAME = "distill-headers.json"
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: str
+    down_revisions: tuple[str, ...]
+    branch_labels: tuple[str, ...]
+    depends_on: tuple[str, ...]  # as written: ids, partial ids or branch labels
+    path: Path
+    message: str
+    create_date: str | None
+
+    @property
+    def is_base(self) -> bool:
+        return not self.down_revisions
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.down_revisions) > 1
+
+
+def read_revision(path: Path) -> Revision | None:
+    """The revision ``path`` declares, or None when it declares none (a helper module)."""
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScriptError(f"{path}: is not UTF-8 text ({error.reason}); save it as UTF-8") from None
+    except OSError as error:
+        raise ScriptError(f"{path}: cannot be read: {error.strerror}") from None
+    header = parse_header(text, path)
+    return None if header is None else _revision(header, path)
+
+
+def _revision(header: Header, path: Path) -> Revision:
+    return Revision(
+        id=header.revision,
+        down_revisions=header.down_revisions,
+        branch_labels=header.branch_labels,
+        depends_on=header.depends_on,
+        path=path,
+        message=header.message,
+        create_date=header.create_date,
+    )
+
+
+# -- scanning folders, with the header cache ------------------------------------------
+
+
+def scan_revisions(directories: Sequence[Path]) -> list[Revision]:
+    """Every revision in ``directories``, folder by folder, files in name order."""
+    found: list[Revision] = []
+    for directory in directories:
+        found += _scan_directory(directory)
+    return found
+
+
+def _scan_directory(directory: Path) -> list[Revision]:
+    try:
+        entries = [
+            e
+            for e in os.scandir(directory)
+            if e.name.endswith(".py") and not e.name.startswith(("_", ".")) and e.is_file()
+        ]
+    except FileNotFoundError:
+        raise ScriptError(
+            f"version folder {directory} does not exist (it comes from script_location or "
+            "version_locations in the config); run 'distill init' or create the folder"
+        ) from None
+    except OSError as error:
+        raise ScriptError(f"version folder {directory} cannot be read: {error.strerror}") from None
+    entries.sort(key=lambda e: e.name)
+    cache_path = directory / "__pycache__" / CACHE_NAME
+    old = _read_cache(cache_path)
+    new: dict[str, list[Any]] = {}
+    revisions: list[Revision] = []
+    for entry in entries:
+        stat = entry.stat()
+        path = directory / entry.name
+        cached = old.get(entry.name)
+        revision = None
+        if cached is not None and cached[:2] == [stat.st_mtime_ns, stat.st_size]:
+            revision, ok = _from_cache(cached[2], path)
+            if not ok:
+                cached = None
+        if cached is None or cached[:2] != [stat.st_mtime_ns, stat.st_size]:
+            revision = read_revision(path)
+            cached = [stat.st_mtime_ns, stat.st_size, _to_cache(revision)]
+        new[entry.name] = cached
+        if revision is not None:
+            revisions.append(revision)
+    if new != old:
+        _write_cache(cache_path, new)
+    return revisions
+
+
+def _read_cache(path: Path) -> dict[str, list[Any]]:
+    # Anything unexpected means "no cache": it is only ever a shortcut.
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT:
+        return {}
+    files = data.get("files")
+    if not isinstance(files, dict):
+        return {}
+    return {
+        name: entry for name, entry in files.items() if isinstance(entry, list) and len(entry) == 3
+    }
+
+
+def _to_cache(revision: Revision | None) -> list[Any] | None:
+    if revision is None:
+        return None
+    return [
+        revision.id,
+        list(revision.down_revisions),
+        list(revision.branch_labels),
+        list(revision.depends_on),
+        revision.message,
+        revision.create_date,
+    ]
+
+
+def _from_cache(data: Any, path: Path) -> tuple[Revision | None, bool]:
+    """The cached revision and whether the entry was well-formed."""
+    if data is None:
+        return None, True
+    try:
+        rev_id, down, labels, depends, message, date = data
+        revision = Revision(rev_id, tuple(down), tuple(labels), tuple(depends), path, message, date)
+    except (TypeError, ValueError):
+        return None, False
+    strings = (
+        revision.id,
+        *revision.down_revisions,
+        *revision.branch_labels,
+        *revision.depends_on,
+        revision.message,
+    )
+    if not all(isinstance(s, str) for s in strings) or not isinstance(date, (str, type(None))):
+        return None, False
+    return revision, True
+
+
+def _write_cache(path: Path, files: Mapping[str, list[Any]]) -> None:
+    # Written aside then renamed so a concurrent reader never sees half a file;
+    # a read-only checkout simply goes without a cache.
+    import tempfile
+
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".distill-headers-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"format": _CACHE_FORMAT, "files": files}, out, separators=(",", ":"))
+            os.replace(temp, path)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError:
+        pass
+
+
+# -- running a revision file --------------------------------------------------------------
+
+_loaded = [0]  # how many revision modules were made, for unique module names
+
+
+def load_module(path: Path) -> types.ModuleType:
+    """Import ``path`` as a fresh module, turning any failure into a one-line ScriptError."""
+    import importlib.util
+
+    _loaded[0] += 1
+    name = f"distill_revision_{_loaded[0]}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ScriptError(f"{path}: cannot be imported as a Python file; give it a .py name")
+    module = importlib.util.module_from_spec(spec)
+    # Alembic scripts say ``from alembic import op``: give that module (and only
+    # it) an import function that answers with Distill, so nothing global changes.
+    module.__dict__["__builtins__"] = _builtins_for_scripts
+    # Registered while it runs because some code (dataclasses, typing) looks the
+    # module up by name during import; removed after so modules don't pile up.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise ScriptError(
+            f"{path}:{error.lineno or 1}: SyntaxError: {error.msg}; fix the file"
+        ) from None
+    except Exception as error:
+        line = _line_in(error, path)
+        message = str(error).strip().split("\n", 1)[0]
+        raise ScriptError(f"{path}:{line}: {type(error).__name__}: {message}") from None
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+def _import_for_scripts(
+    name: str,
+    globals: Mapping[str, object] | None = None,
+    locals: Mapping[str, object] | None = None,
+    fromlist: Sequence[str] = (),
+    level: int = 0,
+) -> types.ModuleType:
+    if level == 0 and name == "alembic" and fromlist and set(fromlist) <= {"op"}:
+        import distill
+
+        return distill
+    return builtins.__import__(name, globals, locals, fromlist, level)
+
+
+_builtins_for_scripts: dict[str, Any] = {**vars(builtins), "__import__": _import_for_scripts}
+
+
+def _line_in(error: BaseException, path: Path) -> int:
+    """The line of ``path`` the exception passed through last (where the file went wrong)."""
+    import traceback
+
+    line = 1
+    wanted = os.path.normcase(os.path.abspath(path))
+    for frame in traceback.extract_tb(error.__traceback__):
+        if os.path.normcase(os.path.abspath(frame.filename)) == wanted and frame.lineno:
+            line = frame.lineno
+    return line
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of the file's bytes, recorded in the history table."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 16), b""):
+                digest.update(block)
+    except OSError as error:
+        raise ScriptError(f"{path}: cannot be read: {error.strerror}") from None
+    return digest.hexdigest()
