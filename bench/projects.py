@@ -7,6 +7,7 @@ measure nothing we compare).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -96,10 +97,17 @@ def make_twins(root: Path, count: int, url_for: dict[str, str], body: str = "   
     return Twins(distill_dir, alembic_dir)
 
 
+# Both tools run as installed software does: with their bytecode cached.  Some
+# machines set PYTHONDONTWRITEBYTECODE, which would make every run recompile.
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run(tool: str, args: Sequence[str], cwd: Path) -> float:
     """Seconds one whole process of ``tool`` takes; raises if it fails."""
     started = time.perf_counter()
-    done = subprocess.run([str(BIN / tool), *args], cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(BIN / tool), *args], cwd=cwd, capture_output=True, text=True, env=_ENV
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{tool} {' '.join(args)} failed:\n{done.stderr[-2000:]}")

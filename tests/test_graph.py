@@ -32,7 +32,7 @@ def rev(
 ) -> Revision:
     downs = (down,) if isinstance(down, str) else tuple(down)
     path = Path(f"migrations/versions/{rev_id}_x.py")
-    return Revision(rev_id, downs, tuple(labels), tuple(deps), path, f"msg {rev_id}", None)
+    return Revision(rev_id, downs, tuple(labels), tuple(deps), str(path), f"msg {rev_id}", None)
 
 
 def graph(*revisions: Revision) -> RevisionGraph:
@@ -102,7 +102,7 @@ def test_depends_on_by_label_or_prefix() -> None:
 
 def test_duplicate_id_names_both_files() -> None:
     with pytest.raises(RevisionError, match=r"a1_x\.py and .*other\.py"):
-        graph(rev("a1"), Revision("a1", (), (), (), Path("other.py"), "", None))
+        graph(rev("a1"), Revision("a1", (), (), (), "other.py", "", None))
 
 
 def test_missing_down_revision_names_file_and_id() -> None:

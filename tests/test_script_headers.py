@@ -206,7 +206,7 @@ def test_cache_is_used_and_refreshed(tmp_path: Path, monkeypatch: pytest.MonkeyP
     b = write(tmp_path, "b.py", header("b1", "a1"))
     cache = tmp_path / "__pycache__" / "distill-headers.json"
     assert [r.id for r in scan_revisions([tmp_path])] == ["a1", "b1"]
-    assert set(json.loads(cache.read_text())["files"]) == {"a.py", "b.py"}
+    assert set(cached_entries(cache)) == {"a.py", "b.py"}
     written_at = cache.stat().st_mtime_ns
 
     reads: list[str] = []
@@ -227,17 +227,24 @@ def test_cache_is_used_and_refreshed(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert reads == ["b.py"]
 
 
+def cached_entries(cache: Path) -> dict[str, object]:
+    """The per-file entries of a header cache (first line: format and CRC)."""
+    entries: dict[str, object] = json.loads(cache.read_text().partition("\n")[2])
+    return entries
+
+
 def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     write(tmp_path, "a.py", header("a1"))
     scan_revisions([tmp_path])
     cache = tmp_path / "__pycache__" / "distill-headers.json"
-    for junk in ["{not json", "[]", '{"format": 1, "files": {"a.py": [1, 2, [3]]}}']:
+    for junk in ["{not json", "[]", '{"format": 2, "crc": 0}\n{"a.py": [1, 2, [3]]}']:
         cache.write_text(junk)
         assert [r.id for r in scan_revisions([tmp_path])] == ["a1"]
-    data = json.loads(cache.read_text())
+    # An entry edited behind Distill's back fails the CRC and is not trusted.
+    first = cache.read_text().partition("\n")[0]
     stat = (tmp_path / "a.py").stat()
-    data["files"]["a.py"] = [stat.st_mtime_ns, stat.st_size, ["a1", "oops", [], [], "m", 5]]
-    cache.write_text(json.dumps(data))
+    tampered = {"a.py": [stat.st_mtime_ns, stat.st_size, ["zz", None, [], [], "m", 5]]}
+    cache.write_text(first + "\n" + json.dumps(tampered))
     assert [r.id for r in scan_revisions([tmp_path])] == ["a1"]
 
 
@@ -259,8 +266,8 @@ def test_removed_file_leaves_the_cache(tmp_path: Path) -> None:
     scan_revisions([tmp_path])
     b.unlink()
     assert [r.id for r in scan_revisions([tmp_path])] == ["a1"]
-    cache = json.loads((tmp_path / "__pycache__" / "distill-headers.json").read_text())
-    assert set(cache["files"]) == {"a.py"}
+    cache = cached_entries(tmp_path / "__pycache__" / "distill-headers.json")
+    assert set(cache) == {"a.py"}
 
 
 def test_graph_commands_do_not_import_sqlalchemy(tmp_path: Path) -> None:

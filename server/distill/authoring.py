@@ -189,7 +189,7 @@ def _write_revision(
         down_revisions=parents,
         branch_labels=spec.branch_labels,
         depends_on=depends,
-        path=path,
+        file=str(path),
         message=spec.message,
         create_date=None,
     )

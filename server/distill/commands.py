@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from distill import authoring
 from distill.config import Config
 from distill.errors import DatabaseError, RevisionError
-from distill.runtime.plan import OnProgress, Progress, RunResult, Step
+from distill.runtime.plan import Direction, OnProgress, Progress, RunResult, Step
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision, scan_revisions
 
@@ -83,28 +83,7 @@ def upgrade(
     progress: OnProgress | None = None,
 ) -> RunResult | None:
     """Apply revisions up to ``target``; with ``sql``, write their SQL instead."""
-    from distill.runtime import migrate
-
-    graph = project.graph
-    if sql is not None:
-        start, _, end = target.rpartition(":")
-        start_heads = graph.resolve(start) if start else ()
-        ids = graph.upgrade_steps(start_heads, end)
-        steps = [Step(graph.revisions[i], "upgrade") for i in ids]
-        migrate.run_offline(
-            _offline_dialect(project), project.config, graph, steps, start_heads, sql
-        )
-        return None
-
-    def plan(current_heads: tuple[str, ...]) -> list[Step]:
-        _check_known(graph, current_heads, project.config)
-        return [
-            Step(graph.revisions[i], "upgrade") for i in graph.upgrade_steps(current_heads, target)
-        ]
-
-    return migrate.run_online(
-        project.engine, project.config, graph, plan, notify=notify, progress=progress
-    )
+    return _migrate(project, target, "upgrade", sql, notify, progress)
 
 
 def downgrade(
@@ -116,33 +95,46 @@ def downgrade(
     progress: OnProgress | None = None,
 ) -> RunResult | None:
     """Revert revisions down to ``target``; with ``sql``, write their SQL instead."""
+    if sql is not None and ":" not in target:
+        raise RevisionError(
+            f"downgrade --sql needs a range FROM:TO, e.g. 'head:{target}', "
+            "because no database is read to find where it starts"
+        )
+    return _migrate(project, target, "downgrade", sql, notify, progress)
+
+
+def _migrate(
+    project: Project,
+    target: str,
+    direction: Direction,
+    sql: Write | None,
+    notify: Write,
+    progress: OnProgress | None,
+) -> RunResult | None:
     from distill.runtime import migrate
 
     graph = project.graph
+    find_steps = graph.upgrade_steps if direction == "upgrade" else graph.downgrade_steps
+
+    def plan(current_heads: tuple[str, ...], goal: str) -> list[Step]:
+        return [Step(graph.revisions[i], direction) for i in find_steps(current_heads, goal)]
+
     if sql is not None:
-        start, sep, end = target.rpartition(":")
-        if not sep:
-            raise RevisionError(
-                f"downgrade --sql needs a range FROM:TO, e.g. 'head:{target}', "
-                "because no database is read to find where it starts"
-            )
-        start_heads = graph.resolve(start)
-        ids = graph.downgrade_steps(start_heads, end)
-        steps = [Step(graph.revisions[i], "downgrade") for i in ids]
+        # Offline there is no database to ask where it stands: FROM:TO says it.
+        start, _, end = target.rpartition(":")
+        start_heads = graph.resolve(start) if start else ()
+        steps = plan(start_heads, end)
         migrate.run_offline(
             _offline_dialect(project), project.config, graph, steps, start_heads, sql
         )
         return None
 
-    def plan(current_heads: tuple[str, ...]) -> list[Step]:
+    def plan_online(current_heads: tuple[str, ...]) -> list[Step]:
         _check_known(graph, current_heads, project.config)
-        return [
-            Step(graph.revisions[i], "downgrade")
-            for i in graph.downgrade_steps(current_heads, target)
-        ]
+        return plan(current_heads, target)
 
     return migrate.run_online(
-        project.engine, project.config, graph, plan, notify=notify, progress=progress
+        project.engine, project.config, graph, plan_online, notify=notify, progress=progress
     )
 
 
@@ -181,11 +173,17 @@ def current(project: Project) -> list[CurrentRevision]:
 
 
 def read_heads(project: Project) -> tuple[str, ...]:
+    from distill.runtime.quickread import sqlite_heads
+
+    config = project.config
+    quick = sqlite_heads(config.require_url(), config.version_table, config.version_table_schema)
+    if quick is not None:
+        return quick
     from distill.runtime.database import connect
     from distill.runtime.migrate import tables_for
 
     with connect(project.engine) as conn:
-        return tables_for(project.config).heads(conn)
+        return tables_for(config).heads(conn)
 
 
 def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry]] | str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
 
 from distill.errors import OperationError
@@ -81,7 +82,11 @@ class OpContext:
             self._write_sql(f"{text};")
             return None
         result = self._connection.execute(statement, dict(params) if params else None)
-        self.executed.append(_sql_of(statement, self.dialect))
+        # The SQL the driver was sent, already compiled: compiling again costs as much.
+        sent = getattr(getattr(result, "context", None), "statement", None)
+        self.executed.append(
+            sent.strip() if isinstance(sent, str) else _sql_of(statement, self.dialect)
+        )
         return result
 
     @contextmanager
@@ -131,9 +136,19 @@ class OpContext:
 
 
 def _bind(statement: Executable, params: Mapping[str, Any]) -> Executable:
+    """``statement`` with its named parameters replaced by their values, for --sql."""
     if isinstance(statement, sa.TextClause):
         return statement.bindparams(**params)
-    return statement.params(**params)  # type: ignore[attr-defined, no-any-return]
+
+    # .params() refuses INSERT/UPDATE/DELETE; swapping each bind for a literal works on all.
+    def literal(element: Any, **_: Any) -> Any:
+        if isinstance(element, sa.BindParameter) and element.key in params:
+            return sa.literal(params[element.key], element.type)
+        return None
+
+    traversable = cast(visitors.ExternallyTraversible, statement)
+    no_options: dict[str, Any] = {}
+    return cast(Executable, visitors.replacement_traverse(traversable, no_options, literal))
 
 
 def _sql_of(statement: Executable, dialect: Dialect) -> str:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from distill.config import Config
@@ -84,15 +85,74 @@ def run_online(
         steps = planner(before)
         heads = frozenset(before)
         started = time.monotonic()
+        units = _RevisionUnits(conn, config.transaction_per_migration)
         for index, step in enumerate(steps, start=1):
             if progress:
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
-            heads = _apply_step(conn, config, tables, graph, step, heads)
-            if config.transaction_per_migration or conn.dialect.name not in TRANSACTIONAL_DDL:
-                conn.commit()
+            with units.one_revision():
+                heads = _apply_step(conn, tables, graph, step, heads)
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
+
+
+class _RevisionUnits:
+    """Makes each revision all-or-nothing, and decides when to commit.
+
+    Where DDL is transactional and ``transaction_per_migration`` is on, each
+    revision is atomic.  PostgreSQL commits after every revision so locks on
+    the altered tables are held no longer than one revision.  SQLite locks the
+    whole file whatever is done, and every COMMIT costs an fsync, so there a
+    SAVEPOINT makes each revision atomic and the work is committed at most
+    once a second and at the end: a failure still leaves the database at the
+    previous revision, and a killed run loses at most a second of work, all of
+    it cleanly rolled back.  Without transactional DDL (MariaDB) each
+    statement is committed by the server anyway.
+    """
+
+    _SAVEPOINT = "distill_revision"
+    _COMMIT_EVERY = 1.0  # seconds
+
+    def __init__(self, conn: Connection, per_revision: bool) -> None:
+        dialect = conn.dialect.name
+        self.conn = conn
+        self.savepoints = per_revision and dialect == "sqlite"
+        self.commit_each = not self.savepoints and (
+            per_revision or dialect not in TRANSACTIONAL_DDL
+        )
+        self.last_commit = time.monotonic()
+
+    @contextmanager
+    def one_revision(self) -> Iterator[None]:
+        conn = self.conn
+        if self.savepoints:
+            conn.exec_driver_sql(f"SAVEPOINT {self._SAVEPOINT}")
+        try:
+            yield
+        except BaseException:
+            if self.savepoints and conn.in_transaction():
+                self._end_savepoint("ROLLBACK TO")
+                self._end_savepoint("RELEASE")
+                conn.commit()  # the revisions before this one stay applied
+            else:
+                conn.rollback()
+            raise
+        if self.savepoints:
+            self._end_savepoint("RELEASE")
+            if time.monotonic() - self.last_commit >= self._COMMIT_EVERY:
+                conn.commit()
+                self.last_commit = time.monotonic()
+        elif self.commit_each:
+            conn.commit()
+
+    def _end_savepoint(self, verb: str) -> None:
+        # An autocommit_block inside the revision commits, which ends the
+        # savepoint early; then there is nothing left to end.
+        try:
+            self.conn.exec_driver_sql(f"{verb} SAVEPOINT {self._SAVEPOINT}")
+        except exc.OperationalError as error:
+            if "no such savepoint" not in str(error):
+                raise
 
 
 def run_stamp(
@@ -105,14 +165,14 @@ def run_stamp(
     """Set the version rows without running any revision; recorded in the history."""
     with locked_session(engine, config, notify) as (conn, tables, before):
         after = new_heads(before)
-        for statement in tables.set_heads(before, after):
-            conn.execute(statement)
+        for statement, params in tables.set_heads(before, after):
+            conn.execute(statement, params)
         now = utcnow()
         changes = [(rev, "unstamp") for rev in sorted(set(before) - after)]
         changes += [(rev, "stamp") for rev in sorted(after - set(before))]
         for rev, direction in changes:
             conn.execute(
-                tables.record(rev, direction, started_at=now, finished_at=now, checksum=None)
+                *tables.record(rev, direction, started_at=now, finished_at=now, checksum=None)
             )
         return RunResult(before=before, after=tuple(sorted(after)))
 
@@ -140,7 +200,6 @@ def _report_interrupted_runs(conn: Connection, tables: VersionTables, notify: No
 
 def _apply_step(
     conn: Connection,
-    config: Config,
     tables: VersionTables,
     graph: RevisionGraph,
     step: Step,
@@ -153,7 +212,7 @@ def _apply_step(
     if not transactional:
         # Made durable before the first DDL statement so a killed run is visible later.
         inserted = conn.execute(
-            tables.record(
+            *tables.record(
                 step.revision.id,
                 step.direction,
                 started_at=started_at,
@@ -169,17 +228,17 @@ def _apply_step(
     try:
         run_revision(ctx, run)
     except DistillError:
-        conn.rollback()
         if entry_id is not None:
-            conn.execute(tables.finish(entry_id, STATUS_FAILED, started_at, len(ctx.executed)))
+            conn.rollback()
+            conn.execute(*tables.finish(entry_id, STATUS_FAILED, started_at, len(ctx.executed)))
             conn.commit()
         raise
     after = next_heads(graph, heads, step)
-    for statement in tables.set_heads(heads, after):
-        conn.execute(statement)
+    for statement, params in tables.set_heads(heads, after):
+        conn.execute(statement, params)
     if entry_id is None:
         conn.execute(
-            tables.record(
+            *tables.record(
                 step.revision.id,
                 step.direction,
                 started_at=started_at,
@@ -189,7 +248,7 @@ def _apply_step(
             )
         )
     else:
-        conn.execute(tables.finish(entry_id, STATUS_DONE, started_at, len(ctx.executed)))
+        conn.execute(*tables.finish(entry_id, STATUS_DONE, started_at, len(ctx.executed)))
     return after
 
 
@@ -226,10 +285,12 @@ def run_offline(
             write("BEGIN;")
         run = RevisionRun(step.revision, step.direction, heads_text(heads), transactional)
         run_revision(ctx, run)
-        for statement in tables.set_heads(heads, after):
-            ctx.execute(statement)
+        for statement, params in tables.set_heads(heads, after):
+            ctx.execute(statement, params)
         ctx.execute(
-            tables.record_offline(step.revision.id, step.direction, file_sha256(step.revision.path))
+            *tables.record_offline(
+                step.revision.id, step.direction, file_sha256(step.revision.path)
+            )
         )
         if transactional and per_revision:
             write("COMMIT;")
@@ -250,7 +311,7 @@ def stamp_offline(
     if not before:
         for statement in tables.create_statements(dialect):
             ctx.execute(statement)
-    for statement in tables.set_heads(before, after):
-        ctx.execute(statement)
+    for statement, params in tables.set_heads(before, after):
+        ctx.execute(statement, params)
     for rev in sorted(after - set(before)):
-        ctx.execute(tables.record_offline(rev, "stamp", checksum=None))
+        ctx.execute(*tables.record_offline(rev, "stamp", checksum=None))

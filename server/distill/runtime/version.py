@@ -12,12 +12,15 @@ import datetime as dt
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from distill import __version__
 from distill.runtime.database import os_user
+
+Bound = tuple[sa.Executable, dict[str, Any]]  # a statement and its parameters
 
 STATUS_DONE = "done"
 STATUS_RUNNING = "running"
@@ -65,6 +68,25 @@ class VersionTables:
             sa.Column("tool_version", sa.String(32)),
         )
         self.schema = schema
+        # Built once: a statement object reused with new parameters skips
+        # SQLAlchemy's per-statement compile work, which dominated long runs.
+        number = self.version.c.version_num
+        self._insert_row = self.version.insert().values(version_num=sa.bindparam("new_num"))
+        self._delete_row = self.version.delete().where(number == sa.bindparam("old_num"))
+        self._update_row = (
+            self.version.update()
+            .where(number == sa.bindparam("old_num"))
+            .values(version_num=sa.bindparam("new_num"))
+        )
+        history_columns = [c.name for c in self.history.columns if c.name != "id"]
+        self._insert_history = self.history.insert().values(
+            {name: sa.bindparam(f"p_{name}") for name in history_columns}
+        )
+        self._who = {
+            "os_user": os_user(),
+            "hostname": socket.gethostname()[:255],
+            "tool_version": __version__,
+        }
 
     # -- reading -------------------------------------------------------------
 
@@ -110,27 +132,20 @@ class VersionTables:
             missing = [self.version, self.history]
         return [sa.schema.CreateTable(t) for t in missing]
 
-    def set_heads(self, before: Iterable[str], after: Iterable[str]) -> list[sa.Executable]:
+    def set_heads(self, before: Iterable[str], after: Iterable[str]) -> list[Bound]:
         """Statements turning the version rows ``before`` into ``after``."""
         old, new = set(before), set(after)
         removed, added = sorted(old - new), sorted(new - old)
-        statements: list[sa.Executable] = []
+        statements: list[Bound] = []
         # One row changing into another is an UPDATE, as Alembic does, so a
         # reader never sees the table empty between two statements.
         while removed and added:
             statements.append(
-                self.version.update()
-                .where(self.version.c.version_num == removed.pop(0))
-                .values(version_num=added.pop(0))
+                (self._update_row, {"old_num": removed.pop(0), "new_num": added.pop(0)})
             )
-        statements += [
-            self.version.delete().where(self.version.c.version_num == rev) for rev in removed
-        ]
-        statements += [self.version.insert().values(version_num=rev) for rev in added]
+        statements += [(self._delete_row, {"old_num": rev}) for rev in removed]
+        statements += [(self._insert_row, {"new_num": rev}) for rev in added]
         return statements
-
-    def purge(self) -> sa.Executable:
-        return self.version.delete()
 
     def record(
         self,
@@ -142,42 +157,40 @@ class VersionTables:
         checksum: str | None,
         status: str = STATUS_DONE,
         statements_run: int | None = None,
-    ) -> sa.Executable:
+    ) -> Bound:
         duration = int((finished_at - started_at).total_seconds() * 1000) if finished_at else None
-        return self.history.insert().values(
-            revision=revision,
-            direction=direction,
-            status=status,
-            started_at=started_at,
-            finished_at=finished_at,
-            duration_ms=duration,
-            statements_run=statements_run,
-            checksum=checksum,
-            os_user=os_user(),
-            hostname=socket.gethostname()[:255],
-            tool_version=__version__,
-        )
+        values = {
+            "revision": revision,
+            "direction": direction,
+            "status": status,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "duration_ms": duration,
+            "statements_run": statements_run,
+            "checksum": checksum,
+            **self._who,
+        }
+        return self._insert_history, {f"p_{k}": v for k, v in values.items()}
 
-    def record_offline(self, revision: str, direction: str, checksum: str | None) -> sa.Executable:
+    def record_offline(self, revision: str, direction: str, checksum: str | None) -> Bound:
         """A history row for SQL that a person runs later: the database stamps the time."""
         now = sa.func.current_timestamp()
-        return self.history.insert().values(
+        statement = self.history.insert().values(
             revision=revision,
             direction=direction,
             status=STATUS_DONE,
             started_at=now,
             finished_at=now,
             checksum=checksum,
-            os_user=os_user(),
-            hostname=socket.gethostname()[:255],
-            tool_version=__version__,
+            **self._who,
         )
+        return statement, {}
 
     def finish(
         self, entry_id: int, status: str, started_at: dt.datetime, statements_run: int
-    ) -> sa.Executable:
+    ) -> Bound:
         finished = utcnow()
-        return (
+        statement = (
             self.history.update()
             .where(self.history.c.id == entry_id)
             .values(
@@ -187,6 +200,7 @@ class VersionTables:
                 statements_run=statements_run,
             )
         )
+        return statement, {}
 
     def unfinished(self, conn: Connection) -> list[tuple[int, str, str]]:
         """Runs that began and never ended (only possible without transactional DDL)."""
