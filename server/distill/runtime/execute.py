@@ -7,9 +7,7 @@ database was left — the three things a person needs to decide what to do next.
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import exc
 
@@ -19,7 +17,7 @@ from distill.ops.api import Operations
 from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
 from distill.runtime.database import first_line
-from distill.scripts.script import Revision, load_module
+from distill.scripts.script import Revision, line_in, load_module
 
 _SQL_SHOWN = 300  # characters of a failing statement worth putting in one line
 
@@ -45,7 +43,8 @@ def run_revision(ctx: OpContext, run: RevisionRun) -> None:
     except DistillError as error:
         raise MigrationFailed(f"{_what(run)}: {error}; {_state_after(ctx, run)}") from None
     except Exception as error:
-        where = _line_in_file(error, run.revision.path)
+        line = line_in(error, run.revision.path)
+        where = f" at {run.revision.path}:{line}" if line else ""
         raise MigrationFailed(
             f"{_what(run)} raised {type(error).__name__}: {first_line(str(error))}"
             f"{where}; {_state_after(ctx, run)}"
@@ -78,13 +77,3 @@ def _state_after(ctx: OpContext, run: RevisionRun) -> str:
         f"stay applied ({listed}); the version table still says {run.state_before}: undo those "
         "by hand, or finish them by hand and run 'distill stamp'"
     )
-
-
-def _line_in_file(error: BaseException, path: Path) -> str:
-    """' at <file>:<line>' for the deepest frame inside the revision file."""
-    resolved = str(path.resolve())
-    line = None
-    for frame in traceback.extract_tb(error.__traceback__):
-        if frame.filename and str(Path(frame.filename).resolve()) == resolved:
-            line = frame.lineno
-    return f" at {path}:{line}" if line else ""

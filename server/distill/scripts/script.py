@@ -223,7 +223,7 @@ def load_module(path: Path) -> types.ModuleType:
             f"{path}:{error.lineno or 1}: SyntaxError: {error.msg}; fix the file"
         ) from None
     except Exception as error:
-        line = _line_in(error, path)
+        line = line_in(error, path) or 1
         message = str(error).strip().split("\n", 1)[0]
         raise ScriptError(f"{path}:{line}: {type(error).__name__}: {message}") from None
     finally:
@@ -248,11 +248,11 @@ def _import_for_scripts(
 _builtins_for_scripts: dict[str, Any] = {**vars(builtins), "__import__": _import_for_scripts}
 
 
-def _line_in(error: BaseException, path: Path) -> int:
+def line_in(error: BaseException, path: Path) -> int | None:
     """The line of ``path`` the exception passed through last (where the file went wrong)."""
     import traceback
 
-    line = 1
+    line = None
     wanted = os.path.normcase(os.path.abspath(path))
     for frame in traceback.extract_tb(error.__traceback__):
         if os.path.normcase(os.path.abspath(frame.filename)) == wanted and frame.lineno:
