@@ -130,7 +130,13 @@ CASES = [
         "no url at all",
         _settings('script_location = "migrations"\n'),
         ("current",),
-        "no database URL",
+        "no database URL: set url in",
+    ),
+    Case(
+        "bad --url blames the flag",
+        _nothing,
+        ("--url", "notaurl", "current"),
+        "--url/DISTILL_URL: url is not a database URL",
     ),
     Case(
         "missing script folder",

@@ -265,3 +265,35 @@ def test_progress_is_drawn_on_a_terminal_only(proj: ProjectDir) -> None:
     ok(proj, "downgrade", "base")
     piped = proj.cli("upgrade", "head")
     assert "[1/3]" not in piped.stderr and "Upgraded" in piped.stderr
+
+
+def test_history_ranges_relative_to_current(proj: ProjectDir) -> None:
+    for i in range(1, 5):
+        proj.add(f"aaaa0000000{i}", f"aaaa0000000{i - 1}" if i > 1 else None, message=f"s{i}")
+    ok(proj, "upgrade", "aaaa00000003")
+    # "-r -2:" must not be taken for an option; -2 counts down from the current
+    # revision (aaaa00000003), and the range runs from there up to the head.
+    assert ok(proj, "history", "-r", "-2:") == (
+        "aaaa00000003 -> aaaa00000004 (head), s4\n"
+        "aaaa00000002 -> aaaa00000003, s3\n"
+        "aaaa00000001 -> aaaa00000002, s2\n"
+        "<base> -> aaaa00000001, s1\n"
+    )
+    assert ok(proj, "history", "-r", "current:") == ok(proj, "history", "-r=aaaa00000003:")
+    broken = proj.cli(
+        "--url", "postgresql+psycopg://u:pw@127.0.0.1:1/x", "history", "-r", "current:"
+    )
+    assert broken.returncode == 1 and "needs the database" in broken.stderr
+
+
+def test_sql_piped_into_a_closed_reader_exits_quietly(proj: ProjectDir) -> None:
+    for i in range(1, 40):
+        proj.add(f"aaaa{i:08d}", f"aaaa{i - 1:08d}" if i > 1 else None, "op.execute('SELECT 1')")
+    done = subprocess.run(
+        f"{' '.join(DISTILL)} upgrade head --sql | head -1",
+        shell=True,
+        cwd=proj.root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr

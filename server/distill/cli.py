@@ -20,7 +20,7 @@ from distill.masking import mask_text
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_ranges(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
@@ -32,10 +32,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
+    except BrokenPipeError:
+        # The reader went away (``distill history | head``): stop quietly, as
+        # other command-line tools do, without a traceback at interpreter exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as error:
         if _is_database_error(error):
             return _fail(f"the database refused: {_first_line(error)}")
         raise
+
+
+def _join_negative_ranges(argv: Sequence[str]) -> list[str]:
+    """``-r -3:`` as ``-r=-3:``: argparse would take ``-3:`` for an option."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] in ("-r", "--rev-range") and arg.startswith("-"):
+            joined[-1] = f"{joined[-1]}={arg}"
+        else:
+            joined.append(arg)
+    return joined
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -99,9 +99,14 @@ def _revision(args: argparse.Namespace) -> int:
 
 def _merge_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("revisions", nargs="+", help="revisions to merge, or 'heads'")
-    p.add_argument("-m", "--message", required=True)
-    p.add_argument("--rev-id")
-    p.add_argument("--branch-label", action="append", default=[])
+    p.add_argument("-m", "--message", required=True, help="what the merge is for")
+    p.add_argument("--rev-id", help="use this revision id instead of a random one")
+    p.add_argument(
+        "--branch-label",
+        action="append",
+        default=[],
+        help="label for the merged branch (repeatable)",
+    )
 
 
 def _merge(args: argparse.Namespace) -> int:
@@ -235,7 +240,9 @@ def _current(args: argparse.Namespace) -> int:
 
 
 def _history_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-r", "--rev-range", help="range FROM:TO, e.g. base:head, -3:, ae10:current")
+    p.add_argument(
+        "-r", "--rev-range", help="range FROM:TO, e.g. base:head, -3: (from current), ae10:current"
+    )
     _verbose_args(p)
     p.add_argument(
         "-i",
@@ -340,7 +347,7 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
     ("current", "show the revision(s) the database is at", _verbose_args, _current),
     ("history", "list revisions, newest first", _history_args, _history),
     ("heads", "show the head revisions", _verbose_args, _heads_cmd),
-    ("branches", "show branch points", _verbose_args, _branches),
+    ("branches", "show branch points", _none, _branches),
     ("show", "show one revision", _show_args, _show),
     ("merge", "create a revision that joins several heads", _merge_args, _merge),
     ("stamp", "set the database's revision without running anything", _stamp_args, _stamp),

@@ -7,6 +7,7 @@ through the callables the caller passes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from distill import authoring
 from distill.config import Config
-from distill.errors import DatabaseError, RevisionError
+from distill.errors import DatabaseError, DistillError, RevisionError
 from distill.runtime.plan import Direction, OnProgress, Progress, RunResult, Step
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision, scan_revisions
@@ -195,7 +196,7 @@ def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry
         tables = tables_for(project.config)
         with connect(project.engine) as conn:
             return tables.heads(conn), tables.history_entries(conn)
-    except DatabaseError as error:
+    except DistillError as error:  # no URL, unreachable: the graph is still worth showing
         return str(error)
 
 
@@ -259,10 +260,12 @@ def history(
     current_heads: tuple[str, ...] = ()
     entries: list[HistoryEntry] = []
     problem = None
-    needs_database = indicate_current or with_applied or (range_ and "current" in range_)
-    if needs_database:
+    range_needs_current = bool(range_ and _RELATIVE_TO_CURRENT.search(range_))
+    if indicate_current or with_applied or range_needs_current:
         state = database_state(project)
         if isinstance(state, str):
+            if range_needs_current:  # without the database the range would be wrong
+                raise DatabaseError(f"history -r {range_} needs the database: {state}")
             problem = state
         else:
             current_heads, entries = state
@@ -283,6 +286,10 @@ def history(
         for rev in graph.history(range_, current_heads)
     ]
     return lines, problem
+
+
+# "current", or a side of the range that steps from it: -3:, :+2, branch@-1
+_RELATIVE_TO_CURRENT = re.compile(r"current|(?:^|:|@)[+-]\d")
 
 
 def _last_applied(entries: Sequence[HistoryEntry]) -> dict[str, HistoryEntry]:

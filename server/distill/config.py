@@ -53,16 +53,14 @@ class Config:
     def template_path(self) -> Path:
         return self.script_location / "script.py.tmpl"
 
-    @property
-    def display_source(self) -> str:
-        return str(self.source) if self.source else "(no config file)"
-
     def require_url(self) -> str:
         if not self.url:
-            raise ConfigError(
-                f"no database URL: set url in {self.display_source}, "
-                "or export DISTILL_URL, or pass --url"
+            where = (
+                f"set url in {self.source}"
+                if self.source
+                else "no Distill settings were found here or above (run 'distill init' and set url)"
             )
+            raise ConfigError(f"no database URL: {where}, or export DISTILL_URL, or pass --url")
         return self.url
 
 
@@ -169,7 +167,8 @@ def _build(
         for item in settings.get("version_locations", [])
     ) or (script_location / "versions",)
     raw_url = url_override or settings.get("url")
-    resolved_url = _resolve_url(where, raw_url, root, env) if raw_url else None
+    url_from = "--url/DISTILL_URL" if url_override else where
+    resolved_url = _resolve_url(url_from, raw_url, root, env) if raw_url else None
     return Config(
         root=root,
         source=source,

@@ -295,15 +295,18 @@ def _columns_named_in(sql: str, table: sa.Table) -> list[str]:
     return [c.name for c in table.columns if _rename_word(on, c.name, "\0") != on]
 
 
-def reflect_model(ctx: OpContext, name: str, schema: str | None) -> TableModel:
-    conn = ctx.connection
-    triggers = trigger_names(conn, name, schema)
+def refuse_triggers(ctx: OpContext, name: str, schema: str | None) -> None:
+    triggers = trigger_names(ctx.connection, name, schema)
     if triggers:
         raise OperationError(
             f"table {name!r} has triggers ({', '.join(triggers)}) and SQLite must rebuild it for "
             "this change, which would drop them; drop them first with op.execute() and create "
             "them again after"
         )
+
+
+def reflect_model(ctx: OpContext, name: str, schema: str | None) -> TableModel:
+    conn = ctx.connection
     metadata = sa.MetaData()
     try:
         with warnings.catch_warnings():
@@ -323,6 +326,8 @@ def rebuild_table(
     copy_from: sa.Table | None = None,
     naming_convention: dict[str, Any] | None = None,
 ) -> None:
+    if not ctx.is_offline:  # copy_from or not, a live table's triggers would be lost
+        refuse_triggers(ctx, name, schema)
     if copy_from is not None:
         model = model_from_table(copy_from, {})
         model.name, model.schema = name, schema

@@ -26,7 +26,9 @@ _SQL_SHOWN = 300  # characters of a failing statement worth putting in one line
 class RevisionRun:
     revision: Revision
     direction: str  # "upgrade" | "downgrade"
-    state_before: str  # version rows before this revision, for the error message
+    # Version rows a rollback returns to: before this revision, or before the
+    # whole run when all revisions share one transaction.
+    state_before: str
     transactional: bool
 
 
@@ -66,7 +68,9 @@ def _describe_database_error(ctx: OpContext, run: RevisionRun, error: exc.DBAPIE
 
 
 def _state_after(ctx: OpContext, run: RevisionRun) -> str:
-    if run.transactional or ctx.is_offline:
+    if ctx.is_offline:
+        return "nothing was run; the SQL written before this error is incomplete"
+    if run.transactional:
         return f"nothing of it was applied, the database is still at {run.state_before}"
     ran = ctx.executed
     if not ran:

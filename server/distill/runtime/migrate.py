@@ -89,8 +89,9 @@ def run_online(
         for index, step in enumerate(steps, start=1):
             if progress:
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
+            rollback_to = heads if units.each_revision_atomic else frozenset(before)
             with units.one_revision():
-                heads = _apply_step(conn, tables, graph, step, heads)
+                heads = _apply_step(conn, tables, graph, step, heads, rollback_to)
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
@@ -121,6 +122,11 @@ class _RevisionUnits:
             per_revision or dialect not in TRANSACTIONAL_DDL
         )
         self.last_commit = time.monotonic()
+
+    @property
+    def each_revision_atomic(self) -> bool:
+        """False when a failure rolls back the whole run, not just one revision."""
+        return self.savepoints or self.commit_each
 
     @contextmanager
     def one_revision(self) -> Iterator[None]:
@@ -204,6 +210,7 @@ def _apply_step(
     graph: RevisionGraph,
     step: Step,
     heads: frozenset[str],
+    rollback_to: frozenset[str],
 ) -> frozenset[str]:
     transactional = conn.dialect.name in TRANSACTIONAL_DDL
     started_at = utcnow()
@@ -224,7 +231,7 @@ def _apply_step(
         entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
         conn.commit()
     ctx = OpContext(dialect=conn.dialect, connection=conn)
-    run = RevisionRun(step.revision, step.direction, heads_text(heads), transactional)
+    run = RevisionRun(step.revision, step.direction, heads_text(rollback_to), transactional)
     try:
         run_revision(ctx, run)
     except DistillError:

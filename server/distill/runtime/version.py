@@ -175,14 +175,19 @@ class VersionTables:
     def record_offline(self, revision: str, direction: str, checksum: str | None) -> Bound:
         """A history row for SQL that a person runs later: the database stamps the time."""
         now = sa.func.current_timestamp()
-        statement = self.history.insert().values(
-            revision=revision,
-            direction=direction,
-            status=STATUS_DONE,
-            started_at=now,
-            finished_at=now,
-            checksum=checksum,
-            **self._who,
+        # inline: nobody reads the new id back from a script, so no RETURNING clause
+        statement = (
+            self.history.insert()
+            .inline()
+            .values(
+                revision=revision,
+                direction=direction,
+                status=STATUS_DONE,
+                started_at=now,
+                finished_at=now,
+                checksum=checksum,
+                **self._who,
+            )
         )
         return statement, {}
 
