@@ -104,14 +104,11 @@ def _postgresql_lock(
         since = f"{row.backend_start:%H:%M:%S}"
         return f"{name} (backend pid {row.pid}, user {row.usename}, since {since})"
 
-    _wait(try_once, holder, timeout, notify, f"table {lock_name}")
-    try:
+    def release() -> None:
+        conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK_CLASS}, {key})")
+
+    with _session_lock(conn, try_once, holder, release, timeout, notify, lock_name):
         yield
-    finally:
-        if not conn.closed and not conn.invalidated:
-            conn.rollback()
-            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK_CLASS}, {key})")
-            conn.commit()
 
 
 @contextmanager
@@ -135,13 +132,33 @@ def _mysql_lock(conn: Connection, lock_name: str, timeout: float, notify: Notify
             return "another session (now gone)"
         return f"connection {row[0]} ({row[1]}@{row[2]})"
 
+    def release() -> None:
+        conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
+
+    with _session_lock(conn, try_once, holder, release, timeout, notify, lock_name):
+        yield
+
+
+@contextmanager
+def _session_lock(
+    conn: Connection,
+    try_once: Callable[[], bool],
+    holder: Callable[[], str],
+    release: Callable[[], None],
+    timeout: float,
+    notify: Notify,
+    lock_name: str,
+) -> Iterator[None]:
+    """A lock owned by the database session: waited for, held, then released."""
     _wait(try_once, holder, timeout, notify, f"table {lock_name}")
     try:
         yield
     finally:
+        # A dead connection took the lock with it; a live one releases it
+        # outside whatever transaction a failure left open.
         if not conn.closed and not conn.invalidated:
             conn.rollback()
-            conn.exec_driver_sql("SELECT RELEASE_LOCK(%s)", (name,))
+            release()
             conn.commit()
 
 
