@@ -1,0 +1,248 @@
+"""Two schemas in, the list of changes that turns the first into the second.
+
+Each ``Change`` is a value a person can read (``describe``), a program can act
+on (``code`` is stable; ``old``/``new`` hold the schema items), and the
+renderer turns into ``op.*`` calls.  Matching is by what identifies a thing in
+the database: tables and columns by name, indexes and named checks by name,
+foreign keys and unique constraints by their columns (their names are often
+generated), the primary key by its columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from distill.autogen.equivalence import defaults_equivalent, types_equivalent
+from distill.schema.model import (
+    Column,
+    ForeignKey,
+    Index,
+    Schema,
+    Table,
+    UniqueConstraint,
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    code: str  # e.g. "column.added"; see describe() for every code
+    table: str | None
+    schema: str | None = None
+    name: str | None = None  # the column, index, constraint or enum concerned
+    old: Any = None  # the item as it is now (None when added)
+    new: Any = None  # the item as it should be (None when removed)
+
+    @property
+    def where(self) -> str:
+        if self.code.startswith("enum."):
+            return f"{self.schema}.{self.name}" if self.schema else str(self.name)
+        table = f"{self.schema}.{self.table}" if self.schema else (self.table or "")
+        return f"{table}.{self.name}" if self.name and self.code.startswith("column") else table
+
+    def describe(self, now: str = "database", wanted: str = "models") -> str:
+        """One line such as ``users.phone: column in models, not in database``."""
+        kind, _, what = self.code.partition(".")
+        label = {"fk": "foreign key", "pk": "primary key", "unique": "unique constraint",
+                 "check": "check constraint"}.get(kind, kind)  # fmt: skip
+        named = f" {self.name}" if self.name and kind not in ("table", "column", "enum") else ""
+        if what == "added":
+            return f"{self.where}: {label}{named} in {wanted}, not in {now}"
+        if what == "removed":
+            return f"{self.where}: {label}{named} in {now}, not in {wanted}"
+        return f"{self.where}: {label}{named} {what} {_show(self.code, self.old)} -> " \
+               f"{_show(self.code, self.new)}"  # fmt: skip
+
+
+def _show(code: str, value: Any) -> str:
+    if code == "column.type":
+        return str(value.sql)
+    if code == "column.nullable":
+        return "NULL" if value else "NOT NULL"
+    if code in ("column.default", "column.comment", "table.comment"):
+        return "none" if value is None else str(value)
+    if code == "enum.values":
+        return "(" + ", ".join(value) + ")"
+    if code == "pk.columns":
+        return "(" + ", ".join(value) + ")" if value else "none"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Options:
+    compare_type: bool = True
+    compare_server_default: bool = True
+    # (kind, name, table name or None) -> keep?  kind is "table", "column",
+    # "index", "unique", "fk", "check" or "enum", as Alembic's include_object.
+    include: Callable[[str, str, str | None], bool] | None = None
+
+
+def compare(now: Schema, wanted: Schema, options: Options = Options()) -> list[Change]:
+    """What must change in ``now`` for it to equal ``wanted``, tables in name order."""
+    dialect = wanted.dialect
+    keep = options.include or (lambda _kind, _name, _table: True)
+    changes: list[Change] = list(_enums(now, wanted))
+    now_tables = {t.key: t for t in now.tables if keep("table", t.name, None)}
+    wanted_tables = {t.key: t for t in wanted.tables if keep("table", t.name, None)}
+    for key in sorted(wanted_tables.keys() - now_tables.keys(), key=_sort_key):
+        table = wanted_tables[key]
+        changes.append(Change("table.added", table.name, table.schema, new=table))
+    for key in sorted(now_tables.keys() - wanted_tables.keys(), key=_sort_key):
+        table = now_tables[key]
+        changes.append(Change("table.removed", table.name, table.schema, old=table))
+    for key in sorted(now_tables.keys() & wanted_tables.keys(), key=_sort_key):
+        changes += _table(now_tables[key], wanted_tables[key], dialect, options, keep)
+    return changes
+
+
+def _sort_key(key: tuple[str | None, str]) -> tuple[str, str]:
+    return (key[0] or "", key[1])
+
+
+def _enums(now: Schema, wanted: Schema) -> Iterator[Change]:
+    have = {(e.schema, e.name): e for e in now.enums}
+    want = {(e.schema, e.name): e for e in wanted.enums}
+    for key in sorted(want.keys() - have.keys(), key=_sort_key):
+        yield Change("enum.added", None, key[0], key[1], new=want[key])
+    for key in sorted(have.keys() - want.keys(), key=_sort_key):
+        yield Change("enum.removed", None, key[0], key[1], old=have[key])
+    for key in sorted(have.keys() & want.keys(), key=_sort_key):
+        old, new = have[key], want[key]
+        if old.values != new.values:
+            yield Change("enum.values", None, key[0], key[1], old.values, new.values)
+
+
+def _table(
+    now: Table,
+    wanted: Table,
+    dialect: str,
+    options: Options,
+    keep: Callable[[str, str, str | None], bool],
+) -> list[Change]:
+    found: list[Change] = []
+
+    def add(code: str, name: str | None = None, old: Any = None, new: Any = None) -> None:
+        found.append(Change(code, wanted.name, wanted.schema, name, old, new))
+
+    have = {c.name: c for c in now.columns if keep("column", c.name, now.name)}
+    want = {c.name: c for c in wanted.columns if keep("column", c.name, now.name)}
+    for column in wanted.columns:
+        if column.name in want and column.name not in have:
+            add("column.added", column.name, new=column)
+    for column in now.columns:
+        if column.name in have and column.name not in want:
+            add("column.removed", column.name, old=column)
+    for column in wanted.columns:
+        if column.name in have and column.name in want:
+            for code, old, new in _column(have[column.name], column, dialect, options):
+                add(code, column.name, old, new)
+    old_pk = now.primary_key.columns if now.primary_key else ()
+    new_pk = wanted.primary_key.columns if wanted.primary_key else ()
+    if old_pk != new_pk:
+        add("pk.columns", None, old_pk, new_pk)
+    found += _keyed(now, wanted, "index", _indexes(now, dialect), _indexes(wanted, dialect), keep)
+    found += _keyed(now, wanted, "unique", _uniques(now), _uniques(wanted), keep)
+    found += _keyed(now, wanted, "fk", _foreign_keys(now), _foreign_keys(wanted), keep)
+    found += _keyed(now, wanted, "check", _named_checks(now), _named_checks(wanted), keep)
+    if dialect != "sqlite" and (now.comment or None) != (wanted.comment or None):
+        add("table.comment", None, now.comment, wanted.comment)
+    return found
+
+
+def _column(
+    now: Column, wanted: Column, dialect: str, options: Options
+) -> Iterator[tuple[str, Any, Any]]:
+    if options.compare_type and not types_equivalent(now.type, wanted.type, dialect):
+        yield "column.type", now.type, wanted.type
+    if now.nullable != wanted.nullable:
+        yield "column.nullable", now.nullable, wanted.nullable
+    if (
+        options.compare_server_default
+        and now.computed is None
+        and wanted.computed is None
+        and not defaults_equivalent(now.server_default, wanted.server_default, wanted.type.family)
+    ):
+        yield "column.default", now.server_default, wanted.server_default
+    if dialect != "sqlite" and (now.comment or None) != (wanted.comment or None):
+        yield "column.comment", now.comment, wanted.comment
+
+
+# -- items matched by a key: what identifies them in the database ---------------------
+
+Keyed = dict[tuple[Any, ...], tuple[str, Any]]  # key -> (display name, item)
+
+
+def _keyed(
+    now: Table,
+    wanted: Table,
+    kind: str,
+    have: Keyed,
+    want: Keyed,
+    keep: Callable[[str, str, str | None], bool],
+) -> Iterator[Change]:
+    def kept(items: Keyed) -> Keyed:
+        return {k: v for k, v in items.items() if keep(kind, v[0], now.name)}
+
+    have, want = kept(have), kept(want)
+    for key in sorted(want.keys() - have.keys(), key=repr):
+        name, item = want[key]
+        yield Change(f"{kind}.added", wanted.name, wanted.schema, name, new=item)
+    for key in sorted(have.keys() - want.keys(), key=repr):
+        name, item = have[key]
+        yield Change(f"{kind}.removed", now.name, now.schema, name, old=item)
+
+
+def _indexes(table: Table, dialect: str) -> Keyed:
+    fk_backing = {fk.columns for fk in table.foreign_keys} if dialect == "mysql" else set()
+    unique_backing = {u.columns for u in table.uniques}
+    keyed: Keyed = {}
+    for index in table.indexes:
+        # MariaDB makes an index for every foreign key and every unique
+        # constraint; those are the constraints' own, not indexes to compare.
+        if index.columns in fk_backing and not index.unique:
+            continue
+        if index.unique and index.columns in unique_backing:
+            continue
+        keyed[(index.name, index.columns, index.unique, index.dialect_options)] = (
+            index.name,
+            index,
+        )
+    return keyed
+
+
+def _uniques(table: Table) -> Keyed:
+    return {(u.columns,): (u.name or _columns_name(u), u) for u in table.uniques}
+
+
+def _foreign_keys(table: Table) -> Keyed:
+    return {_fk_key(fk): (fk.name or _columns_name(fk), fk) for fk in table.foreign_keys}
+
+
+def _fk_key(fk: ForeignKey) -> tuple[Any, ...]:
+    def action(value: str | None) -> str | None:
+        # What a database reports for "no action" differs; all mean the default.
+        return (
+            None if value is None or value.upper() in ("NO ACTION", "RESTRICT") else value.upper()
+        )
+
+    return (
+        fk.columns,
+        fk.ref_schema,
+        fk.ref_table,
+        fk.ref_columns,
+        action(fk.ondelete),
+        action(fk.onupdate),
+        bool(fk.deferrable),
+        (fk.initially or "").upper() or None,
+    )
+
+
+def _named_checks(table: Table) -> Keyed:
+    # Only named checks: unnamed ones get database-made names that nothing
+    # in the models can match, and their SQL text is reformatted on reflection.
+    return {(c.name,): (c.name, c) for c in table.checks if c.name}
+
+
+def _columns_name(item: UniqueConstraint | ForeignKey | Index) -> str:
+    return "(" + ", ".join(item.columns) + ")"
