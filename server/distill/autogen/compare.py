@@ -65,7 +65,7 @@ def _show(code: str, value: Any) -> str:
     if code == "enum.values":
         return "(" + ", ".join(value) + ")"
     if code == "pk.columns":
-        return "(" + ", ".join(value) + ")" if value else "none"
+        return "(" + ", ".join(value.columns) + ")" if value else "none"
     return str(value)
 
 
@@ -140,7 +140,7 @@ def _table(
     old_pk = now.primary_key.columns if now.primary_key else ()
     new_pk = wanted.primary_key.columns if wanted.primary_key else ()
     if old_pk != new_pk:
-        add("pk.columns", None, old_pk, new_pk)
+        add("pk.columns", None, now.primary_key, wanted.primary_key)
     found += _keyed(now, wanted, "index", _indexes(now, dialect), _indexes(wanted, dialect), keep)
     found += _keyed(now, wanted, "unique", _uniques(now), _uniques(wanted), keep)
     found += _keyed(now, wanted, "fk", _foreign_keys(now), _foreign_keys(wanted), keep)

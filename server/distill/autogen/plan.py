@@ -1,0 +1,273 @@
+"""Changes into ordered ops that keep every foreign key satisfied.
+
+The order of an upgrade:
+
+1. drop the foreign keys that go away (nothing can then block a drop);
+2. create new tables, parents before children; a foreign key inside a cycle
+   of new tables is left out here and added in step 5;
+3. table by table: drop what goes away (constraints, indexes, then columns),
+   add columns, alter columns, then create constraints and indexes;
+4. drop removed tables, children before parents;
+5. create the new foreign keys.
+
+Every op carries what its inverse needs (the dropped column's definition, the
+old type, ...), so ``downgrade`` is exactly the reversed ops, reversed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from distill.autogen import build
+from distill.autogen.compare import Change
+from distill.ops.base import Op
+from distill.ops.column import AddColumn, AlterColumn, DropColumn
+from distill.ops.constraint import (
+    CreateCheck,
+    CreateConstraint,
+    CreateForeignKey,
+    CreatePrimaryKey,
+    CreateUnique,
+    DropConstraint,
+)
+from distill.ops.index import CreateIndex, DropIndex
+from distill.ops.table import CreateTable, CreateTableComment, DropTable, DropTableComment
+from distill.schema.model import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    Table,
+    UniqueConstraint,
+)
+
+TableKey = tuple[str | None, str]
+
+
+def upgrade_ops(changes: Sequence[Change]) -> list[Op]:
+    """The ops that carry out ``changes``, in an order the database accepts."""
+    added: dict[TableKey, Table] = {
+        (c.new.schema, c.new.name): c.new for c in changes if c.code == "table.added"
+    }
+    removed: dict[TableKey, Table] = {
+        (c.old.schema, c.old.name): c.old for c in changes if c.code == "table.removed"
+    }
+    creation_order, deferred_fks = _creation_order(added)
+    per_table: dict[TableKey, list[Change]] = defaultdict(list)
+    for change in changes:
+        if change.table and change.code not in ("table.added", "table.removed"):
+            per_table[(change.schema, change.table)].append(change)
+
+    ops: list[Op] = [
+        _drop_constraint(c.table or "", c.schema, c.old, "foreignkey")
+        for c in changes
+        if c.code == "fk.removed"
+    ]
+    for key in creation_order:
+        ops += _create_table(added[key], deferred_fks.get(key, ()))
+    for key, table_changes in per_table.items():
+        if key not in added and key not in removed:
+            ops += _alter_table(table_changes)
+    for key in reversed(_creation_order(removed)[0]):
+        ops.append(_drop_table(removed[key]))
+    ops += [_create_fk(c.table or "", c.schema, c.new) for c in changes if c.code == "fk.added"]
+    for key, fks in deferred_fks.items():
+        ops += [_create_fk(key[1], key[0], fk) for fk in fks]
+    return ops
+
+
+def downgrade_ops(upgrade: Sequence[Op]) -> list[Op]:
+    """The upgrade undone, last op first.
+
+    An index created with a new table goes away with the table; dropping it
+    first is not only redundant, MariaDB refuses it when a foreign key uses it.
+    """
+    created = {(op.schema, op.table_name) for op in upgrade if isinstance(op, CreateTable)}
+    return [
+        op.reverse()
+        for op in reversed(upgrade)
+        if not (isinstance(op, CreateIndex) and (op.schema, op.table_name) in created)
+    ]
+
+
+# -- new and removed tables -----------------------------------------------------------
+
+
+def _creation_order(
+    tables: dict[TableKey, Table],
+) -> tuple[list[TableKey], dict[TableKey, list[ForeignKey]]]:
+    """Parents before children; FKs that close a cycle are returned to add later."""
+    order: list[TableKey] = []
+    deferred: dict[TableKey, list[ForeignKey]] = defaultdict(list)
+    state: dict[TableKey, str] = {}
+
+    def visit(key: TableKey) -> None:
+        state[key] = "visiting"
+        table = tables[key]
+        for fk in table.foreign_keys:
+            parent = (fk.ref_schema if fk.ref_schema else table.schema, fk.ref_table)
+            if parent == key or parent not in tables:
+                continue  # self-reference or an existing table: no ordering needed
+            if state.get(parent) == "visiting":
+                deferred[key].append(fk)  # a cycle: this FK is added afterwards
+            elif parent not in state:
+                visit(parent)
+        state[key] = "done"
+        order.append(key)
+
+    for key in sorted(tables, key=lambda k: (k[0] or "", k[1])):
+        if key not in state:
+            visit(key)
+    return order, dict(deferred)
+
+
+def _create_table(table: Table, leave_out: Iterable[ForeignKey]) -> list[Op]:
+    skipped = set(leave_out)
+    items = [i for i in build.table_items(table, foreign_keys=False)]
+    items += [build.sa_foreign_key(fk) for fk in table.foreign_keys if fk not in skipped]
+    ops: list[Op] = [CreateTable(table.name, items, table.schema, table.comment)]
+    ops += [_create_index(table.name, table.schema, index) for index in table.indexes]
+    return ops
+
+
+def _drop_table(table: Table) -> Op:
+    import sqlalchemy as sa
+
+    definition = sa.Table(table.name, sa.MetaData(), *build.table_items(table),
+                          schema=table.schema, comment=table.comment)  # fmt: skip
+    return DropTable(table.name, table.schema, table=definition)
+
+
+# -- changes to an existing table ------------------------------------------------------
+
+
+def _alter_table(changes: list[Change]) -> list[Op]:
+    drops: list[Op] = []
+    column_drops: list[Op] = []
+    adds: list[Op] = []
+    alters: dict[str, dict[str, tuple[Any, Any]]] = defaultdict(dict)
+    creates: list[Op] = []
+    for change in changes:
+        table, schema = change.table or "", change.schema
+        code = change.code
+        if code == "column.added":
+            adds.append(AddColumn(table, build.sa_column(change.new), schema))
+        elif code == "column.removed":
+            column_drops.append(
+                DropColumn(table, change.old.name, schema, column=build.sa_column(change.old))
+            )
+        elif code.startswith("column."):
+            alters[change.name or ""][code] = (change.old, change.new)
+        elif code == "index.added":
+            creates.append(_create_index(table, schema, change.new))
+        elif code == "index.removed":
+            drops.append(_drop_index(table, schema, change.old))
+        elif code in ("unique.removed", "check.removed"):
+            drops.append(_drop_constraint(table, schema, change.old, code.split(".")[0]))
+        elif code in ("unique.added", "check.added"):
+            creates.append(_constraint_op(table, schema, change.new))
+        elif code == "pk.columns":
+            drops.extend(_primary_key_drop(table, schema, change.old))
+            if change.new is not None:
+                new: PrimaryKey = change.new
+                creates.append(CreatePrimaryKey(new.name, table, list(new.columns), schema))
+        elif code == "table.comment":
+            creates.append(_table_comment(table, schema, change.old, change.new))
+    table_changes = changes[0]
+    alter_ops = [
+        _alter_column(table_changes.table or "", table_changes.schema, name, parts)
+        for name, parts in alters.items()
+    ]
+    return drops + column_drops + adds + alter_ops + creates
+
+
+def _alter_column(
+    table: str, schema: str | None, name: str, parts: dict[str, tuple[Any, Any]]
+) -> AlterColumn:
+    # The old column is known from any of the parts; every existing_* is
+    # filled so MariaDB can restate the column and downgrade can reverse it.
+    old_type = parts.get("column.type", (None, None))[0]
+    op = AlterColumn(table, name, schema=schema)
+    if "column.type" in parts:
+        op.type_ = build.sa_type(parts["column.type"][1])
+        op.existing_type = build.sa_type(old_type)
+    if "column.nullable" in parts:
+        op.existing_nullable, op.nullable = parts["column.nullable"]
+    if "column.default" in parts:
+        old, new = parts["column.default"]
+        op.existing_server_default = _default(old)
+        op.server_default = _default(new)
+    if "column.comment" in parts:
+        op.existing_comment, op.comment = parts["column.comment"]
+    return op
+
+
+def _default(text: str | None) -> Any:
+    import sqlalchemy as sa
+
+    return None if text is None else sa.text(text)
+
+
+def _create_index(table: str, schema: str | None, index: Index) -> CreateIndex:
+    return CreateIndex(index.name, table, build.index_elements(index), schema, index.unique,
+                       kw=build.dialect_options(index))  # fmt: skip
+
+
+def _drop_index(table: str, schema: str | None, index: Index) -> DropIndex:
+    return DropIndex(index.name, table, schema, definition=_create_index(table, schema, index))
+
+
+def _constraint_op(
+    table: str, schema: str | None, item: UniqueConstraint | CheckConstraint | ForeignKey
+) -> CreateConstraint:
+    if isinstance(item, UniqueConstraint):
+        return CreateUnique(item.name, table, list(item.columns), schema)
+    if isinstance(item, CheckConstraint):
+        import sqlalchemy as sa
+
+        return CreateCheck(item.name, table, sa.text(item.sqltext), schema)
+    return _create_fk(table, schema, item)
+
+
+def _create_fk(table: str, schema: str | None, fk: ForeignKey) -> CreateForeignKey:
+    return CreateForeignKey(
+        fk.name, table, fk.ref_table, list(fk.columns), list(fk.ref_columns),
+        onupdate=fk.onupdate, ondelete=fk.ondelete, deferrable=fk.deferrable,
+        initially=fk.initially, schema=schema, referent_schema=fk.ref_schema,
+    )  # fmt: skip
+
+
+def _drop_constraint(
+    table: str,
+    schema: str | None,
+    item: UniqueConstraint | CheckConstraint | ForeignKey,
+    kind: str,
+) -> DropConstraint:
+    if item.name is None:
+        from distill.errors import OperationError
+
+        raise OperationError(
+            f"the {kind} constraint on {table} ({', '.join(getattr(item, 'columns', ()))}) "
+            "has no name, so no revision can drop it; name it in the models "
+            "(or set a naming convention on the MetaData) and write the drop by hand once"
+        )
+    return DropConstraint(item.name, table, kind, schema,
+                          definition=_constraint_op(table, schema, item))  # fmt: skip
+
+
+def _primary_key_drop(table: str, schema: str | None, key: PrimaryKey | None) -> list[Op]:
+    if key is None:
+        return []
+    definition = CreatePrimaryKey(key.name, table, list(key.columns), schema)
+    # PostgreSQL names an unnamed primary key <table>_pkey; MariaDB and SQLite
+    # drop the primary key without its name.
+    name = key.name or f"{table}_pkey"
+    return [DropConstraint(name, table, "primary", schema, definition=definition)]
+
+
+def _table_comment(table: str, schema: str | None, old: str | None, new: str | None) -> Op:
+    if new is None:
+        return DropTableComment(table, existing_comment=old, schema=schema)
+    return CreateTableComment(table, new, existing_comment=old, schema=schema)
