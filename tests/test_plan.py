@@ -86,7 +86,7 @@ def shape(conn: sa.Connection) -> dict[str, object]:
                     (fk.get("options") or {}).get("ondelete"),
                 )
                 for fk in inspector.get_foreign_keys(name)
-            ),  # fmt: skip
+            ),
             "uniques": sorted(u["name"] or "" for u in inspector.get_unique_constraints(name)),
         }
     return found
