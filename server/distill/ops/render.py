@@ -91,14 +91,33 @@ def server_default(value: Any, imports: set[str]) -> str:
     return sql_text(value, imports)
 
 
-def column(col: sa.Column[Any], imports: set[str]) -> str:
+def column(
+    col: sa.Column[Any],
+    imports: set[str],
+    *,
+    table_level: Sequence[Any] = (),
+) -> str:
+    """``sa.Column(...)`` as declared.
+
+    Building a Table marks a column primary_key and gives it ForeignKey objects
+    when a table-level PrimaryKeyConstraint or ForeignKeyConstraint names it;
+    those are rendered once, at table level (``table_level``), not again here.
+    """
+    constrained_pk = any(isinstance(item, sa.PrimaryKeyConstraint) for item in table_level)
+    table_fks = {
+        id(fk)
+        for item in table_level
+        if isinstance(item, sa.ForeignKeyConstraint)
+        for fk in item.elements
+    }
     args = [literal(col.name), type_(col.type, imports)]
     for fk in col.foreign_keys:
-        args.append(foreign_key(fk))
+        if id(fk) not in table_fks:
+            args.append(foreign_key(fk))
     kwargs: list[tuple[str, str]] = []
     if col.server_default is not None:
         kwargs.append(("server_default", server_default(col.server_default, imports)))
-    if col.primary_key:
+    if col.primary_key and not constrained_pk:
         kwargs.append(("primary_key", "True"))
     if col.autoincrement is not True and col.autoincrement != "auto":
         kwargs.append(("autoincrement", literal(col.autoincrement)))

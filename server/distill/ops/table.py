@@ -63,9 +63,10 @@ class CreateTable(Op):
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.table_name)]
+        table_level = [item for item in self.items if not isinstance(item, sa.Column)]
         for item in self.items:
             if isinstance(item, sa.Column):
-                args.append(r.column(item, imports))
+                args.append(r.column(item, imports, table_level=table_level))
             else:
                 args.append(r.constraint(item, imports))
         kwargs = _table_kwargs(self.schema)
