@@ -1,0 +1,86 @@
+"""Importing the project's SQLAlchemy ``MetaData`` named by the ``metadata`` setting.
+
+``metadata = "app.models:Base.metadata"``: the module is imported with the
+config file's folder first on ``sys.path`` (so a project's own packages import
+as they do for its tests), then the dotted attribute path is followed.  A
+model module that fails to import is the user's error to fix, so it becomes a
+one-line message pointing at the file and line that raised.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from distill.config import Config
+from distill.errors import ConfigError, ScriptError
+
+
+def load_metadata(config: Config) -> sa.MetaData:
+    spec = config.metadata
+    if not spec:
+        where = config.source or "the settings"
+        raise ConfigError(
+            f'no metadata setting in {where}: add metadata = "module:attribute", '
+            'e.g. metadata = "app.models:Base.metadata"'
+        )
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ConfigError(
+            f'metadata = {spec!r} in {config.source}: expected "module:attribute", '
+            'e.g. "app.models:Base.metadata"'
+        )
+    module = _import(module_name, config.root)
+    value: object = module
+    for part in attribute.split("."):
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            raise ConfigError(
+                f"metadata = {spec!r}: {module_name} has no {attribute} "
+                f"(stopped at {part!r}); check the setting in {config.source}"
+            ) from None
+    if not isinstance(value, sa.MetaData):
+        raise ConfigError(
+            f"metadata = {spec!r} is a {type(value).__name__}, not a SQLAlchemy MetaData; "
+            "point it at Base.metadata or your MetaData() object"
+        )
+    return value
+
+
+def _import(module_name: str, root: Path) -> object:
+    folder = str(root)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise ConfigError(
+                f"cannot import {module_name} for the metadata setting: no module named "
+                f"{error.name!r} (looked in {folder} and the installed packages)"
+            ) from None
+        raise ScriptError(_where(error) + f"ModuleNotFoundError: {error}") from None
+    except SyntaxError as error:
+        raise ScriptError(
+            f"{error.filename}:{error.lineno}: SyntaxError: {error.msg}; fix the models"
+        ) from None
+    except Exception as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ScriptError(
+            f"{_where(error)}{type(error).__name__}: {message} (while importing {module_name})"
+        ) from None
+
+
+def _where(error: BaseException) -> str:
+    """'file:line: ' of the deepest frame in the user's own code."""
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if "importlib" not in f.filename and "/distill/" not in f.filename
+    ]
+    return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
