@@ -1,0 +1,137 @@
+"""A SQLAlchemy type, declared or reflected, as a neutral ``ColumnType`` for one dialect.
+
+The family comes from the generic SQLAlchemy type the type is (or, for a user's
+``TypeDecorator``, the type it stores as on that dialect), so that a model's
+``String(50)`` and a reflected ``VARCHAR(50)`` land in the same family.  The SQL
+is what DDL for that dialect would say; the Python is how a revision writes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.exc import CompileError
+
+from distill.schema.model import ColumnType
+from distill.schema.pyexpr import type_expression
+
+TypeEngine = sa.types.TypeEngine[Any]
+
+# Checked in order: a subclass comes before its base (Enum is a String, Text is a
+# String, Float is a Numeric, BigInteger is an Integer).
+_FAMILIES: tuple[tuple[tuple[type, ...], str], ...] = (
+    ((sa.Enum,), "enum"),
+    ((sa.Boolean,), "boolean"),
+    ((sa.ARRAY,), "array"),
+    ((sa.JSON,), "json"),
+    ((sa.Uuid,), "uuid"),
+    ((sa.Interval, postgresql.INTERVAL), "interval"),
+    ((sa.BigInteger,), "bigint"),
+    ((sa.SmallInteger,), "smallint"),
+    ((sa.Integer,), "integer"),
+    ((mysql.SET,), "other"),  # a String by inheritance, but a set of values
+    ((sa.Text,), "text"),
+    ((mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT), "text"),
+    ((sa.String,), "string"),
+    ((sa.Float,), "float"),
+    ((sa.Numeric,), "numeric"),
+    ((sa.DateTime,), "datetime"),
+    ((sa.Date,), "date"),
+    ((sa.Time,), "time"),
+    ((sa.LargeBinary, sa.BINARY, sa.VARBINARY), "binary"),
+    ((mysql.TINYBLOB, mysql.MEDIUMBLOB, mysql.LONGBLOB), "binary"),
+)
+
+
+def column_type(type_: TypeEngine, dialect: sa.Dialect) -> ColumnType:
+    """``type_`` as the given dialect would create it."""
+    type_ = sa.types.to_instance(type_)
+    stored = _stored_type(type_, dialect)
+    imports: set[str] = set()
+    python = type_expression(type_, imports)
+    family = _family(stored)
+    item = None
+    if isinstance(stored, sa.ARRAY):
+        item = column_type(stored.item_type, dialect)
+    return ColumnType(
+        family=family,
+        sql=_compile(type_, dialect),
+        python=python,
+        imports=tuple(sorted(imports)),
+        length=_length(stored, dialect),
+        precision=_int_attribute(stored, "precision"),
+        scale=_int_attribute(stored, "scale"),
+        timezone=_timezone(stored),
+        enum_name=_enum_name(stored, dialect),
+        enum_values=tuple(stored.enums) if isinstance(stored, sa.Enum) else (),
+        item=item,
+    )
+
+
+def _stored_type(type_: TypeEngine, dialect: sa.Dialect) -> TypeEngine:
+    """The type whose shape reaches the database: variant chosen, decorators unwrapped."""
+    variants: dict[str, TypeEngine] = getattr(type_, "_variant_mapping", {})
+    type_ = variants.get(dialect.name, type_)
+    seen = 0
+    # sa.Interval is a decorator inside SQLAlchemy, but to the user it is a type
+    # of its own (stored as DATETIME where no INTERVAL exists).
+    while isinstance(type_, sa.types.TypeDecorator) and not isinstance(type_, sa.Interval):
+        if seen == 10:  # a decorator that decorates itself; stop rather than loop
+            break
+        # load_dialect_impl is the documented hook a decorator uses to pick its
+        # storage per dialect; it returns the impl itself by default.
+        type_ = sa.types.to_instance(type_.load_dialect_impl(dialect))
+        variants = getattr(type_, "_variant_mapping", {})
+        type_ = variants.get(dialect.name, type_)
+        seen += 1
+    return type_
+
+
+def _family(type_: TypeEngine) -> str:
+    for classes, family in _FAMILIES:
+        if isinstance(type_, classes):
+            return family
+    return "other"
+
+
+def _compile(type_: TypeEngine, dialect: sa.Dialect) -> str:
+    try:
+        return type_.compile(dialect=dialect)
+    except CompileError:
+        # A type this dialect cannot create (ARRAY on SQLite, a PostgreSQL-only
+        # type elsewhere): create_all would fail here; keep a readable name.
+        return str(getattr(type_, "__visit_name__", type(type_).__name__)).upper()
+
+
+def _int_attribute(type_: TypeEngine, name: str) -> int | None:
+    value = getattr(type_, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _length(type_: TypeEngine, dialect: sa.Dialect) -> int | None:
+    # A native enum (PostgreSQL type, MySQL ENUM) has no length of its own; the
+    # length SQLAlchemy computes for it only matters when it becomes a VARCHAR.
+    if isinstance(type_, sa.Enum) and (_native(type_, dialect) or isinstance(type_, mysql.ENUM)):
+        return None
+    return _int_attribute(type_, "length")
+
+
+def _timezone(type_: TypeEngine) -> bool | None:
+    if isinstance(type_, (sa.DateTime, sa.Time)) and not isinstance(type_, sa.Interval):
+        return bool(type_.timezone)
+    return None
+
+
+def _native(type_: TypeEngine, dialect: sa.Dialect) -> bool:
+    return isinstance(type_, sa.Enum) and type_.native_enum and dialect.supports_native_enum
+
+
+def _enum_name(type_: TypeEngine, dialect: sa.Dialect) -> str | None:
+    # Only PostgreSQL keeps an enum as a named type of its own; MySQL's ENUM is
+    # inline in the column and a non-native enum is a plain VARCHAR.
+    if dialect.name == "postgresql" and _native(type_, dialect):
+        name = getattr(type_, "name", None)
+        return name if isinstance(name, str) else None
+    return None
