@@ -2,9 +2,9 @@
 
 An op is data: what a revision script asked for, with nothing bound to a
 database.  The same object can run (``execute``), turn back into script source
-(``render``), produce its inverse (``reverse``) and, with a later issue, apply
-itself to a symbolic schema — so ops hold plain values and SQLAlchemy schema
-items, never a connection.
+(``render``), produce its inverse (``reverse``) and apply itself to a symbolic
+schema (``apply``) — so ops hold plain values and SQLAlchemy schema items,
+never a connection.
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from distill.errors import OperationError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+
     from distill.ops.context import OpContext
     from distill.ops.rebuild import TableModel
+    from distill.schema.model import Schema
 
 
 @dataclass(eq=False)
@@ -32,6 +35,19 @@ class Op:
 
     def render(self, imports: set[str]) -> str:
         raise NotImplementedError
+
+    def apply(self, schema: Schema, dialect: Dialect | None = None) -> Schema:
+        """``schema`` as it is after this op (symbolic replay; nothing is executed).
+
+        Raises ``distill.ops.replay_schema.InexactReplay`` when the effect
+        cannot be known without a database.  ``dialect`` defaults to a plain
+        one for ``schema.dialect``.
+        """
+        # Imported here: replay pulls in the schema conversion, which running
+        # a migration never needs.
+        from distill.ops.replay_apply import apply_op
+
+        return apply_op(self, schema, dialect)
 
     def describe(self) -> str:
         """A short human name for messages, e.g. ``op.drop_column('users', 'email')``."""

@@ -1,0 +1,107 @@
+"""Migrations -> Schema without a database: symbolic replay (DESIGN.md, step 3).
+
+Each revision's ``upgrade()`` runs with an ``op`` that records instead of
+executing: every op is applied to the schema built so far, starting from an
+empty one.  Nothing reaches a database and no SQL is produced.  When a script
+does something whose effect only a database knows — raw structural SQL in
+``op.execute()``, ``op.get_bind()`` — the result says so (``exact`` is False,
+``reasons`` name the file and statement), and the caller may fall back to
+``autogen.scratch``, which runs the scripts for real on a throw-away database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from distill.errors import ScriptError
+from distill.ops.api import Operations
+from distill.ops.base import Op
+from distill.ops.context import OpContext
+from distill.ops.proxy import operations_in_effect
+from distill.ops.replay_schema import InexactReplay
+from distill.runtime.database import first_line
+from distill.schema.from_metadata import dialect_flavour, schema_dialect_name
+from distill.schema.model import Schema
+from distill.scripts.graph import RevisionGraph
+from distill.scripts.script import Revision, line_in, load_module
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    schema: Schema
+    exact: bool
+    reasons: tuple[str, ...] = ()  # why not exact: "<file>: <what>", one per cause
+
+
+def replay(graph: RevisionGraph, dialect: sa.Dialect, target: str = "heads") -> ReplayResult:
+    """The schema ``upgrade`` from an empty database to ``target`` would build."""
+    recorder = _Recorder(dialect)
+    for rev_id in graph.upgrade_steps((), target):
+        recorder.run(graph.revisions[rev_id])
+    reasons = tuple(recorder.reasons)
+    return ReplayResult(recorder.schema, not reasons, reasons)
+
+
+class _ReplayContext(OpContext):
+    """An op context with no database: asking for one makes the replay inexact."""
+
+    def __init__(self, dialect: sa.Dialect, on_inexact: Callable[[str], None]) -> None:
+        # Offline mode with a writer that drops everything: ops only get built.
+        super().__init__(dialect=dialect, connection=None, write_sql=lambda _: None)
+        self._on_inexact = on_inexact
+
+    @property
+    def connection(self) -> Any:
+        reason = "op.get_bind() needs a live database"
+        # Recorded before raising: a script may swallow the exception.
+        self._on_inexact(reason)
+        raise InexactReplay(reason)
+
+
+class _Recorder:
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self.schema = Schema(dialect=schema_dialect_name(dialect), flavour=dialect_flavour(dialect))
+        self.reasons: list[str] = []
+        self._file = ""
+
+    def run(self, revision: Revision) -> None:
+        path = revision.path
+        self._file = str(path)
+        module = load_module(path)
+        upgrade = getattr(module, "upgrade", None)
+        if not callable(upgrade):
+            raise ScriptError(f"{path}: has no upgrade() function; add one")
+        ops = Operations(_ReplayContext(self.dialect, self._inexact), invoke=self._apply)
+        try:
+            with operations_in_effect(ops):
+                upgrade()
+        except InexactReplay:
+            pass  # recorded where it was raised; the rest of upgrade() is unknown
+        except Exception as error:
+            raise _script_error(error, path) from None
+
+    def _apply(self, op: Op) -> None:
+        try:
+            self.schema = op.apply(self.schema, self.dialect)
+        except InexactReplay as inexact:
+            self._inexact(inexact.reason)
+            if inexact.schema is not None:
+                self.schema = inexact.schema
+
+    def _inexact(self, reason: str) -> None:
+        self.reasons.append(f"{self._file}: {reason}")
+
+
+def _script_error(error: Exception, path: Path) -> ScriptError:
+    line = line_in(error, path)
+    where = f"{path}:{line}" if line else str(path)
+    return ScriptError(
+        f"{where}: upgrade() raised {type(error).__name__}: {first_line(str(error))} "
+        "(while replaying the migrations without a database); fix the script"
+    )

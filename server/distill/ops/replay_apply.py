@@ -1,0 +1,134 @@
+"""``Op.apply``: each op's effect on a ``Schema``, found by the op's class.
+
+Kept apart from the op classes so each op module stays about executing and
+rendering, and so replay imports the schema conversion only when it runs.
+Batches apply their changes in order, as the engine runs them; on SQLite a
+batch that rebuilds the table gives each added column its full effect and its
+``insert_before``/``insert_after`` place, as the rebuild does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from distill.ops import replay_constraints as constraints
+from distill.ops import replay_tables as tables
+from distill.ops.base import Op
+from distill.ops.batch import BatchAlterTable
+from distill.ops.column import AddColumn, AlterColumn, DropColumn
+from distill.ops.constraint import (
+    CreateCheck,
+    CreateForeignKey,
+    CreatePrimaryKey,
+    CreateUnique,
+    DropConstraint,
+)
+from distill.ops.context import OpContext
+from distill.ops.data import BulkInsert, Execute
+from distill.ops.index import CreateIndex, DropIndex
+from distill.ops.replay_schema import InexactReplay, dialect_for, put_table, require_table
+from distill.ops.replay_sql import shown, structural_statements
+from distill.ops.table import (
+    CreateTable,
+    CreateTableComment,
+    DropTable,
+    DropTableComment,
+    RenameTable,
+)
+from distill.schema.model import Schema
+
+Apply = Callable[[Any, Schema, sa.Dialect], Schema]
+
+
+def apply_op(op: Op, schema: Schema, dialect: sa.Dialect | None = None) -> Schema:
+    """``schema`` after ``op``; raises ``InexactReplay`` when that cannot be known."""
+    dialect = dialect or dialect_for(schema.dialect, schema.flavour)
+    apply = _APPLY.get(type(op))
+    if apply is None:
+        raise InexactReplay(f"{op.describe()}: this op has no symbolic replay")
+    return apply(op, schema, dialect)
+
+
+def _execute(op: Execute, schema: Schema, dialect: sa.Dialect) -> Schema:
+    if structural_statements(op.sqltext):
+        raise InexactReplay(f"op.execute() may change the schema: {shown(_text_of(op))}")
+    return schema
+
+
+def _text_of(op: Execute) -> str:
+    sql = op.sqltext
+    if isinstance(sql, str):
+        return sql
+    if isinstance(sql, sa.TextClause):
+        return sql.text
+    try:
+        return str(sql)
+    except Exception:  # a construct that only compiles for a real dialect
+        return type(sql).__name__
+
+
+def _unchanged(op: Op, schema: Schema, dialect: sa.Dialect) -> Schema:
+    return schema  # rows only
+
+
+def _batch(op: BatchAlterTable, schema: Schema, dialect: sa.Dialect) -> Schema:
+    rebuilds = dialect.name == "sqlite" and _rebuilds(op, dialect)
+    reasons: list[str] = []
+    for item in op.ops:
+        try:
+            if isinstance(item, AddColumn):
+                schema = _batch_add_column(item, schema, dialect, rebuilds)
+            else:
+                schema = apply_op(item, schema, dialect)
+        except InexactReplay as inexact:
+            reasons.append(inexact.reason)
+    if reasons:
+        raise InexactReplay("; ".join(reasons), schema)
+    return schema
+
+
+def _rebuilds(op: BatchAlterTable, dialect: sa.Dialect) -> bool:
+    # needs_rebuild() looks only at the op; a context is part of its signature.
+    ctx = OpContext(dialect=dialect, connection=None, write_sql=lambda _: None)
+    return op.recreate == "always" or any(item.needs_rebuild(ctx) for item in op.ops)
+
+
+def _batch_add_column(op: AddColumn, schema: Schema, dialect: sa.Dialect, rebuilds: bool) -> Schema:
+    schema = tables.add_column(op, schema, dialect, rebuilding=rebuilds)
+    anchor = op.insert_before or op.insert_after
+    if not rebuilds or anchor is None:
+        return schema  # ADD COLUMN puts it last
+    table = require_table(schema, op.table_name, op.schema, op.describe())
+    *others, added = table.columns
+    names = [c.name for c in others]
+    if anchor not in names:
+        raise InexactReplay(f"{op.describe()}: no column {anchor!r} to place it next to")
+    at = names.index(anchor) + (0 if op.insert_before else 1)
+    columns = (*others[:at], added, *others[at:])
+    return put_table(schema, replace(table, columns=columns))
+
+
+_APPLY: dict[type[Op], Apply] = {
+    CreateTable: tables.create_table,
+    DropTable: tables.drop_table,
+    RenameTable: tables.rename_table,
+    CreateTableComment: tables.set_table_comment,
+    DropTableComment: tables.set_table_comment,
+    AddColumn: tables.add_column,
+    DropColumn: tables.drop_column,
+    AlterColumn: tables.alter_column,
+    CreateIndex: constraints.create_index,
+    DropIndex: constraints.drop_index,
+    CreateUnique: constraints.create_constraint,
+    CreateForeignKey: constraints.create_constraint,
+    CreateCheck: constraints.create_constraint,
+    CreatePrimaryKey: constraints.create_constraint,
+    DropConstraint: constraints.drop_constraint,
+    Execute: _execute,
+    BulkInsert: _unchanged,
+    BatchAlterTable: _batch,
+}
