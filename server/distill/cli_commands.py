@@ -17,6 +17,7 @@ from distill import commands
 from distill.authoring import NewRevision
 from distill.cli import display_path, say
 from distill.config import load_config
+from distill.errors import DistillError
 from distill.masking import mask_url
 from distill.scripts.script import Revision
 
@@ -77,6 +78,19 @@ def _revision_args(p: argparse.ArgumentParser) -> None:
         help="revision or label this one depends on (repeatable)",
     )
     p.add_argument("--version-path", help="version location to write the file into")
+    p.add_argument(
+        "--autogenerate",
+        action="store_true",
+        help="fill the revision with what changed in the models (metadata setting)",
+    )
+    p.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="OLD:NEW",
+        help="a rename, not a drop and an add: table.old_column:new_column or "
+        "old_table:new_table (repeatable; with --autogenerate)",
+    )
 
 
 def _spec(args: argparse.Namespace) -> NewRevision:
@@ -92,7 +106,15 @@ def _spec(args: argparse.Namespace) -> NewRevision:
 
 
 def _revision(args: argparse.Namespace) -> int:
-    path = commands.revision(_project(args), _spec(args))
+    if args.rename and not args.autogenerate:
+        raise DistillError("--rename goes with --autogenerate")
+    path = commands.revision(
+        _project(args),
+        _spec(args),
+        autogenerate=args.autogenerate,
+        renames=args.rename,
+        notify=lambda text: say(args, text),
+    )
     print(f"Created {display_path(path)}")
     return 0
 
@@ -335,6 +357,29 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (one line per difference) or json",
+    )
+
+
+def _check(args: argparse.Namespace) -> int:
+    report = commands.check(_project(args), notify=lambda text: say(args, text))
+    if args.format == "json":
+        print(report.to_json())
+    else:
+        for line in report.lines():
+            print(line)
+        if report.ok:
+            say(args, "No differences: models, migrations and database agree"
+                if report.database == "compared" else
+                "No differences between models and migrations")  # fmt: skip
+    return 0 if report.ok else 1
+
+
 def _none(_: argparse.ArgumentParser) -> None:
     pass
 
@@ -351,4 +396,10 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
     ("show", "show one revision", _show_args, _show),
     ("merge", "create a revision that joins several heads", _merge_args, _merge),
     ("stamp", "set the database's revision without running anything", _stamp_args, _stamp),
+    (
+        "check",
+        "compare models, migrations and database; exit 1 on any difference",
+        _check_args,
+        _check,
+    ),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from distill.scripts.script import Revision, scan_revisions
 if TYPE_CHECKING:  # the runtime needs SQLAlchemy; graph-only commands must not load it
     from sqlalchemy.engine import Dialect, Engine
 
+    from distill.autogen.check import Report as CheckReport
     from distill.runtime.version import HistoryEntry
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "RunResult",
     "Step",
     "branches",
+    "check",
     "current",
     "downgrade",
     "heads",
@@ -333,11 +335,39 @@ def template_text(project: Project) -> str:
     return authoring.default_template()
 
 
-def revision(project: Project, spec: authoring.NewRevision) -> Path:
+def revision(
+    project: Project,
+    spec: authoring.NewRevision,
+    *,
+    autogenerate: bool = False,
+    renames: Sequence[str] = (),
+    notify: Write = _ignore,
+) -> Path:
+    """Write a new revision; with ``autogenerate``, filled with what the models changed."""
     config = project.config
-    return authoring.revision(
-        project.graph, config.version_locations, template_text(project), config.file_template, spec
-    )
+    if not autogenerate:
+        return authoring.revision(project.graph, config.version_locations,
+                                  template_text(project), config.file_template, spec)  # fmt: skip
+    from distill.autogen.generate import autogenerate as generate
+    from distill.autogen.postwrite import format_revision
+
+    generated = generate(project.graph, config, notify, renames)
+    if not generated.changes:
+        notify("No changes between the models and the migrations; the revision is empty")
+    bodies = generated.bodies
+    spec = replace(spec, upgrades=bodies.upgrades, downgrades=bodies.downgrades,
+                   imports=bodies.imports)  # fmt: skip
+    path = authoring.revision(project.graph, config.version_locations, template_text(project),
+                              config.file_template, spec)  # fmt: skip
+    format_revision(path, config, notify)
+    return path
+
+
+def check(project: Project, *, notify: Write = _ignore) -> CheckReport:
+    """Compare models, migrations and database; see ``autogen.check``."""
+    from distill.autogen.check import check as run_check
+
+    return run_check(project.graph, project.config, notify, lambda: read_heads(project))
 
 
 def merge(project: Project, revisions: Sequence[str], spec: authoring.NewRevision) -> Path:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from distill.autogen.equivalence import defaults_equivalent, types_equivalent
+from distill.autogen.equivalence import defaults_equivalent, normalize_sql, types_equivalent
 from distill.schema.model import (
     Column,
     ForeignKey,
@@ -33,6 +33,9 @@ class Change:
     name: str | None = None  # the column, index, constraint or enum concerned
     old: Any = None  # the item as it is now (None when added)
     new: Any = None  # the item as it should be (None when removed)
+    # For a column alteration: the whole column as it is now, whose other
+    # attributes an ALTER must restate (MariaDB) or a downgrade restores.
+    column: Column | None = None
 
     @property
     def where(self) -> str:
@@ -64,6 +67,8 @@ def _show(code: str, value: Any) -> str:
         return "none" if value is None else str(value)
     if code == "enum.values":
         return "(" + ", ".join(value) + ")"
+    if code.endswith(".renamed"):
+        return str(value.name)
     if code == "pk.columns":
         return "(" + ", ".join(value.columns) + ")" if value else "none"
     return str(value)
@@ -94,6 +99,22 @@ def compare(now: Schema, wanted: Schema, options: Options = Options()) -> list[C
     for key in sorted(now_tables.keys() & wanted_tables.keys(), key=_sort_key):
         changes += _table(now_tables[key], wanted_tables[key], dialect, options, keep)
     return changes
+
+
+def table_changes(now: Table, wanted: Table, dialect: str, options: Options) -> list[Change]:
+    """What must change in one table (``wanted``'s name is used throughout)."""
+    keep = options.include or (lambda _kind, _name, _table: True)
+    return _table(now, wanted, dialect, options, keep)
+
+
+def column_changes(
+    table: Table, now: Column, wanted: Column, dialect: str, options: Options
+) -> list[Change]:
+    """Type, nullable, default and comment changes of one column, named as ``wanted``."""
+    return [
+        Change(code, table.name, table.schema, wanted.name, old, new, column=now)
+        for code, old, new in _column(now, wanted, dialect, options)
+    ]
 
 
 def _sort_key(key: tuple[str | None, str]) -> tuple[str, str]:
@@ -135,16 +156,23 @@ def _table(
             add("column.removed", column.name, old=column)
     for column in wanted.columns:
         if column.name in have and column.name in want:
-            for code, old, new in _column(have[column.name], column, dialect, options):
-                add(code, column.name, old, new)
+            current = have[column.name]
+            for code, old, new in _column(current, column, dialect, options):
+                found.append(Change(code, wanted.name, wanted.schema, column.name, old, new,
+                                    column=current))  # fmt: skip
     old_pk = now.primary_key.columns if now.primary_key else ()
     new_pk = wanted.primary_key.columns if wanted.primary_key else ()
     if old_pk != new_pk:
         add("pk.columns", None, now.primary_key, wanted.primary_key)
     found += _keyed(now, wanted, "index", _indexes(now, dialect), _indexes(wanted, dialect), keep)
-    found += _keyed(now, wanted, "unique", _uniques(now), _uniques(wanted), keep)
+    found += _keyed(now, wanted, "unique", _uniques(now, dialect), _uniques(wanted, dialect), keep)
     found += _keyed(now, wanted, "fk", _foreign_keys(now), _foreign_keys(wanted), keep)
-    found += _keyed(now, wanted, "check", _named_checks(now), _named_checks(wanted), keep)
+    have_checks = _named_checks(now)
+    if any(c.name is None for c in wanted.checks):
+        # An unnamed check gets a name from the database, which nothing in the
+        # models can match: don't report database-named checks as extra.
+        have_checks = {k: v for k, v in have_checks.items() if k in _named_checks(wanted)}
+    found += _keyed(now, wanted, "check", have_checks, _named_checks(wanted), keep)
     if dialect != "sqlite" and (now.comment or None) != (wanted.comment or None):
         add("table.comment", None, now.comment, wanted.comment)
     return found
@@ -202,17 +230,27 @@ def _indexes(table: Table, dialect: str) -> Keyed:
         # constraint; those are the constraints' own, not indexes to compare.
         if index.columns in fk_backing and not index.unique:
             continue
-        if index.unique and index.columns in unique_backing:
-            continue
-        keyed[(index.name, index.columns, index.unique, index.dialect_options)] = (
-            index.name,
-            index,
+        if index.unique and (index.columns in unique_backing or dialect == "mysql"):
+            continue  # on MariaDB a unique index IS a unique constraint: compared as one
+        elements = tuple(
+            normalize_sql(c) if is_expression else c
+            for c, is_expression in zip(
+                index.columns, index.expressions or (False,) * len(index.columns), strict=True
+            )
         )
+        options = tuple((k, normalize_sql(v)) for k, v in index.dialect_options)
+        keyed[(index.name, elements, index.unique, options)] = (index.name, index)
     return keyed
 
 
-def _uniques(table: Table) -> Keyed:
-    return {(u.columns,): (u.name or _columns_name(u), u) for u in table.uniques}
+def _uniques(table: Table, dialect: str) -> Keyed:
+    keyed: Keyed = {(u.columns,): (u.name or _columns_name(u), u) for u in table.uniques}
+    if dialect == "mysql":
+        for index in table.indexes:
+            if index.unique:
+                unique = UniqueConstraint(index.columns, index.name)
+                keyed.setdefault((index.columns,), (index.name, unique))
+    return keyed
 
 
 def _foreign_keys(table: Table) -> Keyed:

@@ -22,11 +22,14 @@ def types_equivalent(a: ColumnType, b: ColumnType, dialect: str) -> bool:
     if fa != fb:
         return False
     if fa in ("string", "binary"):
+        if dialect == "sqlite" and "enum" in (a.family, b.family):
+            return True  # SQLite does not enforce VARCHAR lengths; the values are the contract
         return _length(a) == _length(b)
     if fa == "numeric":
         return _same_if_both(a.precision, b.precision) and _same_if_both(a.scale, b.scale)
     if fa in ("datetime", "time"):
-        return bool(a.timezone) == bool(b.timezone)
+        # Only PostgreSQL stores a time zone flag; elsewhere both read back naive.
+        return dialect != "postgresql" or bool(a.timezone) == bool(b.timezone)
     if fa == "enum":
         return a.enum_values == b.enum_values and _same_if_both(a.enum_name, b.enum_name)
     if fa == "array":
@@ -49,6 +52,10 @@ def _effective_family(t: ColumnType, dialect: str) -> str:
             return "json"
     if family == "uuid" and dialect != "postgresql":
         return "string"  # Uuid is CHAR(32) where the database has no UUID type
+    if family == "interval" and dialect != "postgresql":
+        return "datetime"  # stored as a timestamp offset from the epoch
+    if family == "enum" and dialect == "sqlite":
+        return "string"  # a non-native Enum is a VARCHAR of its longest value
     if family in _INTEGERS and dialect == "sqlite":
         return "integer"  # SQLite has one integer type whatever the declaration
     return family
@@ -128,3 +135,15 @@ def _balanced(text: str) -> bool:
 
 def _is_quoted(value: str) -> bool:
     return len(value) >= 2 and value[0] == value[-1] == "'"
+
+
+def normalize_sql(text: str) -> str:
+    """SQL text as compared: casts, outer parentheses, quoting, case and spacing dropped.
+
+    Databases echo expressions back reformatted (``lower(name)`` becomes
+    ``lower((name)::text)`` on PostgreSQL, gains backticks on MariaDB).
+    """
+    value = _CAST.sub("", text)
+    value = value.replace('"', "").replace("`", "")
+    value = _strip_parentheses(" ".join(value.split()))
+    return value.replace("(", " ( ").replace(")", " ) ").lower().replace(" ", "")

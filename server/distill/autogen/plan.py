@@ -33,9 +33,16 @@ from distill.ops.constraint import (
     DropConstraint,
 )
 from distill.ops.index import CreateIndex, DropIndex
-from distill.ops.table import CreateTable, CreateTableComment, DropTable, DropTableComment
+from distill.ops.table import (
+    CreateTable,
+    CreateTableComment,
+    DropTable,
+    DropTableComment,
+    RenameTable,
+)
 from distill.schema.model import (
     CheckConstraint,
+    Column,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -57,7 +64,7 @@ def upgrade_ops(changes: Sequence[Change]) -> list[Op]:
     creation_order, deferred_fks = _creation_order(added)
     per_table: dict[TableKey, list[Change]] = defaultdict(list)
     for change in changes:
-        if change.table and change.code not in ("table.added", "table.removed"):
+        if change.table and change.code not in ("table.added", "table.removed", "table.renamed"):
             per_table[(change.schema, change.table)].append(change)
 
     ops: list[Op] = [
@@ -67,6 +74,9 @@ def upgrade_ops(changes: Sequence[Change]) -> list[Op]:
     ]
     for key in creation_order:
         ops += _create_table(added[key], deferred_fks.get(key, ()))
+    ops += [
+        RenameTable(c.old.name, c.new.name, c.schema) for c in changes if c.code == "table.renamed"
+    ]
     for key, table_changes in per_table.items():
         if key not in added and key not in removed:
             ops += _alter_table(table_changes)
@@ -146,8 +156,10 @@ def _drop_table(table: Table) -> Op:
 def _alter_table(changes: list[Change]) -> list[Op]:
     drops: list[Op] = []
     column_drops: list[Op] = []
+    renames: list[Op] = []
     adds: list[Op] = []
     alters: dict[str, dict[str, tuple[Any, Any]]] = defaultdict(dict)
+    current: dict[str, Column] = {}
     creates: list[Op] = []
     for change in changes:
         table, schema = change.table or "", change.schema
@@ -158,8 +170,13 @@ def _alter_table(changes: list[Change]) -> list[Op]:
             column_drops.append(
                 DropColumn(table, change.old.name, schema, column=build.sa_column(change.old))
             )
+        elif code == "column.renamed":
+            renames.append(AlterColumn(table, change.old.name, schema=schema,
+                                       new_column_name=change.new.name))  # fmt: skip
         elif code.startswith("column."):
             alters[change.name or ""][code] = (change.old, change.new)
+            if change.column is not None:
+                current[change.name or ""] = change.column
         elif code == "index.added":
             creates.append(_create_index(table, schema, change.new))
         elif code == "index.removed":
@@ -177,22 +194,32 @@ def _alter_table(changes: list[Change]) -> list[Op]:
             creates.append(_table_comment(table, schema, change.old, change.new))
     table_changes = changes[0]
     alter_ops = [
-        _alter_column(table_changes.table or "", table_changes.schema, name, parts)
+        _alter_column(
+            table_changes.table or "", table_changes.schema, name, parts, current.get(name)
+        )
         for name, parts in alters.items()
     ]
-    return drops + column_drops + adds + alter_ops + creates
+    return drops + column_drops + renames + adds + alter_ops + creates
 
 
 def _alter_column(
-    table: str, schema: str | None, name: str, parts: dict[str, tuple[Any, Any]]
+    table: str,
+    schema: str | None,
+    name: str,
+    parts: dict[str, tuple[Any, Any]],
+    column: Column | None,
 ) -> AlterColumn:
-    # The old column is known from any of the parts; every existing_* is
-    # filled so MariaDB can restate the column and downgrade can reverse it.
-    old_type = parts.get("column.type", (None, None))[0]
+    # Every existing_* is stated, as a careful person writes it: MariaDB must
+    # restate the whole column (also with --sql), and downgrade reverses it.
     op = AlterColumn(table, name, schema=schema)
+    if column is not None:
+        op.existing_type = build.sa_type(column.type)
+        op.existing_nullable = column.nullable
+        op.existing_server_default = _default(column.server_default)
+        if column.comment is not None:
+            op.existing_comment = column.comment
     if "column.type" in parts:
         op.type_ = build.sa_type(parts["column.type"][1])
-        op.existing_type = build.sa_type(old_type)
     if "column.nullable" in parts:
         op.existing_nullable, op.nullable = parts["column.nullable"]
     if "column.default" in parts:

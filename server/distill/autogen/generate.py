@@ -1,0 +1,133 @@
+"""Autogenerate and check: the three schemas of a project, and what separates them.
+
+- the models: the project's MetaData, as ``create_all`` would build it;
+- the migrations: what the revision scripts build, by symbolic replay (no
+  database needed), or on a scratch database when replay cannot be exact;
+- the database: the live schema, by reflection.
+
+A revision is the difference models minus migrations, so it can be written
+with no database at all, or with a database that is behind.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from distill.autogen.compare import Change, Options, compare
+from distill.autogen.plan import downgrade_ops, upgrade_ops
+from distill.autogen.renames import apply_renames
+from distill.autogen.render import Bodies, render_bodies
+from distill.autogen.replay import replay
+from distill.config import Config
+from distill.errors import ConfigError
+from distill.schema.from_metadata import schema_from_metadata
+from distill.schema.model import Schema
+from distill.schema.user_metadata import load_metadata
+from distill.scripts.graph import RevisionGraph
+
+Notify = Callable[[str], None]
+
+
+def target_dialect(config: Config) -> sa.Dialect:
+    """The dialect the project's URL names; no connection is made for it."""
+    url = sa.make_url(config.require_url())
+    dialect: sa.Dialect = url.get_dialect()()
+    return dialect
+
+
+def model_schema(config: Config, dialect: sa.Dialect) -> Schema:
+    schemas = tuple(config.extra.get("include_schemas", ())) or (None,)
+    return schema_from_metadata(load_metadata(config), dialect, schemas=(None, *schemas))
+
+
+def migration_schema(
+    graph: RevisionGraph, config: Config, dialect: sa.Dialect, notify: Notify, target: str = "heads"
+) -> Schema:
+    result = replay(graph, dialect, target)
+    if result.exact:
+        return result.schema
+    for reason in result.reasons:
+        notify(f"note: replay is not exact: {reason}")
+    notify("note: building the migrations' schema on a scratch database instead")
+    from distill.autogen.scratch import replay_on_scratch_database
+
+    return replay_on_scratch_database(graph, config.require_url(), target=target, config=config)
+
+
+def options_for(config: Config) -> Options:
+    extra = config.extra
+    for key in ("compare_type", "compare_server_default"):
+        if key in extra and not isinstance(extra[key], bool):
+            raise ConfigError(f"{config.source}: '{key}' must be true or false")
+    own_tables = {config.version_table, config.history_table}
+    excluded = [str(g) for g in extra.get("exclude_tables", [])]
+    include_object = _hook(config, "include_object")
+    include_name = _hook(config, "include_name")
+
+    def include(kind: str, name: str, table: str | None) -> bool:
+        if kind == "table" and (name in own_tables or any(
+            fnmatch.fnmatchcase(name, glob) for glob in excluded
+        )):  # fmt: skip
+            return False
+        # The hooks take Alembic's arguments, so existing hooks keep working;
+        # the object itself is None because Distill compares neutral schemas.
+        kind_name = _ALEMBIC_KINDS.get(kind, kind)
+        parents = {"table_name": table, "schema_name": None}
+        if include_name is not None and not include_name(name, kind_name, parents):
+            return False
+        return include_object is None or bool(include_object(None, name, kind_name, False, None))
+
+    return Options(
+        compare_type=extra.get("compare_type", True),
+        compare_server_default=extra.get("compare_server_default", True),
+        include=include,
+    )
+
+
+_ALEMBIC_KINDS = {
+    "unique": "unique_constraint",
+    "fk": "foreign_key_constraint",
+    "check": "check_constraint",
+}
+
+
+def _hook(config: Config, key: str) -> Callable[..., Any] | None:
+    spec = config.extra.get(key)
+    if spec is None:
+        return None
+    module_name, _, attribute = str(spec).partition(":")
+    try:
+        hook = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError(
+            f"{config.source}: {key} = {spec!r} cannot be loaded ({error}); "
+            'expected "module:function"'
+        ) from None
+    if not callable(hook):
+        raise ConfigError(f"{config.source}: {key} = {spec!r} is not a function")
+    return hook  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Generated:
+    changes: list[Change]
+    bodies: Bodies
+
+
+def autogenerate(
+    graph: RevisionGraph, config: Config, notify: Notify, renames: Sequence[str] = ()
+) -> Generated:
+    """What a new revision must do so the migrations match the models."""
+    dialect = target_dialect(config)
+    wanted = model_schema(config, dialect)
+    now = migration_schema(graph, config, dialect, notify)
+    options = options_for(config)
+    changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)
+    ops = upgrade_ops(changes)
+    return Generated(changes, render_bodies(ops, downgrade_ops(ops)))
