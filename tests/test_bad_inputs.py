@@ -344,6 +344,67 @@ CASES = [
     Case("show unknown", LINEAR, ("show", "zzzz"), "zzzz"),
     Case("history bad range", LINEAR, ("history", "-r", "nope:head"), "nope"),
     Case("init into non-empty folder", _nothing, ("init", "migrations"), "not empty"),
+    # -- autogenerate and check -------------------------------------------------------------
+    Case(
+        "autogenerate without metadata",
+        LINEAR,
+        ("revision", "--autogenerate", "-m", "x"),
+        "no metadata setting",
+    ),
+    Case(
+        "metadata module missing",
+        _append_settings('metadata = "no_such_models:Base.metadata"\n'),
+        ("check",),
+        "no module named 'no_such_models'",
+    ),
+    Case(
+        "metadata attribute missing",
+        _chain(
+            lambda p: (p.root / "models_x.py").write_text(
+                "import sqlalchemy as sa\nmeta = sa.MetaData()\n"
+            ),
+            _append_settings('metadata = "models_x:Base.metadata"\n'),
+        ),
+        ("check",),
+        "models_x has no Base.metadata",
+    ),
+    Case(
+        "models raise on import",
+        _chain(
+            lambda p: (p.root / "models_y.py").write_text("import sqlalchemy as sa\n\n1 / 0\n"),
+            _append_settings('metadata = "models_y:meta"\n'),
+        ),
+        ("revision", "--autogenerate", "-m", "x"),
+        "models_y.py:3: ZeroDivisionError",
+    ),
+    Case(
+        "rename without autogenerate",
+        LINEAR,
+        ("revision", "-m", "x", "--rename", "a:b"),
+        "--rename goes with --autogenerate",
+    ),
+    Case(
+        "rename of nothing",
+        _chain(
+            lambda p: (p.root / "models_z.py").write_text(
+                "import sqlalchemy as sa\nmeta = sa.MetaData()\n"
+            ),
+            _append_settings('metadata = "models_z:meta"\n'),
+        ),
+        ("revision", "--autogenerate", "-m", "x", "--rename", "users.a:b"),
+        "does not drop users.a and add users.b",
+    ),
+    Case(
+        "bad include_object hook",
+        _chain(
+            lambda p: (p.root / "models_w.py").write_text(
+                "import sqlalchemy as sa\nmeta = sa.MetaData()\n"
+            ),
+            _append_settings('metadata = "models_w:meta"\ninclude_object = "nowhere:fn"\n'),
+        ),
+        ("check",),
+        "include_object = 'nowhere:fn' cannot be loaded",
+    ),
 ]
 
 
