@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from distill.autogen.compare import Options, compare
 from distill.autogen.generate import migration_schema, model_schema, options_for, target_dialect
+from distill.autogen.renames import possible_renames
 from distill.config import Config
 from distill.errors import DistillError
 from distill.scripts.graph import RevisionGraph
@@ -67,11 +68,19 @@ def check(
     dialect = target_dialect(config)
     options = options_for(config)
     report = Report()
+    notify = _once(notify)  # head and the database's revision may replay the same notes
     head_schema = migration_schema(graph, config, dialect, notify)
-    for change in compare(head_schema, model_schema(config, dialect), options):
+    changes = compare(head_schema, model_schema(config, dialect), options)
+    for change in changes:
         report.differences.append(Difference(
             MODELS_MIGRATIONS, change.code, change.describe("migrations", "models"),
             change.table, change.name,
+        ))  # fmt: skip
+    for what, argument in possible_renames(changes):
+        report.differences.append(Difference(
+            MODELS_MIGRATIONS, "possible-rename",
+            f"{what}: possible rename; to keep the data, generate it with "
+            f"'distill revision --autogenerate --rename {argument}'",
         ))  # fmt: skip
     try:
         current = read_heads()
@@ -116,10 +125,11 @@ def _hand_made(
                "its schema was not compared by hand-made changes")  # fmt: skip
         return []
     own = {config.version_table, config.history_table}
+    schemas = (None, *config.extra.get("include_schemas", ()))
     engine = create_engine(config.require_url())
     try:
         with connect(engine) as conn:
-            actual = reflect_schema(conn, exclude=lambda name: name in own)
+            actual = reflect_schema(conn, schemas=schemas, exclude=lambda name: name in own)
     finally:
         engine.dispose()
     return [
@@ -127,3 +137,14 @@ def _hand_made(
                    change.describe("database", "migrations"), change.table, change.name)
         for change in compare(actual, expected, options)
     ]  # fmt: skip
+
+
+def _once(notify: Callable[[str], None]) -> Callable[[str], None]:
+    said: set[str] = set()
+
+    def once(text: str) -> None:
+        if text not in said:
+            said.add(text)
+            notify(text)
+
+    return once

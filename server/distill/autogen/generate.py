@@ -12,7 +12,6 @@ with no database at all, or with a database that is behind.
 from __future__ import annotations
 
 import fnmatch
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from distill.config import Config
 from distill.errors import ConfigError
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
-from distill.schema.user_metadata import load_metadata
+from distill.schema.user_metadata import import_project_module, load_metadata
 from distill.scripts.graph import RevisionGraph
 
 Notify = Callable[[str], None]
@@ -36,7 +35,13 @@ Notify = Callable[[str], None]
 
 def target_dialect(config: Config) -> sa.Dialect:
     """The dialect the project's URL names; no connection is made for it."""
-    url = sa.make_url(config.require_url())
+    if not config.url:
+        raise ConfigError(
+            "autogenerate and check need the database URL for its dialect (types and defaults "
+            "are compared as that database spells them; no connection is needed): set url in "
+            f"{config.source or 'the settings'}, export DISTILL_URL, or pass --url"
+        )
+    url = sa.make_url(config.url)
     dialect: sa.Dialect = url.get_dialect()()
     return dialect
 
@@ -66,7 +71,12 @@ def options_for(config: Config) -> Options:
         if key in extra and not isinstance(extra[key], bool):
             raise ConfigError(f"{config.source}: '{key}' must be true or false")
     own_tables = {config.version_table, config.history_table}
-    excluded = [str(g) for g in extra.get("exclude_tables", [])]
+    excluded = extra.get("exclude_tables", [])
+    if not isinstance(excluded, list) or not all(isinstance(g, str) for g in excluded):
+        # A bare string would be taken letter by letter, and "*" excludes everything.
+        raise ConfigError(
+            f'{config.source}: exclude_tables must be a list of globs, e.g. ["spatial_*"]'
+        )
     include_object = _hook(config, "include_object")
     include_name = _hook(config, "include_name")
 
@@ -79,9 +89,13 @@ def options_for(config: Config) -> Options:
         # the object itself is None because Distill compares neutral schemas.
         kind_name = _ALEMBIC_KINDS.get(kind, kind)
         parents = {"table_name": table, "schema_name": None}
-        if include_name is not None and not include_name(name, kind_name, parents):
+        if include_name is not None and not _call(
+            config, "include_name", include_name, name, kind_name, parents
+        ):
             return False
-        return include_object is None or bool(include_object(None, name, kind_name, False, None))
+        return include_object is None or _call(
+            config, "include_object", include_object, None, name, kind_name, False, None
+        )
 
     return Options(
         compare_type=extra.get("compare_type", True),
@@ -97,14 +111,26 @@ _ALEMBIC_KINDS = {
 }
 
 
+def _call(config: Config, key: str, hook: Callable[..., Any], *args: Any) -> bool:
+    try:
+        return bool(hook(*args))
+    except Exception as error:
+        raise ConfigError(
+            f"the {key} hook {config.extra.get(key)!r} raised {type(error).__name__}: {error} "
+            f"(called with {args!r}; Distill passes None as the object, since it compares "
+            "neutral schemas: decide by name and type)"
+        ) from None
+
+
 def _hook(config: Config, key: str) -> Callable[..., Any] | None:
     spec = config.extra.get(key)
     if spec is None:
         return None
     module_name, _, attribute = str(spec).partition(":")
     try:
-        hook = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as error:
+        module = import_project_module(module_name, config.root, key)
+        hook = getattr(module, attribute)
+    except (ConfigError, AttributeError) as error:
         raise ConfigError(
             f"{config.source}: {key} = {spec!r} cannot be loaded ({error}); "
             'expected "module:function"'
@@ -129,5 +155,5 @@ def autogenerate(
     now = migration_schema(graph, config, dialect, notify)
     options = options_for(config)
     changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)
-    ops = upgrade_ops(changes)
+    ops = upgrade_ops(changes, wanted.dialect)
     return Generated(changes, render_bodies(ops, downgrade_ops(ops)))

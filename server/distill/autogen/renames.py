@@ -92,3 +92,28 @@ def _find(changes: list[Change], code: str, table: str | None, name: str) -> Cha
         if change.table == table and change.name == name:
             return change
     return None
+
+
+def possible_renames(changes: Sequence[Change]) -> list[tuple[str, str]]:
+    """(what, --rename argument) for each drop+add that looks like a rename.
+
+    A table losing exactly one column while gaining exactly one of the same
+    type, or a table dropped while one with the same column names appears.
+    """
+    found: list[tuple[str, str]] = []
+    tables = {c.table for c in changes if c.code in ("column.added", "column.removed")}
+    for table in sorted(t for t in tables if t):
+        gone = [c for c in changes if c.code == "column.removed" and c.table == table]
+        new = [c for c in changes if c.code == "column.added" and c.table == table]
+        if len(gone) == 1 and len(new) == 1 and gone[0].old.type.sql == new[0].new.type.sql:
+            old_name, new_name = gone[0].name, new[0].name
+            found.append((f"{table}.{old_name} -> {table}.{new_name}",
+                          f"{table}.{old_name}:{new_name}"))  # fmt: skip
+    dropped = [c for c in changes if c.code == "table.removed"]
+    created = [c for c in changes if c.code == "table.added"]
+    for drop in dropped:
+        names = [col.name for col in drop.old.columns]
+        twins = [c for c in created if [col.name for col in c.new.columns] == names]
+        if len(twins) == 1:
+            found.append((f"{drop.table} -> {twins[0].table}", f"{drop.table}:{twins[0].table}"))
+    return found

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from distill.autogen.layout import layout
 from distill.ops.base import Op
 from distill.ops.column import AddColumn, DropColumn
+from distill.ops.table import CreateTable, DropTable
 
 # Lines every revision template already has.
 _TEMPLATE_IMPORTS = {"import sqlalchemy as sa", "from distill import op"}
@@ -82,5 +83,33 @@ def _rename_hints(ops: Sequence[Op]) -> dict[int, list[str]]:
             f'    #     op.alter_column("{table}", "{drop.column_name}", new_column_name="{new}")',
             f"    # (or run: distill revision --autogenerate --rename "
             f"{table}.{drop.column_name}:{new})",
+        ]
+    hints.update(_table_rename_hints(ops))
+    return hints
+
+
+def _table_rename_hints(ops: Sequence[Op]) -> dict[int, list[str]]:
+    """Before a new table whose columns are exactly those of a dropped one."""
+    import sqlalchemy as sa
+
+    created = [op for op in ops if isinstance(op, CreateTable)]
+    hints: dict[int, list[str]] = {}
+    for drop in (op for op in ops if isinstance(op, DropTable) and op.table is not None):
+        assert drop.table is not None
+        names = [c.name for c in drop.table.columns]
+        twins = [
+            create
+            for create in created
+            if [i.name for i in create.items if isinstance(i, sa.Column)] == names
+        ]
+        if len(twins) != 1:
+            continue
+        old, new = drop.table_name, twins[0].table_name
+        hints[id(twins[0])] = [
+            f"    # table {old} -> {new} looks like a rename. Creating and dropping loses "
+            "its rows;",
+            "    # to keep them, replace the create_table and the drop_table with:",
+            f'    #     op.rename_table("{old}", "{new}")',
+            f"    # (or run: distill revision --autogenerate --rename {old}:{new})",
         ]
     return hints

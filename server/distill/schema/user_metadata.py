@@ -34,7 +34,7 @@ def load_metadata(config: Config) -> sa.MetaData:
             f'metadata = {spec!r} in {config.source}: expected "module:attribute", '
             'e.g. "app.models:Base.metadata"'
         )
-    module = _import(module_name, config.root)
+    module = import_project_module(module_name, config.root, "metadata")
     value: object = module
     for part in attribute.split("."):
         try:
@@ -52,7 +52,8 @@ def load_metadata(config: Config) -> sa.MetaData:
     return value
 
 
-def _import(module_name: str, root: Path) -> object:
+def import_project_module(module_name: str, root: Path, setting: str) -> object:
+    """Import one of the project's modules named by ``setting``, as the models are."""
     folder = str(root)
     if folder not in sys.path:
         sys.path.insert(0, folder)
@@ -61,7 +62,7 @@ def _import(module_name: str, root: Path) -> object:
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise ConfigError(
-                f"cannot import {module_name} for the metadata setting: no module named "
+                f"cannot import {module_name} for the {setting} setting: no module named "
                 f"{error.name!r} (looked in {folder} and the installed packages)"
             ) from None
         raise ScriptError(_where(error) + f"ModuleNotFoundError: {error}") from None
