@@ -97,3 +97,47 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Where Alembic and Distill differ on the autogenerate corpus (test_autogen_corpus).
+
+    Each corpus test records both tools' outcomes as a user property, which
+    also reaches this hook from pytest-xdist workers.
+    """
+    import json
+
+    rows = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            for key, value in getattr(report, "user_properties", ()):
+                if key == "autogen_corpus" and getattr(report, "when", "") == "call":
+                    rows.append(json.loads(value))
+    if not rows:
+        return
+    questions = ("reached_m2", "clean_after", "downgraded_to_m1")
+
+    def mark(value: object) -> str:
+        return {True: "yes", False: "NO", None: "-"}[value]  # type: ignore[index]
+
+    differ = [r for r in rows if any(r["distill"][q] != r["alembic"][q] for q in questions)]
+    terminalreporter.section("autogenerate corpus: Alembic 1.20 vs Distill")
+    terminalreporter.write_line(
+        f"{len(rows)} case/dialect runs; Distill reached m2 / clean / downgraded in "
+        f"{sum(all(r['distill'][q] for q in questions) for r in rows)}, Alembic in "
+        f"{sum(all(r['alembic'][q] for q in questions) for r in rows)}; "
+        f"they differ in {len(differ)}"
+    )
+    if not differ:
+        return
+    header = f"{'case':<30} {'dialect':<11} {'reached m2':<14} {'clean after':<14} " \
+             f"{'down to m1':<14} alembic error"  # fmt: skip
+    terminalreporter.write_line(header)
+    terminalreporter.write_line("(each cell: distill/alembic)")
+    for r in sorted(differ, key=lambda r: (r["case"], r["dialect"])):
+        cells = [f"{mark(r['distill'][q])}/{mark(r['alembic'][q])}" for q in questions]
+        error = (r.get("alembic_error") or "")[:60]
+        terminalreporter.write_line(
+            f"{r['case']:<30} {r['dialect']:<11} {cells[0]:<14} {cells[1]:<14} {cells[2]:<14} "
+            f"{error}"
+        )

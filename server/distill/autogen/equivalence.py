@@ -22,8 +22,10 @@ def types_equivalent(a: ColumnType, b: ColumnType, dialect: str) -> bool:
     if fa != fb:
         return False
     if fa in ("string", "binary"):
+        if a.family == b.family == "enum" and a.enum_values != b.enum_values:
+            return False  # both declared: the values are the contract, whatever the length
         if dialect == "sqlite" and "enum" in (a.family, b.family):
-            return True  # SQLite does not enforce VARCHAR lengths; the values are the contract
+            return True  # SQLite does not enforce the VARCHAR length a non-native Enum gets
         return _length(a) == _length(b)
     if fa == "numeric":
         return _same_if_both(a.precision, b.precision) and _same_if_both(a.scale, b.scale)
@@ -54,8 +56,10 @@ def _effective_family(t: ColumnType, dialect: str) -> str:
         return "string"  # Uuid is CHAR(32) where the database has no UUID type
     if family == "interval" and dialect != "postgresql":
         return "datetime"  # stored as a timestamp offset from the epoch
-    if family == "enum" and dialect == "sqlite":
-        return "string"  # a non-native Enum is a VARCHAR of its longest value
+    if family == "enum" and (dialect == "sqlite" or t.length is not None):
+        # A non-native Enum (always on SQLite; native_enum=False elsewhere) is
+        # a VARCHAR of its longest value; only a native one has no length.
+        return "string"
     if family in _INTEGERS and dialect == "sqlite":
         return "integer"  # SQLite has one integer type whatever the declaration
     return family

@@ -43,6 +43,7 @@ from distill.ops.table import (
 from distill.schema.model import (
     CheckConstraint,
     Column,
+    ColumnType,
     ForeignKey,
     Index,
     PrimaryKey,
@@ -53,8 +54,12 @@ from distill.schema.model import (
 TableKey = tuple[str | None, str]
 
 
-def upgrade_ops(changes: Sequence[Change]) -> list[Op]:
-    """The ops that carry out ``changes``, in an order the database accepts."""
+def upgrade_ops(changes: Sequence[Change], dialect: str | None = None) -> list[Op]:
+    """The ops that carry out ``changes``, in an order the database accepts.
+
+    ``dialect`` (the schemas' dialect name) adds what only that database needs,
+    e.g. PostgreSQL's ``USING`` for a type it does not convert by itself.
+    """
     added: dict[TableKey, Table] = {
         (c.new.schema, c.new.name): c.new for c in changes if c.code == "table.added"
     }
@@ -79,7 +84,7 @@ def upgrade_ops(changes: Sequence[Change]) -> list[Op]:
     ]
     for key, table_changes in per_table.items():
         if key not in added and key not in removed:
-            ops += _alter_table(table_changes)
+            ops += _alter_table(table_changes, dialect)
     for key in reversed(_creation_order(removed)[0]):
         ops.append(_drop_table(removed[key]))
     ops += [_create_fk(c.table or "", c.schema, c.new) for c in changes if c.code == "fk.added"]
@@ -153,7 +158,7 @@ def _drop_table(table: Table) -> Op:
 # -- changes to an existing table ------------------------------------------------------
 
 
-def _alter_table(changes: list[Change]) -> list[Op]:
+def _alter_table(changes: list[Change], dialect: str | None) -> list[Op]:
     drops: list[Op] = []
     column_drops: list[Op] = []
     renames: list[Op] = []
@@ -189,14 +194,15 @@ def _alter_table(changes: list[Change]) -> list[Op]:
             drops.extend(_primary_key_drop(table, schema, change.old))
             if change.new is not None:
                 new: PrimaryKey = change.new
-                creates.append(CreatePrimaryKey(new.name, table, list(new.columns), schema))
+                # Named as the database will name it, so the downgrade can drop it.
+                creates.append(
+                    CreatePrimaryKey(_pk_name(table, new), table, list(new.columns), schema)
+                )
         elif code == "table.comment":
             creates.append(_table_comment(table, schema, change.old, change.new))
-    table_changes = changes[0]
+    first = changes[0]
     alter_ops = [
-        _alter_column(
-            table_changes.table or "", table_changes.schema, name, parts, current.get(name)
-        )
+        _alter_column(first.table or "", first.schema, name, parts, current.get(name), dialect)
         for name, parts in alters.items()
     ]
     return drops + column_drops + renames + adds + alter_ops + creates
@@ -208,6 +214,7 @@ def _alter_column(
     name: str,
     parts: dict[str, tuple[Any, Any]],
     column: Column | None,
+    dialect: str | None = None,
 ) -> AlterColumn:
     # Every existing_* is stated, as a careful person writes it: MariaDB must
     # restate the whole column (also with --sql), and downgrade reverses it.
@@ -219,7 +226,13 @@ def _alter_column(
         if column.comment is not None:
             op.existing_comment = column.comment
     if "column.type" in parts:
-        op.type_ = build.sa_type(parts["column.type"][1])
+        old_type, new_type = parts["column.type"]
+        op.type_ = build.sa_type(new_type)
+        # Also when only the way back needs it: the downgrade reverses this op.
+        if dialect == "postgresql" and (
+            _needs_using(old_type, new_type) or _needs_using(new_type, old_type)
+        ):
+            op.postgresql_using = f"{_pg_quote(name)}::{new_type.sql}"
     if "column.nullable" in parts:
         op.existing_nullable, op.nullable = parts["column.nullable"]
     if "column.default" in parts:
@@ -229,6 +242,28 @@ def _alter_column(
     if "column.comment" in parts:
         op.existing_comment, op.comment = parts["column.comment"]
     return op
+
+
+# Families PostgreSQL converts between by itself (implicit or assignment casts);
+# into any other family ALTER ... TYPE fails without USING.
+_CONVERTIBLE = (
+    frozenset({"integer", "smallint", "bigint", "numeric", "float"}),
+    frozenset({"date", "datetime"}),
+)
+_TEXTUAL = frozenset({"string", "text"})  # everything converts to text by assignment
+
+
+def _needs_using(old: ColumnType, new: ColumnType) -> bool:
+    if old.family == new.family or new.family in _TEXTUAL:
+        return False
+    return not any(old.family in group and new.family in group for group in _CONVERTIBLE)
+
+
+def _pg_quote(name: str) -> str:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return str(dialect.identifier_preparer.quote(name))
 
 
 def _default(text: str | None) -> Any:
@@ -288,10 +323,13 @@ def _primary_key_drop(table: str, schema: str | None, key: PrimaryKey | None) ->
     if key is None:
         return []
     definition = CreatePrimaryKey(key.name, table, list(key.columns), schema)
+    return [DropConstraint(_pk_name(table, key), table, "primary", schema, definition=definition)]
+
+
+def _pk_name(table: str, key: PrimaryKey) -> str:
     # PostgreSQL names an unnamed primary key <table>_pkey; MariaDB and SQLite
     # drop the primary key without its name.
-    name = key.name or f"{table}_pkey"
-    return [DropConstraint(name, table, "primary", schema, definition=definition)]
+    return key.name or f"{table}_pkey"
 
 
 def _table_comment(table: str, schema: str | None, old: str | None, new: str | None) -> Op:

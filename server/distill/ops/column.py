@@ -247,7 +247,19 @@ class AlterColumn(TableChange):
             if self.comment is not NOT_GIVEN
             else self.existing_comment,
             schema=self.schema,
+            postgresql_using=self._reverse_using(),
         )
+
+    def _reverse_using(self) -> str | None:
+        # A type change PostgreSQL needed USING for needs one back as well;
+        # the cast to the old type is the inverse of any cast to the new one.
+        if self.postgresql_using is None or self.type_ is None or self.existing_type is None:
+            return None
+        from sqlalchemy.dialects.postgresql import dialect as pg_dialect
+
+        pg = pg_dialect()  # type: ignore[no-untyped-call]
+        old_type = sa.types.to_instance(self.existing_type).compile(dialect=pg)
+        return f"{quote(pg, self.new_column_name or self.column_name)}::{old_type}"
 
     def render(self, imports: set[str]) -> str:
         kwargs: list[tuple[str, str]] = []

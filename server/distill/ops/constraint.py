@@ -252,11 +252,14 @@ class DropConstraint(TableChange):
                 kind = mysql.constraint_type(
                     ctx.connection, self.table_name, self.name, self.schema
                 )
+            implicit = kind == "foreignkey" and _implicit_fk_index(ctx, self)
             ctx.execute(
                 mysql.drop_constraint(
                     ctx, self.table_name, self.name, kind, self.schema, bool(self.if_exists)
                 )
             )
+            if implicit:
+                ctx.execute(sa.schema.DropIndex(sa.Index(self.name, _stub_column(self))))
             return
         con = sa.UniqueConstraint(name=self.name)
         stub_table(self.table_name, (), self.schema).append_constraint(con)
@@ -277,3 +280,37 @@ class DropConstraint(TableChange):
         if self.if_exists is not None:
             kwargs.append(("if_exists", r.literal(self.if_exists)))
         return r.call("op.drop_constraint", args, kwargs)
+
+
+_FK_INDEX = sa.text(
+    "SELECT s.COLUMN_NAME, k.COLUMN_NAME FROM information_schema.STATISTICS s "
+    "LEFT JOIN information_schema.KEY_COLUMN_USAGE k ON k.TABLE_SCHEMA = s.TABLE_SCHEMA "
+    " AND k.TABLE_NAME = s.TABLE_NAME AND k.CONSTRAINT_NAME = s.INDEX_NAME "
+    " AND k.ORDINAL_POSITION = s.SEQ_IN_INDEX AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+    "WHERE s.TABLE_SCHEMA = COALESCE(:schema, DATABASE()) AND s.TABLE_NAME = :table "
+    " AND s.INDEX_NAME = :name ORDER BY s.SEQ_IN_INDEX"
+)
+
+
+def _implicit_fk_index(ctx: OpContext, drop: DropConstraint) -> bool:
+    """Whether MariaDB/MySQL made an index for this foreign key when it was added.
+
+    They add one, named after the constraint, when no index starts with the
+    key's columns, and keep it when the key is dropped.  Left behind, it is an
+    index no model and no revision has; reflection counts an index with the
+    key's name and columns as the key's own, so that is the one dropped with
+    it.  Offline there is no catalog to ask and the index stays.
+    """
+    if ctx.is_offline:
+        return False
+    rows = ctx.connection.execute(
+        _FK_INDEX, {"schema": drop.schema, "table": drop.table_name, "name": drop.name}
+    ).all()
+    return bool(rows) and all(index_column == fk_column for index_column, fk_column in rows)
+
+
+def _stub_column(drop: DropConstraint) -> sa.Column[object]:
+    # DropIndex on MySQL needs the index's table; one column is enough for that.
+    table = stub_table(drop.table_name, ("_",), drop.schema)
+    column: sa.Column[object] = table.c["_"]
+    return column

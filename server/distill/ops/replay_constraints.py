@@ -166,7 +166,14 @@ def _drop_foreign_key(table: Table, name: str, dialect_name: str) -> Table | Non
     for fk in table.foreign_keys:
         auto = f"{table.name}_{'_'.join(fk.columns)}_fkey" if dialect_name == "postgresql" else None
         if fk.name == name or (fk.name is None and name == auto):
-            return replace(table, foreign_keys=tuple(f for f in table.foreign_keys if f is not fk))
+            table = replace(table, foreign_keys=tuple(f for f in table.foreign_keys if f is not fk))
+            if dialect_name == "mysql":
+                # DropConstraint takes MariaDB's index for the key (same name,
+                # same columns) with the key; see ops.constraint._implicit_fk_index.
+                table = replace(table, indexes=tuple(
+                    i for i in table.indexes if (i.name, i.columns) != (name, fk.columns)
+                ))  # fmt: skip
+            return table
     return None
 
 

@@ -140,15 +140,9 @@ def table_items(table: sa.Table) -> list[Any]:
     for con in table.constraints:
         if isinstance(con, sa.PrimaryKeyConstraint):
             continue  # the columns carry primary_key=True
-        if (
-            isinstance(con, sa.ForeignKeyConstraint)
-            and len(con.elements) == 1
-            and (
-                con.elements[0].parent is not None
-                and con.elements[0] in con.elements[0].parent.foreign_keys
-            )
-        ):
-            continue  # a column-level ForeignKey, copied with its column
+        # Every foreign key is copied as a constraint, also one declared on a
+        # column: Column._copy() leaves out a ForeignKey already attached to a
+        # table, so the column copy alone would lose it.
         items.append(con._copy())
     items += [i._copy() for i in table.indexes if not _column_index(i)]  # type: ignore[attr-defined]
     return items
