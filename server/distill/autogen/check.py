@@ -21,6 +21,7 @@ from distill.autogen.generate import migration_schema, model_schema, options_for
 from distill.autogen.renames import possible_renames
 from distill.config import Config
 from distill.errors import DistillError
+from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
 MODELS_MIGRATIONS = "models vs migrations"
@@ -97,7 +98,7 @@ def check(
             f"database is at {at}, {len(pending)} revision(s) behind head; "
             "run 'distill upgrade head'",
         ))  # fmt: skip
-    report.differences += _hand_made(graph, config, notify, current, options)
+    report.differences += _hand_made(graph, config, notify, current, options, head_schema)
     return report
 
 
@@ -107,19 +108,19 @@ def _hand_made(
     notify: Callable[[str], None],
     current: tuple[str, ...],
     options: Options,
+    head_schema: Schema,
 ) -> list[Difference]:
     """The database against the schema its own revision should have."""
     from distill.runtime.database import connect, create_engine
-    from distill.schema.model import Schema
     from distill.schema.reflect import reflect_schema
 
     dialect = target_dialect(config)
     if not current:
         expected = Schema(dialect.name)
+    elif set(current) == set(graph.heads):
+        expected = head_schema  # replayed once already: at head they are the same schema
     elif len(current) == 1:
         expected = migration_schema(graph, config, dialect, notify, target=current[0])
-    elif set(current) == set(graph.heads):
-        expected = migration_schema(graph, config, dialect, notify)
     else:
         notify("note: the database is at several revisions that are not all heads; "
                "its schema was not compared by hand-made changes")  # fmt: skip
