@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distill import commands
-from distill.authoring import NewRevision
 from distill.cli import display_path, say
 from distill.config import load_config
 from distill.errors import DistillError
@@ -22,6 +21,7 @@ from distill.masking import mask_url
 from distill.scripts.script import Revision
 
 if TYPE_CHECKING:
+    from distill.authoring import NewRevision
     from distill.runtime.plan import Progress, RunResult
 
 Handler = Callable[[argparse.Namespace], int]
@@ -94,6 +94,8 @@ def _revision_args(p: argparse.ArgumentParser) -> None:
 
 
 def _spec(args: argparse.Namespace) -> NewRevision:
+    from distill.authoring import NewRevision
+
     return NewRevision(
         message=args.message,
         rev_id=args.rev_id,
@@ -281,6 +283,7 @@ def _history(args: argparse.Namespace) -> int:
     )
     if problem:
         say(args, f"note: {problem}")
+    out: list[str] = []  # written at once: thousands of print() calls cost more than the work
     for line in lines:
         rev = line.revision
         marks = "".join(
@@ -293,17 +296,19 @@ def _history(args: argparse.Namespace) -> int:
         )
         parents = ", ".join(rev.down_revisions) or "<base>"
         if args.verbose:
-            print(_details(rev, project, marks))
+            out.append(_details(rev, project, marks))
             applied = line.applied
             if applied is not None:
                 who = f" by {applied.os_user}" if applied.os_user else ""
                 took = f" in {applied.duration_ms / 1000:.2f}s" if applied.duration_ms else ""
-                print(f"Applied: {applied.started_at:%Y-%m-%d %H:%M:%S} UTC{who}{took}")
+                out.append(f"Applied: {applied.started_at:%Y-%m-%d %H:%M:%S} UTC{who}{took}")
             elif not problem:
-                print("Applied: no")
-            print()
+                out.append("Applied: no")
+            out.append("")
         else:
-            print(f"{parents} -> {rev.id}{marks}, {rev.message}")
+            out.append(f"{parents} -> {rev.id}{marks}, {rev.message}")
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
     return 0
 
 

@@ -14,16 +14,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from distill import authoring
 from distill.config import Config
 from distill.errors import DatabaseError, DistillError, RevisionError
 from distill.runtime.plan import Direction, OnProgress, Progress, RunResult, Step
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision, scan_revisions
 
-if TYPE_CHECKING:  # the runtime needs SQLAlchemy; graph-only commands must not load it
+# The runtime needs SQLAlchemy and authoring needs tempfile, shutil and
+# importlib.resources: graph-only commands (heads, history) load neither.
+if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect, Engine
 
+    from distill import authoring
     from distill.autogen.check import Report as CheckReport
     from distill.runtime.version import HistoryEntry
 
@@ -325,10 +327,14 @@ def show(project: Project, identifier: str) -> list[Revision]:
 
 
 def init(directory: Path, cwd: Path, url: str | None = None) -> authoring.InitResult:
+    from distill import authoring
+
     return authoring.init(directory, cwd, url)
 
 
 def template_text(project: Project) -> str:
+    from distill import authoring
+
     path = project.config.template_path
     if path.is_file():
         return path.read_text("utf-8")
@@ -344,6 +350,8 @@ def revision(
     notify: Write = _ignore,
 ) -> Path:
     """Write a new revision; with ``autogenerate``, filled with what the models changed."""
+    from distill import authoring
+
     config = project.config
     if not autogenerate:
         return authoring.revision(project.graph, config.version_locations,
@@ -371,6 +379,8 @@ def check(project: Project, *, notify: Write = _ignore) -> CheckReport:
 
 
 def merge(project: Project, revisions: Sequence[str], spec: authoring.NewRevision) -> Path:
+    from distill import authoring
+
     config = project.config
     return authoring.merge(
         project.graph,
