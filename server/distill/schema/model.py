@@ -156,7 +156,10 @@ class Schema:
     )
 
     def __post_init__(self) -> None:
-        self._by_key.update({t.key: t for t in self.tables})
+        # A caller that already holds the lookup for these tables passes it in
+        # (replay changes one table per op; rebuilding it each time was quadratic).
+        if not self._by_key:
+            self._by_key.update({t.key: t for t in self.tables})
 
     def table(self, name: str, schema: str | None = None) -> Table | None:
         return self._by_key.get((schema, name))
