@@ -120,16 +120,6 @@ def enum_table(*values: str, extra: tuple[Callable[[], object], ...] = ()) -> Ex
     return thing(col("status", sa.Enum(*values, name="thing_status")), *extra)
 
 
-# The engine has no op that creates, alters or drops a PostgreSQL enum type yet.
-PG_NO_DROP_TYPE = "no DROP TYPE op: the downgrade's drop_table leaves type thing_status behind"
-PG_NO_ADD_VALUE = (
-    "no ALTER TYPE ... ADD VALUE op: alter_column to the longer Enum keeps the type's old values"
-)
-PG_NO_CREATE_TYPE = (
-    "no CREATE TYPE op: op.add_column with a new native Enum fails, type onoff does not exist"
-)
-
-
 # -- the corpus ------------------------------------------------------------------------------
 
 
@@ -555,19 +545,16 @@ def _cases() -> list[Case]:
             "enum_new_table",
             _meta(base),
             _meta(base, enum_table("new", "done")),
-            xfail={"postgresql": PG_NO_DROP_TYPE},
         ),
         Case(
             "enum_add_value",
             _meta(enum_table("new", "done")),
             _meta(enum_table("new", "done", "archived")),
-            xfail={"postgresql": PG_NO_ADD_VALUE},
         ),
         Case(
             "enum_add_column",
             _meta(thing(col("a", sa.Integer))),
             _meta(thing(col("a", sa.Integer), col("status", sa.Enum("on", "off", name="onoff")))),
-            xfail={"postgresql": PG_NO_CREATE_TYPE},
         ),
         # renames
         Case(

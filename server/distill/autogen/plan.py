@@ -2,13 +2,16 @@
 
 The order of an upgrade:
 
+0. create new PostgreSQL enum types and change the values of existing ones
+   (a table or column using a type needs it first);
 1. drop the foreign keys that go away (nothing can then block a drop);
 2. create new tables, parents before children; a foreign key inside a cycle
    of new tables is left out here and added in step 5;
 3. table by table: drop what goes away (constraints, indexes, then columns),
    add columns, alter columns, then create constraints and indexes;
 4. drop removed tables, children before parents;
-5. create the new foreign keys.
+5. create the new foreign keys;
+6. drop the enum types no longer used (only once no column uses them).
 
 Every op carries what its inverse needs (the dropped column's definition, the
 old type, ...), so ``downgrade`` is exactly the reversed ops, reversed.
@@ -32,6 +35,7 @@ from distill.ops.constraint import (
     CreateUnique,
     DropConstraint,
 )
+from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.table import (
     CreateTable,
@@ -67,12 +71,21 @@ def upgrade_ops(changes: Sequence[Change], dialect: str | None = None) -> list[O
         (c.old.schema, c.old.name): c.old for c in changes if c.code == "table.removed"
     }
     creation_order, deferred_fks = _creation_order(added)
+    enum_ops, retyped = _enum_values(changes)
     per_table: dict[TableKey, list[Change]] = defaultdict(list)
     for change in changes:
         if change.table and change.code not in ("table.added", "table.removed", "table.renamed"):
+            if change.code == "column.type" and _column_key(change) in retyped:
+                continue  # the enum type's own change carries this column along
             per_table[(change.schema, change.table)].append(change)
 
     ops: list[Op] = [
+        CreateEnumType(c.new.name, list(c.new.values), c.new.schema)
+        for c in changes
+        if c.code == "enum.added"
+    ]
+    ops += enum_ops
+    ops += [
         _drop_constraint(c.table or "", c.schema, c.old, "foreignkey")
         for c in changes
         if c.code == "fk.removed"
@@ -90,6 +103,11 @@ def upgrade_ops(changes: Sequence[Change], dialect: str | None = None) -> list[O
     ops += [_create_fk(c.table or "", c.schema, c.new) for c in changes if c.code == "fk.added"]
     for key, fks in deferred_fks.items():
         ops += [_create_fk(key[1], key[0], fk) for fk in fks]
+    ops += [
+        DropEnumType(c.old.name, c.old.schema, list(c.old.values))
+        for c in changes
+        if c.code == "enum.removed"
+    ]
     return ops
 
 
@@ -100,11 +118,72 @@ def downgrade_ops(upgrade: Sequence[Op]) -> list[Op]:
     first is not only redundant, MariaDB refuses it when a foreign key uses it.
     """
     created = {(op.schema, op.table_name) for op in upgrade if isinstance(op, CreateTable)}
+    # One recreation of the type undoes all the values added to it, so only
+    # the add that carries it is reversed.
+    undone = {(op.schema, op.name) for op in upgrade if isinstance(op, AddEnumValue) and op.undo}
     return [
         op.reverse()
         for op in reversed(upgrade)
         if not (isinstance(op, CreateIndex) and (op.schema, op.table_name) in created)
+        and not (
+            isinstance(op, AddEnumValue) and op.undo is None and (op.schema, op.name) in undone
+        )
     ]
+
+
+# -- enum types whose values change -----------------------------------------------------
+
+ColumnKey = tuple[str | None, str, str]
+
+
+def _column_key(change: Change) -> ColumnKey:
+    return (change.schema, change.table or "", change.name or "")
+
+
+def _enum_values(changes: Sequence[Change]) -> tuple[list[Op], set[ColumnKey]]:
+    """The ops for "enum.values" changes, and the columns whose type change they cover.
+
+    Values only added keep the type (``ALTER TYPE ... ADD VALUE``); anything
+    else (a value removed, values reordered) recreates it.  Either way every
+    column using the type follows by itself, so its ``column.type`` change
+    needs no ALTER of its own — and the recreation, which converts those
+    columns, is also what undoes added values in the downgrade.
+    """
+    ops: list[Op] = []
+    retyped: set[ColumnKey] = set()
+    for change in changes:
+        if change.code != "enum.values":
+            continue
+        name, schema = change.name or "", change.schema
+        old, new = tuple(change.old), tuple(change.new)
+        users = [
+            c for c in changes
+            if c.code == "column.type" and c.old.enum_name == name == c.new.enum_name
+        ]  # fmt: skip
+        retyped |= {_column_key(c) for c in users}
+        columns = [(c.table or "", c.name or "") for c in users]
+        if not _only_added(old, new):
+            ops.append(RecreateEnumType(name, list(new), columns, schema, list(old)))
+            continue
+        undo = RecreateEnumType(name, list(old), columns, schema, list(new))
+        adds = [_add_value(name, schema, old, new, i) for i, v in enumerate(new) if v not in old]
+        adds[0].undo = undo
+        ops += adds
+    return ops, retyped
+
+
+def _only_added(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    """True when ``new`` is ``old`` with values inserted, the old ones in their order."""
+    return [v for v in new if v in old] == list(old) and len(set(new)) == len(new)
+
+
+def _add_value(
+    name: str, schema: str | None, old: tuple[str, ...], new: tuple[str, ...], at: int
+) -> AddEnumValue:
+    # Placed before the next value that already exists; values after the last
+    # old one are appended, which is where ADD VALUE puts them by default.
+    before = next((v for v in new[at + 1 :] if v in old), None)
+    return AddEnumValue(name, new[at], schema, before=before)
 
 
 # -- new and removed tables -----------------------------------------------------------

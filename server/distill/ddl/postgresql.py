@@ -30,6 +30,8 @@ def enum_creates(ctx: OpContext, table: sa.Table) -> Iterator[ExecutableDDLEleme
                 if isinstance(kind, ENUM)
                 else ENUM(*kind.enums, name=kind.name, schema=kind.schema or table.schema)
             )
+            if (enum.schema, enum.name) in ctx.created_enum_types:
+                continue  # an op.create_enum_type earlier in this run made it
             if not ctx.is_offline and ctx.dialect.has_type(  # type: ignore[attr-defined]
                 ctx.connection, enum.name, schema=enum.schema
             ):

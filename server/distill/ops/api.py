@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import conv
 
+from distill.errors import OperationError
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable, BatchOperations
 from distill.ops.column import NOT_GIVEN, AddColumn, AlterColumn, DropColumn
@@ -29,6 +30,7 @@ from distill.ops.constraint import (
 )
 from distill.ops.context import OpContext
 from distill.ops.data import BulkInsert, Execute
+from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.table import (
     CreateTable,
@@ -259,6 +261,45 @@ class Operations:
         if_exists: bool | None = None,
     ) -> None:
         self._invoke(DropConstraint(constraint_name, table_name, type_, schema, if_exists))
+
+    # -- enum types (PostgreSQL; nothing elsewhere) ----------------------------
+
+    def create_enum_type(
+        self, name: str, values: Sequence[str], *, schema: str | None = None
+    ) -> None:
+        self._invoke(CreateEnumType(name, list(values), schema))
+
+    def drop_enum_type(
+        self, name: str, *, schema: str | None = None, values: Sequence[str] | None = None
+    ) -> None:
+        self._invoke(DropEnumType(name, schema, None if values is None else list(values)))
+
+    def add_enum_value(
+        self,
+        name: str,
+        value: str,
+        *,
+        schema: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        if_not_exists: bool = True,
+    ) -> None:
+        if before is not None and after is not None:
+            raise OperationError(f"op.add_enum_value({name!r}, {value!r}): give before or after")
+        self._invoke(AddEnumValue(name, value, schema, before, after, if_not_exists))
+
+    def recreate_enum_type(
+        self,
+        name: str,
+        values: Sequence[str],
+        *,
+        columns: Sequence[Sequence[str]] = (),
+        schema: str | None = None,
+        existing_values: Sequence[str] | None = None,
+    ) -> None:
+        pairs = [(str(table), str(column)) for table, column in columns]
+        old = None if existing_values is None else list(existing_values)
+        self._invoke(RecreateEnumType(name, list(values), pairs, schema, old))
 
     # -- data ----------------------------------------------------------------
 

@@ -35,6 +35,8 @@ class OpContext:
         self._write_sql = write_sql
         self.executed: list[str] = []
         self.in_autocommit_block = False
+        # (schema, name) of the enum types op.create_enum_type made in this run.
+        self.created_enum_types: set[tuple[str | None, str]] = set()
 
     @property
     def dialect_name(self) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from distill.ops import replay_constraints as constraints
+from distill.ops import replay_enums as enums
 from distill.ops import replay_tables as tables
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
@@ -29,6 +30,7 @@ from distill.ops.constraint import (
 )
 from distill.ops.context import OpContext
 from distill.ops.data import BulkInsert, Execute
+from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.replay_schema import InexactReplay, dialect_for, put_table, require_table
 from distill.ops.replay_sql import shown, structural_statements
@@ -128,6 +130,10 @@ _APPLY: dict[type[Op], Apply] = {
     CreateCheck: constraints.create_constraint,
     CreatePrimaryKey: constraints.create_constraint,
     DropConstraint: constraints.drop_constraint,
+    CreateEnumType: enums.create_enum_type,
+    DropEnumType: enums.drop_enum_type,
+    AddEnumValue: enums.add_enum_value,
+    RecreateEnumType: enums.recreate_enum_type,
     Execute: _execute,
     BulkInsert: _unchanged,
     BatchAlterTable: _batch,

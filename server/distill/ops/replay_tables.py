@@ -166,7 +166,7 @@ def require_enum_types(schema: Schema, type_: ColumnType, what: str) -> None:
     if not any(e.name == type_.enum_name for e in schema.enums):
         raise InexactReplay(
             f"{what}: enum type {type_.enum_name!r} is not in the replayed schema "
-            "(only op.create_table creates enum types)"
+            "(op.create_enum_type or op.create_table creates it)"
         )
 
 
