@@ -11,7 +11,6 @@ import contextlib
 import io
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -429,14 +428,12 @@ def chain(n: int) -> list[Revision]:
     return [rev(f"r{i:05d}", f"r{i - 1:05d}" if i else ()) for i in range(n)]
 
 
-def test_long_chain_is_fast_and_not_recursive() -> None:
+def test_long_chain_needs_no_recursion() -> None:
+    # 5,000 deep: far past Python's recursion limit, so any recursive walk fails.
+    # (Speed is measured by bench/engine_core.py, never asserted in a test.)
     revisions = chain(5000)
-    started = time.perf_counter()
     g = RevisionGraph(revisions)
-    heads = g.heads
-    elapsed = time.perf_counter() - started
-    assert heads == ("r04999",)
-    assert elapsed < 0.5, f"building 5,000 revisions took {elapsed:.3f}s"
+    assert g.heads == ("r04999",)
     steps = g.upgrade_steps((), "head")
     assert steps == [r.id for r in revisions]
     assert g.downgrade_steps(("r04999",), "base") == steps[::-1]
