@@ -39,7 +39,8 @@ BEFORE = (
     table("orders", Column("user_id", INT),
           foreign_keys=(ForeignKey(("user_id",), "users", ("id",), name="fk_orders_user"),),
           indexes=(Index("ix_orders_user", ("user_id",)),)),
-    table("legacy", Column("x", INT)),
+    table("legacy", Column("x", INT), Column("y", INT),
+          indexes=(Index("ix_legacy_x", ("x",)), Index("ix_legacy_xy", ("x", "y"), unique=True))),
 )  # fmt: skip
 AFTER = (
     table("users", Column("name", VC40, nullable=False), Column("email", VC40),
@@ -88,6 +89,10 @@ def shape(conn: sa.Connection) -> dict[str, object]:
                 for fk in inspector.get_foreign_keys(name)
             ),
             "uniques": sorted(u["name"] or "" for u in inspector.get_unique_constraints(name)),
+            "indexes": sorted(
+                (i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(name)
+            ),
         }
     return found
 

@@ -98,6 +98,12 @@ def index_elements(index: Index) -> list[Any]:
     return [sa.text(c) if is_expression else c for c, is_expression in pairs]
 
 
+def sa_index(index: Index) -> sa.Index:
+    """A table-level ``sa.Index`` (its columns are resolved when put in a Table)."""
+    return sa.Index(index.name, *index_elements(index), unique=index.unique,
+                    **dialect_options(index))  # fmt: skip
+
+
 def dialect_options(index: Index) -> dict[str, Any]:
     return {key: sa.text(value) if key.endswith("_where") else value
             for key, value in index.dialect_options}  # fmt: skip

@@ -229,7 +229,10 @@ def _create_table(table: Table, leave_out: Iterable[ForeignKey]) -> list[Op]:
 def _drop_table(table: Table) -> Op:
     import sqlalchemy as sa
 
-    definition = sa.Table(table.name, sa.MetaData(), *build.table_items(table),
+    # The indexes belong to the definition too: the downgrade recreates the
+    # table from it, and an index left out would be lost for good.
+    indexes = [build.sa_index(index) for index in table.indexes]
+    definition = sa.Table(table.name, sa.MetaData(), *build.table_items(table), *indexes,
                           schema=table.schema, comment=table.comment)  # fmt: skip
     return DropTable(table.name, table.schema, table=definition)
 

@@ -144,8 +144,15 @@ def table_items(table: sa.Table) -> list[Any]:
         # column: Column._copy() leaves out a ForeignKey already attached to a
         # table, so the column copy alone would lose it.
         items.append(con._copy())
-    items += [i._copy() for i in table.indexes if not _column_index(i)]  # type: ignore[attr-defined]
+    items += [_index_item(i) for i in table.indexes if not _column_index(i)]
     return items
+
+
+def _index_item(index: sa.Index) -> sa.Index:
+    # Index has no _copy(); columns go by name so they bind to the new table's
+    # copies, and SQL-text expressions are kept as they are.
+    elements = [e.name if isinstance(e, sa.Column) else e for e in index.expressions]
+    return sa.Index(index.name, *elements, unique=index.unique, **index.dialect_kwargs)
 
 
 def _column_index(index: sa.Index) -> bool:
