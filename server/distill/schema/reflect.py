@@ -54,10 +54,10 @@ def reflect_schema(
     keep = (lambda name: not exclude(name)) if exclude is not None else (lambda name: True)
     enums: list[EnumType] = []
     if dialect.name == "sqlite":
-        tables = reflect_sqlite(conn, schemas, keep)
+        tables = [t for schema in schemas for t in reflect_sqlite(conn, schema, keep)]
     elif dialect.name in ("mysql", "mariadb") and getattr(dialect, "is_mariadb", False):
         # MySQL proper reports defaults differently; it takes the Inspector path.
-        tables = reflect_mysql(conn, schemas, keep)
+        tables = [t for schema in schemas for t in reflect_mysql(conn, schema, keep)]
     else:
         tables, enums = _reflect_with_inspector(conn, schemas, keep, exclude is not None)
     return Schema(

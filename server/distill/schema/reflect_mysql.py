@@ -73,15 +73,6 @@ FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %(schema)s
 
 
 def reflect_mysql(
-    conn: sa.Connection, schemas: Sequence[str | None], keep: Callable[[str], bool]
-) -> list[Table]:
-    tables: list[Table] = []
-    for schema in schemas:
-        tables.extend(_reflect_one_schema(conn, schema, keep))
-    return tables
-
-
-def _reflect_one_schema(
     conn: sa.Connection, schema: str | None, keep: Callable[[str], bool]
 ) -> list[Table]:
     database = schema if schema is not None else conn.exec_driver_sql("SELECT DATABASE()").scalar()

@@ -40,15 +40,6 @@ Row = Any  # a result row; its fields are read by position
 
 
 def reflect_sqlite(
-    conn: sa.Connection, schemas: Sequence[str | None], keep: Callable[[str], bool]
-) -> list[Table]:
-    tables: list[Table] = []
-    for schema in schemas:
-        tables.extend(_reflect_one_schema(conn, schema, keep))
-    return tables
-
-
-def _reflect_one_schema(
     conn: sa.Connection, schema: str | None, keep: Callable[[str], bool]
 ) -> list[Table]:
     queries = _Queries(conn.dialect, schema)
