@@ -76,7 +76,7 @@ class BatchAlterTable(Op):
         )
 
     def render(self, imports: set[str]) -> str:
-        kwargs = [("schema", r.literal(self.schema))] if self.schema else []
+        kwargs = r.schema_kwarg(self.schema)
         if self.recreate != "auto":
             kwargs.append(("recreate", r.literal(self.recreate)))
         head = r.call("op.batch_alter_table", [r.literal(self.table_name)], kwargs)

@@ -18,10 +18,6 @@ from distill.ops.rebuild import TableModel, copy_column
 NOT_GIVEN: Any = False  # Alembic's sentinel for "not given" where None means "none"
 
 
-def _schema_kw(schema: str | None) -> list[tuple[str, str]]:
-    return [("schema", r.literal(schema))] if schema else []
-
-
 def _if_kw(name: str, value: bool | None) -> list[tuple[str, str]]:
     return [(name, r.literal(value))] if value is not None else []
 
@@ -92,7 +88,7 @@ class AddColumn(TableChange):
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.table_name), r.column(self.column, imports)]
-        kwargs = _schema_kw(self.schema) + _if_kw("if_not_exists", self.if_not_exists)
+        kwargs = r.schema_kwarg(self.schema) + _if_kw("if_not_exists", self.if_not_exists)
         kwargs += [
             (k, r.literal(v))
             for k, v in (("insert_before", self.insert_before), ("insert_after", self.insert_after))
@@ -148,7 +144,7 @@ class DropColumn(TableChange):
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.table_name), r.literal(self.column_name)]
-        kwargs = _schema_kw(self.schema) + _if_kw("if_exists", self.if_exists)
+        kwargs = r.schema_kwarg(self.schema) + _if_kw("if_exists", self.if_exists)
         kwargs += [(k, r.literal(v)) for k, v in sorted(self.kw.items())]
         return r.call("op.drop_column", args, kwargs)
 
@@ -283,7 +279,7 @@ class AlterColumn(TableChange):
             kwargs.append(("existing_nullable", r.literal(self.existing_nullable)))
         if self.existing_comment is not None:
             kwargs.append(("existing_comment", r.literal(self.existing_comment)))
-        kwargs += _schema_kw(self.schema)
+        kwargs += r.schema_kwarg(self.schema)
         if self.postgresql_using is not None:
             kwargs.append(("postgresql_using", r.literal(self.postgresql_using)))
         kwargs += [(k, r.literal(v)) for k, v in sorted(self.kw.items())]

@@ -20,10 +20,6 @@ from distill.ops.rebuild import ConstraintModel, TableModel
 KINDS = ("foreignkey", "unique", "check", "primary")
 
 
-def _schema_kw(key: str, schema: str | None) -> list[tuple[str, str]]:
-    return [(key, r.literal(schema))] if schema else []
-
-
 class CreateConstraint(TableChange):
     """Adding a constraint: ALTER TABLE ADD CONSTRAINT, or a rebuild on SQLite."""
 
@@ -70,7 +66,7 @@ class CreateUnique(CreateConstraint):
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.name), r.literal(self.table_name), r.literal(list(self.columns))]
-        kwargs = _schema_kw("schema", self.schema) + r.dialect_kwargs_of(self.kw)
+        kwargs = r.schema_kwarg(self.schema) + r.dialect_kwargs_of(self.kw)
         return r.call("op.create_unique_constraint", args, kwargs)
 
 
@@ -142,8 +138,8 @@ class CreateForeignKey(CreateConstraint):
             r.literal(list(self.remote_cols)),
         ]
         kwargs = [(k, r.literal(v)) for k, v in self._options().items()]
-        kwargs += _schema_kw("source_schema", self.schema)
-        kwargs += _schema_kw("referent_schema", self.referent_schema)
+        kwargs += r.schema_kwarg(self.schema, "source_schema")
+        kwargs += r.schema_kwarg(self.referent_schema, "referent_schema")
         kwargs += r.dialect_kwargs_of(self.kw)
         return r.call("op.create_foreign_key", args, kwargs)
 
@@ -178,7 +174,7 @@ class CreateCheck(CreateConstraint):
             r.literal(self.table_name),
             r.sql_text(self.condition, imports),
         ]
-        kwargs = _schema_kw("schema", self.schema) + r.dialect_kwargs_of(self.kw)
+        kwargs = r.schema_kwarg(self.schema) + r.dialect_kwargs_of(self.kw)
         return r.call("op.create_check_constraint", args, kwargs)
 
 
@@ -208,7 +204,7 @@ class CreatePrimaryKey(CreateConstraint):
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.name), r.literal(self.table_name), r.literal(list(self.columns))]
-        return r.call("op.create_primary_key", args, _schema_kw("schema", self.schema))
+        return r.call("op.create_primary_key", args, r.schema_kwarg(self.schema))
 
 
 @dataclass(eq=False)
@@ -276,7 +272,7 @@ class DropConstraint(TableChange):
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.name), r.literal(self.table_name)]
         kwargs = [("type_", r.literal(self.type_))] if self.type_ else []
-        kwargs += _schema_kw("schema", self.schema)
+        kwargs += r.schema_kwarg(self.schema)
         if self.if_exists is not None:
             kwargs.append(("if_exists", r.literal(self.if_exists)))
         return r.call("op.drop_constraint", args, kwargs)

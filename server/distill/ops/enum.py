@@ -29,10 +29,6 @@ def _values_sql(dialect: Dialect, values: Sequence[str]) -> str:
     return ", ".join(literal_string(dialect, v) for v in values)
 
 
-def _schema_kwarg(schema: str | None) -> list[tuple[str, str]]:
-    return [("schema", r.literal(schema))] if schema else []
-
-
 def _native(ctx: OpContext) -> bool:
     return ctx.dialect_name == "postgresql"
 
@@ -63,7 +59,7 @@ class CreateEnumType(Op):
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.name), r.literal(list(self.values))]
-        return r.call("op.create_enum_type", args, _schema_kwarg(self.schema))
+        return r.call("op.create_enum_type", args, r.schema_kwarg(self.schema))
 
     def describe(self) -> str:
         return f"op.create_enum_type({self.name!r})"
@@ -88,7 +84,7 @@ class DropEnumType(Op):
         return CreateEnumType(self.name, list(self.values), self.schema)
 
     def render(self, imports: set[str]) -> str:
-        kwargs = _schema_kwarg(self.schema)
+        kwargs = r.schema_kwarg(self.schema)
         if self.values is not None:
             kwargs.append(("values", r.literal(list(self.values))))
         return r.call("op.drop_enum_type", [r.literal(self.name)], kwargs)
@@ -142,7 +138,7 @@ class AddEnumValue(Op):
         )
 
     def render(self, imports: set[str]) -> str:
-        kwargs = _schema_kwarg(self.schema)
+        kwargs = r.schema_kwarg(self.schema)
         if self.before is not None:
             kwargs.append(("before", r.literal(self.before)))
         if self.after is not None:
@@ -209,7 +205,7 @@ class RecreateEnumType(Op):
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.name), r.literal(list(self.values))]
         kwargs = [("columns", r.literal([list(c) for c in self.columns]))]
-        kwargs += _schema_kwarg(self.schema)
+        kwargs += r.schema_kwarg(self.schema)
         if self.existing_values is not None:
             kwargs.append(("existing_values", r.literal(list(self.existing_values))))
         return r.call("op.recreate_enum_type", args, kwargs)

@@ -92,7 +92,7 @@ class CreateIndex(TableChange):
             "[" + ", ".join(r.sql_text(c, imports) for c in self.columns) + "]",
         ]
         kwargs = [("unique", "True")] if self.unique else []
-        kwargs += [("schema", r.literal(self.schema))] if self.schema else []
+        kwargs += r.schema_kwarg(self.schema)
         if self.if_not_exists is not None:
             kwargs.append(("if_not_exists", r.literal(self.if_not_exists)))
         kwargs += r.kwargs_of(sorted(self.kw.items()), imports)
@@ -145,7 +145,7 @@ class DropIndex(TableChange):
 
     def render(self, imports: set[str]) -> str:
         kwargs = [("table_name", r.literal(self.table_name))] if self.table_name else []
-        kwargs += [("schema", r.literal(self.schema))] if self.schema else []
+        kwargs += r.schema_kwarg(self.schema)
         if self.if_exists is not None:
             kwargs.append(("if_exists", r.literal(self.if_exists)))
         kwargs += r.kwargs_of(sorted(self.kw.items()), imports)

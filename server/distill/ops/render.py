@@ -18,6 +18,11 @@ from sqlalchemy.sql.elements import ClauseElement
 _SA_MODULES = ("sqlalchemy.sql.sqltypes", "sqlalchemy.types", "sqlalchemy.sql.type_api")
 
 
+def schema_kwarg(schema: str | None, key: str = "schema") -> list[tuple[str, str]]:
+    """``schema=...`` for a rendered call, or nothing when the schema is the default."""
+    return [(key, literal(schema))] if schema else []
+
+
 def call(name: str, args: Iterable[str] = (), kwargs: Iterable[tuple[str, str]] = ()) -> str:
     parts = [*args, *(f"{key}={value}" for key, value in kwargs)]
     return f"{name}({', '.join(parts)})"

@@ -16,10 +16,6 @@ from distill.ops.base import Op
 from distill.ops.context import OpContext
 
 
-def _table_kwargs(schema: str | None) -> list[tuple[str, str]]:
-    return [("schema", r.literal(schema))] if schema else []
-
-
 @dataclass(eq=False)
 class CreateTable(Op):
     op_name = "create_table"
@@ -69,7 +65,7 @@ class CreateTable(Op):
                 args.append(r.column(item, imports, table_level=table_level))
             else:
                 args.append(r.constraint(item, imports))
-        kwargs = _table_kwargs(self.schema)
+        kwargs = r.schema_kwarg(self.schema)
         if self.comment is not None:
             kwargs.append(("comment", r.literal(self.comment)))
         kwargs += [(k, r.literal(v)) for k, v in sorted(self.kw.items())]
@@ -102,7 +98,7 @@ class DropTable(Op):
         return CreateTable(copy.name, table_items(copy), copy.schema, copy.comment)
 
     def render(self, imports: set[str]) -> str:
-        kwargs = _table_kwargs(self.schema)
+        kwargs = r.schema_kwarg(self.schema)
         if self.if_exists is not None:
             kwargs.append(("if_exists", r.literal(self.if_exists)))
         return r.call("op.drop_table", [r.literal(self.table_name)], kwargs)
@@ -131,7 +127,7 @@ class RenameTable(Op):
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.old_name), r.literal(self.new_name)]
-        return r.call("op.rename_table", args, _table_kwargs(self.schema))
+        return r.call("op.rename_table", args, r.schema_kwarg(self.schema))
 
 
 def table_items(table: sa.Table) -> list[Any]:
@@ -185,7 +181,7 @@ class CreateTableComment(Op):
         kwargs = []
         if self.existing_comment is not None:
             kwargs.append(("existing_comment", r.literal(self.existing_comment)))
-        kwargs += _table_kwargs(self.schema)
+        kwargs += r.schema_kwarg(self.schema)
         args = [r.literal(self.table_name), r.literal(self.comment)]
         return r.call("op.create_table_comment", args, kwargs)
 
@@ -214,5 +210,5 @@ class DropTableComment(Op):
         kwargs = []
         if self.existing_comment is not None:
             kwargs.append(("existing_comment", r.literal(self.existing_comment)))
-        kwargs += _table_kwargs(self.schema)
+        kwargs += r.schema_kwarg(self.schema)
         return r.call("op.drop_table_comment", [r.literal(self.table_name)], kwargs)
