@@ -17,7 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from distill.autogen.compare import Options, compare
-from distill.autogen.generate import migration_schema, model_schema, options_for, target_dialect
+from distill.autogen.generate import (
+    compared_schemas,
+    migration_schema,
+    model_schema,
+    options_for,
+    target_dialect,
+)
 from distill.autogen.renames import possible_renames
 from distill.config import Config
 from distill.errors import DistillError
@@ -126,7 +132,7 @@ def _hand_made(
                "its schema was not compared by hand-made changes")  # fmt: skip
         return []
     own = {config.version_table, config.history_table}
-    schemas = (None, *config.extra.get("include_schemas", ()))
+    schemas = compared_schemas(config)
     engine = create_engine(config.require_url())
     try:
         with connect(engine) as conn:

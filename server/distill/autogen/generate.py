@@ -46,9 +46,14 @@ def target_dialect(config: Config) -> sa.Dialect:
     return dialect
 
 
+def compared_schemas(config: Config) -> tuple[str | None, ...]:
+    """The default schema (None) and the include_schemas setting's."""
+    return (None, *config.extra.get("include_schemas", ()))
+
+
 def model_schema(config: Config, dialect: sa.Dialect) -> Schema:
-    schemas = tuple(config.extra.get("include_schemas", ())) or (None,)
-    return schema_from_metadata(load_metadata(config), dialect, schemas=(None, *schemas))
+    metadata = load_metadata(config)
+    return schema_from_metadata(metadata, dialect, schemas=compared_schemas(config))
 
 
 def migration_schema(
