@@ -7,6 +7,7 @@ import ast
 from distill.autogen.compare import compare
 from distill.autogen.layout import layout
 from distill.autogen.plan import downgrade_ops, upgrade_ops
+from distill.autogen.renames import possible_renames
 from distill.autogen.render import render_bodies
 from distill.schema.model import Column, Schema
 from tests.test_plan import AFTER, BEFORE, VC20, table
@@ -31,8 +32,9 @@ def test_bodies_are_python_with_short_lines_and_grouped_tables() -> None:
 def test_a_drop_and_add_of_the_same_type_shows_the_rename_line() -> None:
     now = Schema("sqlite", (table("users", Column("name", VC20)),))
     wanted = Schema("sqlite", (table("users", Column("full_name", VC20)),))
-    up = upgrade_ops(compare(now, wanted))
-    text = render_bodies(up, downgrade_ops(up)).upgrades
+    changes = compare(now, wanted)
+    up = upgrade_ops(changes)
+    text = render_bodies(up, downgrade_ops(up), possible_renames(changes)).upgrades
     assert '#     op.alter_column("users", "name", new_column_name="full_name")' in text
     assert text.index("# users.name -> users.full_name looks like a rename") < text.index(
         'op.drop_column("users", "name")'

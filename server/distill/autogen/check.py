@@ -83,11 +83,11 @@ def check(
             MODELS_MIGRATIONS, change.code, change.describe("migrations", "models"),
             change.table, change.name,
         ))  # fmt: skip
-    for what, argument in possible_renames(changes):
+    for rename in possible_renames(changes):
         report.differences.append(Difference(
             MODELS_MIGRATIONS, "possible-rename",
-            f"{what}: possible rename; to keep the data, generate it with "
-            f"'distill revision --autogenerate --rename {argument}'",
+            f"{rename.what}: possible rename; to keep the data, generate it with "
+            f"'distill revision --autogenerate --rename {rename.argument}'",
         ))  # fmt: skip
     try:
         current = read_heads()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from distill.autogen.compare import Change, Options, compare
 from distill.autogen.plan import downgrade_ops, upgrade_ops
-from distill.autogen.renames import apply_renames
+from distill.autogen.renames import apply_renames, possible_renames
 from distill.autogen.render import Bodies, render_bodies
 from distill.autogen.replay import replay
 from distill.config import Config
@@ -161,4 +161,5 @@ def autogenerate(
     options = options_for(config)
     changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)
     ops = upgrade_ops(changes, wanted.dialect)
-    return Generated(changes, render_bodies(ops, downgrade_ops(ops)))
+    bodies = render_bodies(ops, downgrade_ops(ops), possible_renames(changes))
+    return Generated(changes, bodies)

@@ -13,7 +13,7 @@ Anything else that changed about the renamed item is still carried out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from distill.autogen.compare import Change, Options, column_changes, table_changes
 from distill.errors import ConfigError
@@ -94,26 +94,46 @@ def _find(changes: list[Change], code: str, table: str | None, name: str) -> Cha
     return None
 
 
-def possible_renames(changes: Sequence[Change]) -> list[tuple[str, str]]:
-    """(what, --rename argument) for each drop+add that looks like a rename.
+@dataclass(frozen=True)
+class PossibleRename:
+    """A drop plus an add that may be a rename: ``column`` names it within ``table``."""
+
+    table: str
+    old: str
+    new: str
+    column: bool
+
+    @property
+    def what(self) -> str:
+        if self.column:
+            return f"{self.table}.{self.old} -> {self.table}.{self.new}"
+        return f"{self.old} -> {self.new}"
+
+    @property
+    def argument(self) -> str:
+        """What ``--rename`` takes to make it one."""
+        return f"{self.table}.{self.old}:{self.new}" if self.column else f"{self.old}:{self.new}"
+
+
+def possible_renames(changes: Sequence[Change]) -> list[PossibleRename]:
+    """Each drop+add that looks like a rename; the one rule ``check`` and revisions share.
 
     A table losing exactly one column while gaining exactly one of the same
     type, or a table dropped while one with the same column names appears.
     """
-    found: list[tuple[str, str]] = []
+    found: list[PossibleRename] = []
     tables = {c.table for c in changes if c.code in ("column.added", "column.removed")}
     for table in sorted(t for t in tables if t):
         gone = [c for c in changes if c.code == "column.removed" and c.table == table]
         new = [c for c in changes if c.code == "column.added" and c.table == table]
         if len(gone) == 1 and len(new) == 1 and gone[0].old.type.sql == new[0].new.type.sql:
-            old_name, new_name = gone[0].name, new[0].name
-            found.append((f"{table}.{old_name} -> {table}.{new_name}",
-                          f"{table}.{old_name}:{new_name}"))  # fmt: skip
+            found.append(PossibleRename(table, gone[0].name or "", new[0].name or "", True))
     dropped = [c for c in changes if c.code == "table.removed"]
     created = [c for c in changes if c.code == "table.added"]
     for drop in dropped:
         names = [col.name for col in drop.old.columns]
         twins = [c for c in created if [col.name for col in c.new.columns] == names]
         if len(twins) == 1:
-            found.append((f"{drop.table} -> {twins[0].table}", f"{drop.table}:{twins[0].table}"))
+            found.append(PossibleRename(twins[0].table or "", drop.table or "",
+                                        twins[0].table or "", False))  # fmt: skip
     return found

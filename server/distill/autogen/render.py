@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from distill.autogen.layout import layout
+from distill.autogen.renames import PossibleRename
 from distill.ops.base import Op
-from distill.ops.column import AddColumn, DropColumn
-from distill.ops.table import CreateTable, DropTable
+from distill.ops.column import DropColumn
+from distill.ops.table import CreateTable
 
 # Lines every revision template already has.
 _TEMPLATE_IMPORTS = {"import sqlalchemy as sa", "from distill import op"}
@@ -28,18 +29,20 @@ class Bodies:
     downgrades: str
 
 
-def render_bodies(upgrade: Sequence[Op], downgrade: Sequence[Op]) -> Bodies:
+def render_bodies(
+    upgrade: Sequence[Op], downgrade: Sequence[Op], renames: Sequence[PossibleRename] = ()
+) -> Bodies:
+    """The two bodies; ``renames`` (from ``possible_renames``) get their comment lines."""
     imports: set[str] = set()
-    up = _body(upgrade, imports, hints=True)
-    down = _body(downgrade, imports, hints=False)
+    up = _body(upgrade, imports, _hints(upgrade, renames))
+    down = _body(downgrade, imports, {})
     extra = sorted(imports - _TEMPLATE_IMPORTS)
     return Bodies("\n".join(extra), up, down)
 
 
-def _body(ops: Sequence[Op], imports: set[str], *, hints: bool) -> str:
+def _body(ops: Sequence[Op], imports: set[str], hint_for: dict[int, list[str]]) -> str:
     if not ops:
         return "    pass"
-    hint_for = _rename_hints(ops) if hints else {}
     lines: list[str] = []
     previous_table: object = None
     for op in ops:
@@ -52,64 +55,33 @@ def _body(ops: Sequence[Op], imports: set[str], *, hints: bool) -> str:
     return "\n".join(lines)
 
 
-def _rename_hints(ops: Sequence[Op]) -> dict[int, list[str]]:
-    """Comment lines to put before a drop that looks like half of a rename."""
-    dropped = [op for op in ops if isinstance(op, DropColumn) and op.column is not None]
-    added = [op for op in ops if isinstance(op, AddColumn)]
+def _hints(ops: Sequence[Op], renames: Sequence[PossibleRename]) -> dict[int, list[str]]:
+    """Comment lines keyed by the op they go before: a column's drop, a table's create."""
     hints: dict[int, list[str]] = {}
-    for drop in dropped:
-        assert drop.column is not None
-        twins = [
-            add
-            for add in added
-            if add.table_name == drop.table_name
-            and add.schema == drop.schema
-            and repr(add.column.type) == repr(drop.column.type)
-        ]
-        if (
-            len(twins) != 1
-            or sum(
-                1 for d in dropped if d.table_name == drop.table_name and d.schema == drop.schema
+    for rename in renames:
+        target: Op | None
+        if rename.column:
+            target = next((op for op in ops if isinstance(op, DropColumn)
+                           and op.table_name == rename.table
+                           and op.column_name == rename.old), None)  # fmt: skip
+            lines = [
+                f"    # {rename.what} looks like a rename. Dropping and adding loses the",
+                "    # column's data; to keep it, replace the drop and the add with:",
+                f'    #     op.alter_column("{rename.table}", "{rename.old}", '
+                f'new_column_name="{rename.new}")',
+            ]
+        else:
+            target = next((op for op in ops if isinstance(op, CreateTable)
+                           and op.table_name == rename.new), None)  # fmt: skip
+            lines = [
+                f"    # table {rename.what} looks like a rename. Creating and dropping loses "
+                "its rows;",
+                "    # to keep them, replace the create_table and the drop_table with:",
+                f'    #     op.rename_table("{rename.old}", "{rename.new}")',
+            ]
+        if target is not None:
+            lines.append(
+                f"    # (or run: distill revision --autogenerate --rename {rename.argument})"
             )
-            != 1
-        ):
-            continue  # only an unambiguous one-for-one swap reads as a rename
-        new = twins[0].column.name
-        table = drop.table_name
-        hints[id(drop)] = [
-            f"    # {table}.{drop.column_name} -> {table}.{new} looks like a rename. Dropping "
-            "and adding loses the",
-            "    # column's data; to keep it, replace the drop and the add with:",
-            f'    #     op.alter_column("{table}", "{drop.column_name}", new_column_name="{new}")',
-            f"    # (or run: distill revision --autogenerate --rename "
-            f"{table}.{drop.column_name}:{new})",
-        ]
-    hints.update(_table_rename_hints(ops))
-    return hints
-
-
-def _table_rename_hints(ops: Sequence[Op]) -> dict[int, list[str]]:
-    """Before a new table whose columns are exactly those of a dropped one."""
-    import sqlalchemy as sa
-
-    created = [op for op in ops if isinstance(op, CreateTable)]
-    hints: dict[int, list[str]] = {}
-    for drop in (op for op in ops if isinstance(op, DropTable) and op.table is not None):
-        assert drop.table is not None
-        names = [c.name for c in drop.table.columns]
-        twins = [
-            create
-            for create in created
-            if [i.name for i in create.items if isinstance(i, sa.Column)] == names
-        ]
-        if len(twins) != 1:
-            continue
-        old, new = drop.table_name, twins[0].table_name
-        hints[id(twins[0])] = [
-            f"    # table {old} -> {new} looks like a rename. Creating and dropping loses "
-            "its rows;",
-            "    # to keep them, replace the create_table and the drop_table with:",
-            f'    #     op.rename_table("{old}", "{new}")',
-            f"    # (or run: distill revision --autogenerate --rename {old}:{new})",
-        ]
+            hints[id(target)] = lines
     return hints
