@@ -321,6 +321,15 @@ def test_downgrade_branch_base_takes_dependents_along() -> None:
     assert run(g, frozenset({"x2", "y1"}), "downgrade", "yb@base") == {"x2"}
 
 
+def test_downgrade_does_not_bring_back_a_row_a_dependency_implies() -> None:
+    # Found by the Alembic comparison below: r2 revises r0 and depends on r1,
+    # which depends on r0.  Reverting r2 leaves r1, which already implies r0.
+    g = graph(rev("r0"), rev("r1", deps=["r0"]), rev("r2", "r0", deps=["r1"]))
+    rows = run(g, frozenset(), "upgrade", "heads")
+    assert rows == {"r2"}
+    assert run(g, rows, "downgrade", "r0") == {"r1"}
+
+
 def test_several_bases() -> None:
     g = graph(
         rev("a1", labels=["one"]), rev("a2", "a1"), rev("b1", labels=["two"]), rev("b2", "b1")

@@ -349,7 +349,10 @@ class RevisionGraph:
         rest = current - {rev}
         still_needed = self.applied(rest)
         back = {p for p in self.normalized_prerequisites(rev) if p not in still_needed}
-        return frozenset(rest | back)
+        # A row another returning row stands on is implied by it, as on upgrade
+        # (a down_revision may also be what a dependency stands on).
+        implied = {a for p in back for a in self.ancestors(p)}
+        return frozenset(rest | (back - implied))
 
     # -- history ------------------------------------------------------------------------------
 
