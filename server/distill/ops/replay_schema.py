@@ -10,6 +10,7 @@ and carries on from the best schema it has.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -17,7 +18,7 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from distill.schema.model import Schema, Table, sorted_tables
+from distill.schema.model import Schema, Table, sorted_tables, table_order
 
 
 class InexactReplay(Exception):
@@ -71,25 +72,35 @@ def with_tables(schema: Schema, tables: Iterable[Table]) -> Schema:
 
 def put_table(schema: Schema, table: Table, replacing: Table | None = None) -> Schema:
     """``schema`` with ``table`` in place of ``replacing`` (or of the table with its key)."""
-    gone = (replacing or table).key
-    old = schema.table(gone[1], gone[0])
-    if old is None or table.key != gone:  # a new table, or a rename: the order changes
-        return with_tables(schema, [*(t for t in schema.tables if t.key != gone), table])
-    # The common case, one table changed in place: no re-sort and no rebuilt
-    # lookup, which made replaying thousands of ops quadratic.
+    return _edited(schema, (replacing or table).key, table)
+
+
+def without_table(schema: Schema, table: Table) -> Schema:
+    return _edited(schema, table.key, None)
+
+
+def _edited(schema: Schema, gone: tuple[str | None, str], new: Table | None) -> Schema:
+    # Replay makes one such edit per op, thousands for a large project: the
+    # tables stay sorted by bisection and the lookup is copied, not rebuilt,
+    # so an edit costs no comparison of whole tables and no re-sort.
     tables = list(schema.tables)
-    tables[tables.index(old)] = table
+    lookup = dict(schema._by_key)
+    if lookup.pop(gone, None) is not None:
+        del tables[bisect.bisect_left(tables, table_order(gone), key=_order)]
+    if new is not None:
+        tables.insert(bisect.bisect_left(tables, _order(new), key=_order), new)
+        lookup[new.key] = new
     return Schema(
         dialect=schema.dialect,
         tables=tuple(tables),
         enums=schema.enums,
         flavour=schema.flavour,
-        _by_key={**schema._by_key, gone: table},
+        _by_key=lookup,
     )
 
 
-def without_table(schema: Schema, table: Table) -> Schema:
-    return with_tables(schema, [t for t in schema.tables if t.key != table.key])
+def _order(table: Table) -> tuple[str, str]:
+    return table_order(table.key)
 
 
 def mentions(sql: str, name: str) -> bool:

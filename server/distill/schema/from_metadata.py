@@ -39,7 +39,7 @@ from distill.schema.model import (
     UniqueConstraint,
     sorted_tables,
 )
-from distill.schema.types import column_type
+from distill.schema.types import column_type, stored_type
 
 
 def schema_from_metadata(
@@ -64,8 +64,8 @@ def schema_from_metadata(
 def _native_enums(table: sa.Table, dialect: sa.Dialect) -> dict[tuple[str | None, str], EnumType]:
     found = {}
     for column in table.columns:
-        stored = _enum_in(column.type, dialect)
-        if stored is None:
+        stored = stored_type(column.type, dialect)
+        if not isinstance(stored, sa.Enum):
             continue  # checked first: converting every column's type again doubled the cost
         ctype = column_type(column.type, dialect)
         if ctype.enum_name:
@@ -74,13 +74,6 @@ def _native_enums(table: sa.Table, dialect: sa.Dialect) -> dict[tuple[str | None
                 name=ctype.enum_name, values=ctype.enum_values, schema=schema
             )
     return found
-
-
-def _enum_in(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> sa.Enum | None:
-    impl = type_.dialect_impl(dialect)
-    while isinstance(impl, sa.types.TypeDecorator):
-        impl = sa.types.to_instance(impl.load_dialect_impl(dialect))
-    return impl if isinstance(impl, sa.Enum) else None
 
 
 # -- one table --------------------------------------------------------------------------

@@ -176,7 +176,12 @@ class Schema:
 
 def sorted_tables(tables: list[Table] | tuple[Table, ...]) -> tuple[Table, ...]:
     """Tables in the canonical order a Schema keeps them: by schema, then name."""
-    return tuple(sorted(tables, key=lambda t: (t.schema or "", t.name)))
+    return tuple(sorted(tables, key=lambda t: table_order(t.key)))
+
+
+def table_order(key: tuple[str | None, str]) -> tuple[str, str]:
+    """The sort key of a table's (schema, name) key in a Schema's table order."""
+    return (key[0] or "", key[1])
 
 
 # -- JSON back into dataclasses ---------------------------------------------------------

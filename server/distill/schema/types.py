@@ -48,7 +48,39 @@ _FAMILIES: tuple[tuple[tuple[type, ...], str], ...] = (
 def column_type(type_: TypeEngine, dialect: sa.Dialect) -> ColumnType:
     """``type_`` as the given dialect would create it."""
     type_ = sa.types.to_instance(type_)
-    stored = _stored_type(type_, dialect)
+    key = _memo_key(type_, dialect)
+    if key is None:
+        return _column_type(type_, dialect)
+    found = _MEMO.get(key)
+    if found is None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        found = _MEMO[key] = _column_type(type_, dialect)
+    return found
+
+
+# Most columns of a project share a handful of types (Integer, String(64),
+# DateTime...); building each one's SQL and Python anew was a third of the
+# time to read a large project's models.  A type is memoised only when its
+# whole state is plain values, so two equal keys are two equal types.
+_MEMO: dict[tuple[object, ...], ColumnType] = {}
+_MEMO_SIZE = 4096
+# Exact types: a str subclass such as quoted_name carries more than its text.
+# Classes count too: SQLAlchemy caches e.g. ``_type_affinity`` on the instance.
+_PLAIN = frozenset({str, int, float, bool, type(None), type})
+
+
+def _memo_key(type_: TypeEngine, dialect: sa.Dialect) -> tuple[object, ...] | None:
+    state = vars(type_)
+    if not all(type(value) in _PLAIN for value in state.values()):
+        return None
+    dialect_key = (type(dialect), getattr(dialect, "is_mariadb", False),
+                   dialect.server_version_info)  # fmt: skip
+    return (type(type_), dialect_key, *sorted(state.items()))
+
+
+def _column_type(type_: TypeEngine, dialect: sa.Dialect) -> ColumnType:
+    stored = stored_type(type_, dialect)
     imports: set[str] = set()
     python = type_expression(type_, imports)
     family = _family(stored)
@@ -70,8 +102,9 @@ def column_type(type_: TypeEngine, dialect: sa.Dialect) -> ColumnType:
     )
 
 
-def _stored_type(type_: TypeEngine, dialect: sa.Dialect) -> TypeEngine:
+def stored_type(type_: TypeEngine, dialect: sa.Dialect) -> TypeEngine:
     """The type whose shape reaches the database: variant chosen, decorators unwrapped."""
+    type_ = sa.types.to_instance(type_)
     variants: dict[str, TypeEngine] = getattr(type_, "_variant_mapping", {})
     type_ = variants.get(dialect.name, type_)
     seen = 0
