@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from distill.autogen.plan import downgrade_ops, upgrade_ops
 from distill.autogen.renames import apply_renames, possible_renames
 from distill.autogen.render import Bodies, render_bodies
 from distill.autogen.replay import replay
+from distill.autogen.replay_cache import FOLDER
 from distill.config import Config
 from distill.errors import ConfigError
 from distill.schema.from_metadata import schema_from_metadata
@@ -59,7 +61,7 @@ def model_schema(config: Config, dialect: sa.Dialect) -> Schema:
 def migration_schema(
     graph: RevisionGraph, config: Config, dialect: sa.Dialect, notify: Notify, target: str = "heads"
 ) -> Schema:
-    result = replay(graph, dialect, target)
+    result = replay(graph, dialect, target, cache=replay_cache_folder(config))
     if result.exact:
         return result.schema
     for reason in result.reasons:
@@ -68,6 +70,13 @@ def migration_schema(
     from distill.autogen.scratch import replay_on_scratch_database
 
     return replay_on_scratch_database(graph, config.require_url(), target=target, config=config)
+
+
+def replay_cache_folder(config: Config) -> Path | None:
+    """Where replayed schemas are kept: beside the header cache of the first versions folder."""
+    if not config.version_locations:
+        return None
+    return config.version_locations[0] / "__pycache__" / FOLDER
 
 
 def options_for(config: Config) -> Options:
@@ -85,7 +94,7 @@ def options_for(config: Config) -> Options:
     include_object = _hook(config, "include_object")
     include_name = _hook(config, "include_name")
 
-    def include(kind: str, name: str, table: str | None) -> bool:
+    def include(kind: str, name: str | None, table: str | None) -> bool:
         if kind == "table" and (name in own_tables or any(
             fnmatch.fnmatchcase(name, glob) for glob in excluded
         )):  # fmt: skip

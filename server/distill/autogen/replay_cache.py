@@ -1,0 +1,134 @@
+"""Replayed schemas kept between runs, so a replay only runs the revisions that are new.
+
+Replaying 1,000 tables' worth of revisions costs about a second, and ``check``,
+``revision --autogenerate`` and the language server replay the same scripts
+again and again.  A replay's result depends on nothing but the scripts on the
+upgrade path, in order, and on the code that replays them; so each step of
+the path gets a fingerprint that chains the previous one with the revision id
+and its file's size and modification time, starting from a fingerprint of the
+replay code itself (Distill's and SQLAlchemy's sources) and the dialect.  A
+schema is stored under the fingerprint of the last step it includes; a
+replay starts from the longest stored prefix of its path.
+
+Timestamps are coarse (a few milliseconds on most file systems), so a file
+modified in the last two seconds could be rewritten with the same size and
+time: a prefix is stored only up to before such a file ("racy" files, as git
+calls them).
+
+The schemas are pickled, as Python's bytecode is cached in ``__pycache__``:
+the same folder, the same trust.  A file that cannot be read back is a miss;
+a folder that cannot be written means no cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from distill.schema.model import Schema
+from distill.scripts.graph import RevisionGraph
+
+FOLDER = "distill-replay"
+KEEP = 6  # schemas kept per folder: heads, the database's revision, a few before
+_RACY_SECONDS = 2.0
+
+
+class ReplayCache:
+    def __init__(
+        self, folder: Path, graph: RevisionGraph, steps: Sequence[str], dialect: sa.Dialect
+    ):
+        self.folder = folder
+        self.fingerprints, self.settled = _fingerprints(graph, steps, dialect)
+
+    def longest_prefix(self) -> tuple[int, Schema | None]:
+        """How many steps a stored schema already includes, and that schema."""
+        try:
+            stored = {p.name for p in os.scandir(self.folder)}
+        except OSError:
+            return 0, None
+        for count in range(len(self.fingerprints), 0, -1):
+            name = self.fingerprints[count - 1] + ".pickle"
+            if name in stored:
+                schema = _load(self.folder / name)
+                if schema is not None:
+                    with contextlib.suppress(OSError):
+                        os.utime(self.folder / name)  # recently used: evicted last
+                    return count, schema
+        return 0, None
+
+    def store(self, count: int, schema: Schema) -> None:
+        """Keep ``schema``, the result of the first ``count`` steps (when they are settled)."""
+        if count == 0 or count > self.settled:
+            return
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / (self.fingerprints[count - 1] + ".pickle")
+            if path.exists():
+                return
+            _write_atomically(path, pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
+            _evict(self.folder)
+
+
+def _fingerprints(
+    graph: RevisionGraph, steps: Sequence[str], dialect: sa.Dialect
+) -> tuple[list[str], int]:
+    """One fingerprint per step, and how many leading steps have no racy file."""
+    digest = hashlib.blake2b(_code_fingerprint().encode(), digest_size=16)
+    digest.update(f"{dialect.name}\0{getattr(dialect, 'is_mariadb', False)}".encode())
+    racy_after = time.time() - _RACY_SECONDS
+    fingerprints: list[str] = []
+    settled: int | None = None
+    for index, rev_id in enumerate(steps):
+        stat = os.stat(graph.revisions[rev_id].file)
+        digest.update(f"\0{rev_id}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+        fingerprints.append(digest.copy().hexdigest())
+        if settled is None and stat.st_mtime > racy_after:
+            settled = index
+    return fingerprints, len(steps) if settled is None else settled
+
+
+@cache
+def _code_fingerprint() -> str:
+    """What identifies the code a replay runs: a new Distill or SQLAlchemy, a new cache."""
+    # Distill's own files by size and time, so an edited checkout counts as new too.
+    parts = [sa.__version__]
+    for path in sorted(Path(__file__).parent.parent.rglob("*.py")):
+        stat = path.stat()
+        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _load(path: Path) -> Schema | None:
+    try:
+        schema = pickle.loads(path.read_bytes())
+    except Exception:  # a torn or foreign file: replay instead
+        return None
+    return schema if isinstance(schema, Schema) else None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _evict(folder: Path) -> None:
+    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in entries[KEEP:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
