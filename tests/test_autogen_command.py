@@ -58,6 +58,21 @@ def test_check_then_autogenerate_then_clean(shop: ProjectDir) -> None:
     assert shop.cli("check").returncode == 0
 
 
+def test_check_creates_no_database_file(shop: ProjectDir) -> None:
+    behind = shop.cli("check")
+    assert behind.returncode == 1 and "3 revision(s) behind head" in behind.stdout
+    assert not (shop.root / "shop.db").exists()
+
+
+def test_check_without_a_database_compares_models_and_migrations(shop: ProjectDir) -> None:
+    unreachable = "postgresql+psycopg://nobody:secret@127.0.0.1:1/nothing"
+    done = shop.cli("--url", unreachable, "check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "note: the database was not compared: cannot connect to" in done.stderr
+    assert "secret" not in done.stderr
+    assert "No differences between models and migrations" in done.stderr
+
+
 def test_possible_rename_is_reported_and_rename_flag_renders_it(shop: ProjectDir) -> None:
     path = models(shop)
     path.write_text(path.read_text().replace("    name: Mapped[str]", "    full_name: Mapped[str]"))

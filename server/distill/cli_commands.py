@@ -7,6 +7,7 @@ stderr.  Progress is drawn only on a terminal and never with ``--quiet``.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -110,6 +111,8 @@ def _spec(args: argparse.Namespace) -> NewRevision:
 def _revision(args: argparse.Namespace) -> int:
     if args.rename and not args.autogenerate:
         raise DistillError("--rename goes with --autogenerate")
+    if args.autogenerate:
+        _no_cycle_collection()
     path = commands.revision(
         _project(args),
         _spec(args),
@@ -372,6 +375,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
+    _no_cycle_collection()
     report = commands.check(_project(args), notify=lambda text: say(args, text))
     if args.format == "json":
         print(report.to_json())
@@ -383,6 +387,18 @@ def _check(args: argparse.Namespace) -> int:
                 if report.database == "compared" else
                 "No differences between models and migrations")  # fmt: skip
     return 0 if report.ok else 1
+
+
+def _no_cycle_collection() -> None:
+    """Turn off Python's cycle collector for the rest of this one-shot process.
+
+    Building the models', migrations' and database's schemas allocates millions
+    of objects, and each burst sets off full collections that find next to
+    nothing to free: a quarter of ``check``'s time for 1,000 tables, for no
+    gain in peak memory (measured: 97 MiB either way).  Reference counting
+    still frees everything that is not in a cycle.
+    """
+    gc.disable()
 
 
 def _none(_: argparse.ArgumentParser) -> None:

@@ -375,7 +375,9 @@ def check(project: Project, *, notify: Write = _ignore) -> CheckReport:
     """Compare models, migrations and database; see ``autogen.check``."""
     from distill.autogen.check import check as run_check
 
-    return run_check(project.graph, project.config, notify, lambda: read_heads(project))
+    return run_check(
+        project.graph, project.config, notify, lambda: read_heads(project), lambda: project.engine
+    )
 
 
 def merge(project: Project, revisions: Sequence[str], spec: authoring.NewRevision) -> Path:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from distill.autogen.compare import Options, compare
+from distill.autogen.compare import compare
 from distill.autogen.generate import (
     compared_schemas,
     migration_schema,
@@ -29,6 +30,9 @@ from distill.config import Config
 from distill.errors import DistillError
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 MODELS_MIGRATIONS = "models vs migrations"
 MIGRATIONS_DATABASE = "migrations vs database"
@@ -71,6 +75,7 @@ def check(
     config: Config,
     notify: Callable[[str], None],
     read_heads: Callable[[], tuple[str, ...]],
+    engine: Callable[[], Engine],
 ) -> Report:
     dialect = target_dialect(config)
     options = options_for(config)
@@ -78,6 +83,12 @@ def check(
     notify = _once(notify)  # head and the database's revision may replay the same notes
     head_schema = migration_schema(graph, config, dialect, notify)
     changes = compare(head_schema, model_schema(config, dialect), options)
+    try:
+        current: tuple[str, ...] | None
+        current, actual = _read_database(config, read_heads, engine)
+    except DistillError as error:
+        current, actual = None, Schema(dialect.name)
+        report.database = str(error)
     for change in changes:
         report.differences.append(Difference(
             MODELS_MIGRATIONS, change.code, change.describe("migrations", "models"),
@@ -89,11 +100,8 @@ def check(
             f"{rename.what}: possible rename; to keep the data, generate it with "
             f"'distill revision --autogenerate --rename {rename.argument}'",
         ))  # fmt: skip
-    try:
-        current = read_heads()
-    except DistillError as error:
-        report.database = str(error)
-        notify(f"note: the database was not compared: {error}")
+    if current is None:
+        notify(f"note: the database was not compared: {report.database}")
         return report
     report.database = "compared"
     pending = graph.upgrade_steps(current, "heads")
@@ -104,46 +112,53 @@ def check(
             f"database is at {at}, {len(pending)} revision(s) behind head; "
             "run 'distill upgrade head'",
         ))  # fmt: skip
-    report.differences += _hand_made(graph, config, notify, current, options, head_schema)
+    expected = _expected(graph, config, notify, current, head_schema)
+    if expected is not None:
+        report.differences += [
+            Difference(MIGRATIONS_DATABASE, change.code,
+                       change.describe("database", "migrations"), change.table, change.name)
+            for change in compare(actual, expected, options)
+        ]  # fmt: skip
     return report
 
 
-def _hand_made(
+def _read_database(
+    config: Config, read_heads: Callable[[], tuple[str, ...]], engine: Callable[[], Engine]
+) -> tuple[tuple[str, ...], Schema]:
+    """The applied revisions and the live schema."""
+    from distill.runtime.database import connect
+    from distill.runtime.quickread import sqlite_file_missing
+    from distill.schema.reflect import reflect_schema
+
+    current = read_heads()
+    url = config.require_url()
+    if sqlite_file_missing(url):  # nothing to reflect, and connecting would create the file
+        return current, Schema(target_dialect(config).name)
+    own = {config.version_table, config.history_table}
+    with connect(engine()) as conn:
+        actual = reflect_schema(
+            conn, schemas=compared_schemas(config), exclude=lambda name: name in own
+        )
+    return current, actual
+
+
+def _expected(
     graph: RevisionGraph,
     config: Config,
     notify: Callable[[str], None],
     current: tuple[str, ...],
-    options: Options,
     head_schema: Schema,
-) -> list[Difference]:
-    """The database against the schema its own revision should have."""
-    from distill.runtime.database import connect, create_engine
-    from distill.schema.reflect import reflect_schema
-
-    dialect = target_dialect(config)
+) -> Schema | None:
+    """The schema the database's own revision gives, to find changes made by hand."""
     if not current:
-        expected = Schema(dialect.name)
-    elif set(current) == set(graph.heads):
-        expected = head_schema  # replayed once already: at head they are the same schema
-    elif len(current) == 1:
-        expected = migration_schema(graph, config, dialect, notify, target=current[0])
-    else:
-        notify("note: the database is at several revisions that are not all heads; "
-               "its schema was not compared by hand-made changes")  # fmt: skip
-        return []
-    own = {config.version_table, config.history_table}
-    schemas = compared_schemas(config)
-    engine = create_engine(config.require_url())
-    try:
-        with connect(engine) as conn:
-            actual = reflect_schema(conn, schemas=schemas, exclude=lambda name: name in own)
-    finally:
-        engine.dispose()
-    return [
-        Difference(MIGRATIONS_DATABASE, change.code,
-                   change.describe("database", "migrations"), change.table, change.name)
-        for change in compare(actual, expected, options)
-    ]  # fmt: skip
+        return Schema(target_dialect(config).name)
+    if set(current) == set(graph.heads):
+        return head_schema  # replayed once already: at head they are the same schema
+    if len(current) == 1:
+        return migration_schema(graph, config, target_dialect(config), notify, target=current[0])
+    notify("note: the database is at several revisions that are not all heads; "
+           "its schema was not compared by hand-made changes")  # fmt: skip
+    return None
 
 
 def _once(notify: Callable[[str], None]) -> Callable[[str], None]:

@@ -16,13 +16,26 @@ from urllib.parse import quote
 _SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
 
 
-def sqlite_heads(url: str, version_table: str, schema: str | None) -> tuple[str, ...] | None:
-    """Applied heads of a SQLite file database, or None when not applicable here."""
+def sqlite_file_missing(url: str) -> bool:
+    """True for a SQLite file database whose file does not exist (yet)."""
+    path = _sqlite_file(url)
+    return path is not None and not os.path.exists(path)
+
+
+def _sqlite_file(url: str) -> str | None:
     prefix = next((p for p in _SQLITE_PREFIXES if url.startswith(p)), None)
-    if prefix is None or schema is not None:
+    if prefix is None:
         return None
     path = url[len(prefix) :]
     if not path or "?" in path or path.startswith((":memory:", "file:")):
+        return None
+    return path
+
+
+def sqlite_heads(url: str, version_table: str, schema: str | None) -> tuple[str, ...] | None:
+    """Applied heads of a SQLite file database, or None when not applicable here."""
+    path = _sqlite_file(url)
+    if path is None or schema is not None:
         return None
     if not os.path.exists(path):
         return ()  # no database file yet: nothing applied, and looking creates none
