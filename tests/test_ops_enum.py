@@ -52,7 +52,7 @@ def test_enum_ops_on_postgresql(ops: Operations, conn: sa.Connection) -> None:
     rec.create_table(
         "things",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("status", sa.Enum("new", "done", name="status")),
+        sa.Column("status", sa.Enum("new", "done", name="status"), server_default="new"),
     )
     rec.add_enum_value("status", "archived")
     rec.add_enum_value("status", "started", before="done")
@@ -70,6 +70,9 @@ def test_enum_ops_on_postgresql(ops: Operations, conn: sa.Connection) -> None:
     )  # fmt: skip
     assert _enums(conn) == {"status": ["new", "started", "done"]}
     assert rows(conn, "SELECT status::text FROM things") == [("started",)]
+    # The default survives the conversion, now cast to the new type.
+    conn.exec_driver_sql("INSERT INTO things (id) VALUES (2)")
+    assert rows(conn, "SELECT status::text FROM things WHERE id = 2") == [("new",)]
     assert compare(_replayed(done, "postgresql"), reflect_schema(conn, exclude=exclude)) == []
 
     rec.drop_table("things")

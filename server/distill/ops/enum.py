@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from distill.ddl.common import alter_table, literal_string, quote, raw
@@ -151,6 +152,14 @@ class AddEnumValue(Op):
         return f"op.add_enum_value({self.name!r}, {self.value!r})"
 
 
+_COLUMN_DEFAULT = sa.text(
+    "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d "
+    "JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+    "WHERE d.adrelid = (quote_ident(COALESCE(CAST(:schema AS text), current_schema())) "
+    "|| '.' || quote_ident(:table))::regclass AND a.attname = :column"
+)
+
+
 @dataclass(eq=False)
 class RecreateEnumType(Op):
     """Give a type a new list of values, values removed or reordered included.
@@ -158,8 +167,10 @@ class RecreateEnumType(Op):
     PostgreSQL can only add values to an enum, so the type is renamed, created
     anew, every column using it converted through text, and the old type
     dropped.  A row holding a value that no longer exists makes the cast fail,
-    so no data is lost silently.  A column default using the type must be
-    dropped before and set again after (the default's cast does not follow).
+    so no data is lost silently.  A column default using the type is dropped
+    before the conversion and set again after it (PostgreSQL cannot convert a
+    default's cast itself); online that happens by itself, with ``--sql`` the
+    default is unknown and must be handled in the script.
     """
 
     op_name = "recreate_enum_type"
@@ -174,6 +185,7 @@ class RecreateEnumType(Op):
             return
         d = ctx.dialect
         old_name = f"{self.name}_old"
+        defaults = {} if ctx.is_offline else self._defaults(ctx)
         ctx.execute(
             raw(f"ALTER TYPE {type_sql(d, self.name, self.schema)} RENAME TO {quote(d, old_name)}")
         )
@@ -181,12 +193,27 @@ class RecreateEnumType(Op):
         ctx.execute(raw(f"CREATE TYPE {new} AS ENUM ({_values_sql(d, self.values)})"))
         for table, column in self.columns:
             col = quote(d, column)
-            ctx.execute(
-                alter_table(
-                    d, table, self.schema, f"ALTER COLUMN {col} TYPE {new} USING {col}::text::{new}"
+            change = f"ALTER COLUMN {col} TYPE {new} USING {col}::text::{new}"
+            default = defaults.get((table, column))
+            if default is not None:
+                # Its text names the type, which by now is the new one.
+                change = (
+                    f"ALTER COLUMN {col} DROP DEFAULT, {change}, "
+                    f"ALTER COLUMN {col} SET DEFAULT {default}"
                 )
-            )
+            ctx.execute(alter_table(d, table, self.schema, change))
         ctx.execute(raw(f"DROP TYPE {type_sql(d, old_name, self.schema)}"))
+
+    def _defaults(self, ctx: OpContext) -> dict[tuple[str, str], str]:
+        """The columns' defaults as SQL text, read before the type is renamed."""
+        found = {}
+        for table, column in self.columns:
+            default = ctx.connection.execute(
+                _COLUMN_DEFAULT, {"schema": self.schema, "table": table, "column": column}
+            ).scalar()
+            if default is not None:
+                found[(table, column)] = str(default)
+        return found
 
     def reverse(self) -> Op:
         if self.existing_values is None:
