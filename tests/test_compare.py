@@ -148,6 +148,19 @@ def test_include_hook_filters_tables_and_columns() -> None:
     assert compare(now, wanted, Options(include=include)) == []
 
 
+def test_include_hook_gets_none_for_an_unnamed_constraint() -> None:
+    fk = ForeignKey(("id",), "accounts", ("id",))
+    seen: list[tuple[str, str | None]] = []
+
+    def include(kind: str, name: str | None, table: str | None) -> bool:
+        seen.append((kind, name))
+        return True
+
+    changes = compare(pg(users()), pg(users(foreign_keys=(fk,))), Options(include=include))
+    assert [c.describe() for c in changes] == ["users: foreign key (id) in models, not in database"]
+    assert ("fk", None) in seen
+
+
 @pytest.mark.parametrize(
     ("a", "b", "dialect", "same"),
     [

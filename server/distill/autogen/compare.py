@@ -78,9 +78,10 @@ def _show(code: str, value: Any) -> str:
 class Options:
     compare_type: bool = True
     compare_server_default: bool = True
-    # (kind, name, table name or None) -> keep?  kind is "table", "column",
-    # "index", "unique", "fk", "check" or "enum", as Alembic's include_object.
-    include: Callable[[str, str, str | None], bool] | None = None
+    # (kind, name or None, table name or None) -> keep?  kind is "table",
+    # "column", "index", "unique", "fk", "check" or "enum", as Alembic's
+    # include_object; the name is None for an unnamed constraint.
+    include: Callable[[str, str | None, str | None], bool] | None = None
 
 
 def compare(now: Schema, wanted: Schema, options: Options = Options()) -> list[Change]:
@@ -139,7 +140,7 @@ def _table(
     wanted: Table,
     dialect: str,
     options: Options,
-    keep: Callable[[str, str, str | None], bool],
+    keep: Callable[[str, str | None, str | None], bool],
 ) -> list[Change]:
     found: list[Change] = []
 
@@ -207,10 +208,12 @@ def _keyed(
     kind: str,
     have: Keyed,
     want: Keyed,
-    keep: Callable[[str, str, str | None], bool],
+    keep: Callable[[str, str | None, str | None], bool],
 ) -> Iterator[Change]:
     def kept(items: Keyed) -> Keyed:
-        return {k: v for k, v in items.items() if keep(kind, v[0], now.name)}
+        # The hook gets the real name, None for an unnamed constraint (as
+        # Alembic's does), not the "(columns)" shown to the user.
+        return {k: v for k, v in items.items() if keep(kind, v[1].name, now.name)}
 
     have, want = kept(have), kept(want)
     for key in sorted(want.keys() - have.keys(), key=repr):

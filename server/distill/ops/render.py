@@ -87,6 +87,10 @@ def sql_text(value: Any, imports: set[str]) -> str:
 def server_default(value: Any, imports: set[str]) -> str:
     if value is None or isinstance(value, (str, bool)):
         return literal(value)
+    if isinstance(value, sa.TextClause):
+        plain = _string_literal(value.text)
+        if plain is not None:  # '0' reads better as "0", which SQLAlchemy quotes again
+            return literal(plain)
     if isinstance(value, sa.DefaultClause):
         return server_default(value.arg, imports)
     if isinstance(value, sa.Computed):
@@ -94,6 +98,18 @@ def server_default(value: Any, imports: set[str]) -> str:
     if isinstance(value, sa.FetchedValue):
         return "sa.FetchedValue()"
     return sql_text(value, imports)
+
+
+_STRING_LITERAL = re.compile(r"'((?:[^'\\]|'')*)'")
+
+
+def _string_literal(sql: str) -> str | None:
+    """The text of a plain SQL string literal; None for anything else.
+
+    A backslash is left alone: MySQL reads it as an escape, the others do not.
+    """
+    match = _STRING_LITERAL.fullmatch(sql)
+    return match.group(1).replace("''", "'") if match else None
 
 
 def column(
