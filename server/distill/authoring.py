@@ -7,10 +7,8 @@ what it created if writing the settings fails.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +17,7 @@ from pathlib import Path
 
 from distill.config import DISTILL_TOML, PYPROJECT, find_config_file
 from distill.errors import ConfigError, RevisionError, ScriptError
+from distill.files import write_atomically
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision
 from distill.scripts.writing import new_revision_id, render_revision, revision_filename
@@ -66,9 +65,9 @@ def init(directory: Path, cwd: Path, url: str | None = None) -> InitResult:
             glue = (
                 "" if original.endswith("\n\n") else ("\n" if original.endswith("\n") else "\n\n")
             )
-            _write_atomically(pyproject, original + glue + section)
+            write_atomically(pyproject, original + glue + section)
         else:
-            _write_atomically(config_file, section)
+            write_atomically(config_file, section)
     except OSError as error:
         if created_folder:
             shutil.rmtree(target, ignore_errors=True)
@@ -194,7 +193,7 @@ def _write_revision(
         create_date=None,
     )
     RevisionGraph([*graph.revisions.values(), new])  # refuses what would break the graph
-    _write_atomically(path, text)
+    write_atomically(path, text)
     return path
 
 
@@ -241,14 +240,3 @@ def _literal(values: tuple[str, ...]) -> str:
     if len(values) == 1:
         return f'"{values[0]}"'
     return "(" + ", ".join(f'"{v}"' for v in values) + ")"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from distill import authoring
     from distill.autogen.check import Report as CheckReport
     from distill.runtime.version import HistoryEntry
+    from distill.schema.model import Schema
 
 __all__ = [
     "Progress",
@@ -273,7 +274,7 @@ def history(
             problem = state
         else:
             current_heads, entries = state
-    last_applied = _last_applied(entries)
+    latest = last_applied(entries)
     applied_set: set[str] = set()
     for head in current_heads:
         if head in graph.revisions:
@@ -285,7 +286,7 @@ def history(
             is_head=rev.id in graph.heads,
             is_current=rev.id in current_heads,
             is_branch_point=rev.id in branch_points,
-            applied=last_applied.get(rev.id) if rev.id in applied_set else None,
+            applied=latest.get(rev.id) if rev.id in applied_set else None,
         )
         for rev in graph.history(range_, current_heads)
     ]
@@ -296,7 +297,8 @@ def history(
 _RELATIVE_TO_CURRENT = re.compile(r"current|(?:^|:|@)[+-]\d")
 
 
-def _last_applied(entries: Sequence[HistoryEntry]) -> dict[str, HistoryEntry]:
+def last_applied(entries: Sequence[HistoryEntry]) -> dict[str, HistoryEntry]:
+    """The latest upgrade or stamp of each revision in the history, by revision."""
     latest: dict[str, HistoryEntry] = {}
     for entry in entries:  # oldest first, so later runs win
         if entry.direction in ("upgrade", "stamp") and entry.status == "done":
@@ -348,8 +350,12 @@ def revision(
     autogenerate: bool = False,
     renames: Sequence[str] = (),
     notify: Write = _ignore,
+    models: Schema | None = None,
 ) -> Path:
-    """Write a new revision; with ``autogenerate``, filled with what the models changed."""
+    """Write a new revision; with ``autogenerate``, filled with what the models changed.
+
+    ``models``: the models' schema when already built (else the models are imported here).
+    """
     from distill import authoring
 
     config = project.config
@@ -359,7 +365,7 @@ def revision(
     from distill.autogen.generate import autogenerate as generate
     from distill.autogen.postwrite import format_revision
 
-    generated = generate(project.graph, config, notify, renames)
+    generated = generate(project.graph, config, notify, renames, models)
     if not generated.changes:
         notify("No changes between the models and the migrations; the revision is empty")
     bodies = generated.bodies

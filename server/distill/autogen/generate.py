@@ -161,11 +161,19 @@ class Generated:
 
 
 def autogenerate(
-    graph: RevisionGraph, config: Config, notify: Notify, renames: Sequence[str] = ()
+    graph: RevisionGraph,
+    config: Config,
+    notify: Notify,
+    renames: Sequence[str] = (),
+    models: Schema | None = None,
 ) -> Generated:
-    """What a new revision must do so the migrations match the models."""
+    """What a new revision must do so the migrations match the models.
+
+    ``models`` is the models' schema when the caller already has it (the
+    language server builds it in a worker process, away from its own).
+    """
     dialect = target_dialect(config)
-    wanted = model_schema(config, dialect)
+    wanted = models if models is not None else model_schema(config, dialect)
     now = migration_schema(graph, config, dialect, notify)
     options = options_for(config)
     changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)

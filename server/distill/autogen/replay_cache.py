@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
 import time
 from collections.abc import Sequence
 from functools import cache
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from distill.files import write_atomically
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
@@ -74,7 +74,7 @@ class ReplayCache:
             path = self.folder / (self.fingerprints[count - 1] + ".pickle")
             if path.exists():
                 return
-            _write_atomically(path, pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(path, pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
             _evict(self.folder)
 
 
@@ -113,18 +113,6 @@ def _load(path: Path) -> Schema | None:
     except Exception:  # a torn or foreign file: replay instead
         return None
     return schema if isinstance(schema, Schema) else None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def _evict(folder: Path) -> None:

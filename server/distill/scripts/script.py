@@ -33,6 +33,7 @@ __all__ = [
     "read_revision",
     "render_revision",
     "revision_filename",
+    "revision_from_header",
     "scan_revisions",
 ]
 
@@ -76,10 +77,10 @@ def read_revision(path: Path) -> Revision | None:
     except OSError as error:
         raise ScriptError(f"{path}: cannot be read: {error.strerror}") from None
     header = parse_header(text, path)
-    return None if header is None else _revision(header, path)
+    return None if header is None else revision_from_header(header, path)
 
 
-def _revision(header: Header, path: Path) -> Revision:
+def revision_from_header(header: Header, path: Path) -> Revision:
     return Revision(
         id=header.revision,
         down_revisions=header.down_revisions,
