@@ -401,6 +401,24 @@ def _no_cycle_collection() -> None:
     gc.disable()
 
 
+def _lsp_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (the default)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+
+
+def _lsp(args: argparse.Namespace) -> int:
+    import logging
+
+    from distill.lsp.server import main as serve
+
+    # stdout carries the protocol: everything else goes to stderr, which
+    # editors show as the server's log.
+    logging.basicConfig(stream=sys.stderr, level=args.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    serve()
+    return 0
+
+
 def _none(_: argparse.ArgumentParser) -> None:
     pass
 
@@ -423,4 +441,5 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
         _check_args,
         _check,
     ),
+    ("lsp", "run the language server (for editors)", _lsp_args, _lsp),
 ]

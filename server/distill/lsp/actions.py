@@ -1,0 +1,318 @@
+"""Quick fixes, ``workspace/executeCommand`` commands and the custom status requests.
+
+Every command calls ``distill.commands`` as the CLI does, in a thread, with
+``$/progress`` when the client supports it, and returns a JSON-able result.
+A user error (a ``DistillError``) comes back as an LSP error carrying its
+one-line message; the server itself goes on.  After anything that changes the
+database or the revision files, the drift is analysed again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.uris import from_fs_path
+
+from distill import commands
+from distill.authoring import NewRevision
+from distill.errors import DistillError
+from distill.lsp.drift import DATABASE, MODELS
+from distill.lsp.language_server import DistillServer
+from distill.runtime.plan import Progress
+
+if TYPE_CHECKING:
+    from distill.lsp.session import Analysis
+
+T = TypeVar("T")
+USER_ERROR = -32001  # an error the user can fix; its message says how
+
+
+# -- quick fixes ------------------------------------------------------------------------------
+
+
+def code_actions(
+    analysis: Analysis | None, diagnostics: Sequence[types.Diagnostic]
+) -> list[types.CodeAction]:
+    found: dict[str, types.CodeAction] = {}
+    count = analysis.drift_count if analysis is not None else 0
+    for diagnostic in diagnostics:
+        if diagnostic.source != "distill" or not isinstance(diagnostic.data, dict):
+            continue
+        data = diagnostic.data
+        for title, command, arguments in _fixes(data, count):
+            found.setdefault(title, types.CodeAction(
+                title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                command=types.Command(title=title, command=command, arguments=arguments),
+            ))  # fmt: skip
+    return list(found.values())
+
+
+def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]:
+    code, pair = data.get("code"), data.get("pair")
+    fixes: list[tuple[str, str, list[Any]]] = []
+    if code == "drift.possible-rename":
+        fixes.append((f"Generate as a rename of {data['old']}", "distill.revision",
+                      [{"message": f"rename {data['old']} to {data['new']}", "autogenerate": True,
+                        "renames": [data["rename"]]}]))  # fmt: skip
+    if pair == MODELS:
+        changes = f"{count} model change{'s' if count != 1 else ''}"
+        fixes.append((f"Generate revision for {changes}", "distill.revision",
+                      [{"autogenerate": True}]))  # fmt: skip
+        if data.get("table") and code in ("drift.table-not-migrated", "drift.table-not-in-models"):
+            fixes.append((f"Ignore table {data['table']}", "distill.ignoreTable", [data["table"]]))
+    if pair == DATABASE and code == "drift.database-behind":
+        fixes.append(("Upgrade database to head", "distill.upgrade", ["head"]))
+        fixes.append(("Downgrade one revision", "distill.downgrade", ["-1"]))
+    if code == "migration.multiple-heads":
+        fixes.append(("Merge heads", "distill.merge", [{"message": "merge heads"}]))
+    return fixes
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+def register_commands(server: DistillServer) -> None:
+    @server.command("distill.upgrade")
+    async def upgrade(ls: DistillServer, target: str = "head") -> dict[str, Any]:
+        result = await _run(ls, f"Upgrading to {target}", lambda p, progress: commands.upgrade(
+            p, target, progress=progress))  # fmt: skip
+        ls.schedule(0, refresh_database=True)
+        return _run_result(result)
+
+    @server.command("distill.downgrade")
+    async def downgrade(ls: DistillServer, target: str = "-1") -> dict[str, Any]:
+        result = await _run(ls, f"Downgrading to {target}", lambda p, progress: commands.downgrade(
+            p, target, progress=progress))  # fmt: skip
+        ls.schedule(0, refresh_database=True)
+        return _run_result(result)
+
+    @server.command("distill.stamp")
+    async def stamp(ls: DistillServer, target: str, purge: bool = False) -> dict[str, Any]:
+        await _run(ls, f"Stamping {target}", lambda p, _: commands.stamp(p, target, purge=purge))
+        ls.schedule(0, refresh_database=True)
+        return {"current": list(await _run(ls, None, lambda p, _: commands.read_heads(p)))}
+
+    @server.command("distill.revision")
+    async def revision(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        return await _new_revision(ls, options or {})
+
+    @server.command("distill.merge")
+    async def merge(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        message = str((options or {}).get("message") or "merge heads")
+        path = await _run(ls, "Merging heads", lambda p, _: commands.merge(
+            p, ["heads"], NewRevision(message)))  # fmt: skip
+        await _show(ls, path)
+        ls.schedule(0)
+        return {"path": str(path), "uri": from_fs_path(str(path))}
+
+    @server.command("distill.current")
+    async def current(ls: DistillServer) -> dict[str, Any]:
+        found = await _run(ls, None, lambda p, _: commands.current(p))
+        return {"current": [{"id": c.id, "isHead": c.is_head,
+                             "message": c.revision.message if c.revision else None}
+                            for c in found]}  # fmt: skip
+
+    @server.command("distill.heads")
+    async def heads(ls: DistillServer) -> dict[str, Any]:
+        found = await _run(ls, None, lambda p, _: commands.heads(p))
+        return {"heads": [_revision_json(r) for r in found]}
+
+    @server.command("distill.history")
+    async def history(ls: DistillServer, range_: str | None = None) -> dict[str, Any]:
+        lines, problem = await _run(ls, None, lambda p, _: commands.history(
+            p, range_, indicate_current=True))  # fmt: skip
+        return {"revisions": [{**_revision_json(line.revision), "isHead": line.is_head,
+                               "isCurrent": line.is_current} for line in lines],
+                "databaseProblem": problem}  # fmt: skip
+
+    @server.command("distill.showSql")
+    async def show_sql(ls: DistillServer, range_: str) -> dict[str, Any]:
+        lines: list[str] = []
+        verb = commands.downgrade if _is_downgrade(ls, range_) else commands.upgrade
+        await _run(ls, None, lambda p, _: verb(p, range_, sql=lines.append))
+        return {"sql": "\n".join(lines) + "\n"}
+
+    @server.command("distill.check")
+    async def check(ls: DistillServer) -> dict[str, Any]:
+        report = await _run(ls, "Checking drift", lambda p, _: commands.check(p))
+        return {"ok": report.ok, "database": report.database, "lines": report.lines()}
+
+    @server.command("distill.ignoreTable")
+    async def ignore_table(ls: DistillServer, table: str) -> dict[str, Any]:
+        session = _session(ls)
+        path = await asyncio.to_thread(_add_excluded_table, session.config_file, table)
+        session.reload()
+        ls.schedule(0)
+        return {"path": str(path)}
+
+
+async def _new_revision(ls: DistillServer, options: dict[str, Any]) -> dict[str, Any]:
+    session = _session(ls)
+    autogenerate = bool(options.get("autogenerate", True))
+    renames = [str(r) for r in options.get("renames", [])]
+    message = str(options.get("message") or "")
+    models = None
+    if autogenerate:
+        # The models are built in the worker process, never in this one.
+        result = await asyncio.to_thread(session.worker().build, ls.buffers())
+        if result.error is not None or result.schema is None:
+            raise JsonRpcException(
+                f"the models could not be loaded: {result.error.message if result.error else '?'}",
+                code=USER_ERROR,
+            )
+        models = result.schema
+    notes: list[str] = []
+    path = await _run(ls, "Generating a revision", lambda p, _: commands.revision(
+        p, NewRevision(message or _default_message(ls)), autogenerate=autogenerate,
+        renames=renames, notify=notes.append, models=models))  # fmt: skip
+    await _show(ls, path)
+    ls.schedule(0)
+    return {"path": str(path), "uri": from_fs_path(str(path)), "notes": notes}
+
+
+def _default_message(ls: DistillServer) -> str:
+    count = ls.analysis.drift_count if ls.analysis is not None else 0
+    return f"{count} model change{'s' if count != 1 else ''}" if count else "new revision"
+
+
+async def _run(
+    ls: DistillServer, title: str | None, work: Callable[[commands.Project, Any], T]
+) -> T:
+    """``work`` in a thread on a fresh Project, with progress, user errors as LSP errors."""
+    session = _session(ls)
+    project = session.project()
+    token = await _begin(ls, title) if title else None
+
+    def progress(event: Progress) -> None:
+        if token is not None and event.finished:
+            percentage = int(100 * event.index / event.total)
+            report = types.WorkDoneProgressReport(message=event.step.label, percentage=percentage)
+            ls.work_done_progress.report(token, report)
+
+    try:
+        return await asyncio.to_thread(work, project, progress)
+    except DistillError as error:
+        raise JsonRpcException(str(error), code=USER_ERROR) from None
+    finally:
+        project.dispose()
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+
+
+async def _begin(ls: DistillServer, title: str) -> str | None:
+    capabilities = ls.client_capabilities
+    if not (capabilities.window and capabilities.window.work_done_progress):
+        return None
+    token = str(uuid.uuid4())
+    await ls.work_done_progress.create_async(token)
+    ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=f"Distill: {title}"))
+    return token
+
+
+async def _show(ls: DistillServer, path: Path) -> None:
+    capabilities = ls.client_capabilities
+    if capabilities.window and capabilities.window.show_document:
+        uri = from_fs_path(str(path)) or str(path)
+        await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
+
+
+def _session(ls: DistillServer) -> Any:
+    if ls.session is None:
+        raise JsonRpcException(ls.status_error or "no Distill project here", code=USER_ERROR)
+    return ls.session
+
+
+def _is_downgrade(ls: DistillServer, range_: str) -> bool:
+    start, _, end = range_.rpartition(":")
+    if not start:
+        return False
+    graph = _session(ls).project().graph
+    try:
+        (a,), (b,) = graph.resolve(start), graph.resolve(end)
+    except (DistillError, ValueError):
+        return False
+    return a in graph.descendants(b)
+
+
+def _run_result(result: Any) -> dict[str, Any]:
+    if result is None:
+        return {}
+    return {"before": list(result.before), "after": list(result.after),
+            "steps": [step.label for step in result.steps]}  # fmt: skip
+
+
+def _revision_json(revision: Any) -> dict[str, Any]:
+    return {
+        "id": revision.id,
+        "message": revision.message,
+        "parents": list(revision.down_revisions),
+        "dependsOn": list(revision.depends_on),
+        "branchLabels": list(revision.branch_labels),
+        "createDate": revision.create_date,
+        "uri": from_fs_path(revision.file),
+    }
+
+
+def _add_excluded_table(config_file: Path | None, table: str) -> Path:
+    from distill.lsp.settings_edit import add_excluded_table
+
+    if config_file is None:
+        raise JsonRpcException("no settings file to add the table to", code=USER_ERROR)
+    try:
+        add_excluded_table(config_file, table)
+    except DistillError as error:
+        raise JsonRpcException(str(error), code=USER_ERROR) from None
+    return config_file
+
+
+# -- custom requests ---------------------------------------------------------------------------
+
+
+def status(ls: DistillServer) -> dict[str, Any]:
+    analysis, session = ls.analysis, ls.session
+    return {
+        "project": str(session.root) if session is not None else None,
+        "trusted": ls.trusted,
+        "current": list(analysis.current) if analysis and analysis.current is not None else None,
+        "heads": list(analysis.heads) if analysis else [],
+        "pending": analysis.pending if analysis else 0,
+        "drift": analysis.drift_count if analysis else 0,
+        "databaseReachable": bool(analysis and analysis.database_error is None),
+        "lastError": ls.status_error
+        or (analysis.database_error if analysis else None)
+        or (analysis.model_error.message if analysis and analysis.model_error else None),
+    }
+
+
+def revisions(ls: DistillServer) -> dict[str, Any]:
+    session = _session(ls)
+    project = session.project()
+    try:
+        graph = project.graph
+    except DistillError as error:
+        return {"revisions": [], "error": str(error)}
+    try:
+        read: tuple[str, ...] | None = commands.read_heads(project)
+    except DistillError:
+        read = None  # unreachable: the graph is still worth showing
+    finally:
+        project.dispose()
+    current = read or ()
+    applied = graph.applied(current) if read is not None else frozenset()
+    return {
+        "revisions": [
+            {**_revision_json(r), "isHead": r.id in graph.heads,
+             "applied": (r.id in applied) if read is not None else None,
+             "isCurrent": r.id in current, "isMerge": len(r.down_revisions) > 1,
+             "isBranchPoint": len(graph.children(r.id)) > 1}
+            for r in graph.history(None, current)
+        ],
+        "current": list(current),
+        "heads": list(graph.heads),
+    }  # fmt: skip

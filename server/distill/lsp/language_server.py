@@ -1,0 +1,126 @@
+"""The server object: its state, the analysis schedule, publishing diagnostics.
+
+The LSP features that act on it are registered in ``server`` (documents,
+revision files, status) and ``actions`` (quick fixes and commands).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from distill import __version__
+from distill.errors import DistillError
+from distill.lsp import convert
+from distill.lsp.session import Analysis, Session, Settings
+
+log = logging.getLogger("distill.lsp")
+
+UNTRUSTED = (
+    "Distill is not running in this workspace because it is not trusted: checking drift "
+    "imports your models and runs your migration scripts. Trust the workspace to enable it."
+)
+
+
+class DistillServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("distill", __version__)
+        self.session: Session | None = None
+        self.trusted = True
+        self.debounce = 0.3
+        self.settings = Settings()
+        self.root: Path | None = None
+        self.analysis: Analysis | None = None
+        self.status_error: str | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._running = False
+        self._again = False
+        self._refresh_database = False
+        self._published: set[str] = set()
+
+    # -- scheduling: one analysis at a time, the latest edits always included ---------
+
+    def schedule(self, delay: float | None = None, *, refresh_database: bool = False) -> None:
+        if self.session is None:
+            return
+        self._refresh_database |= refresh_database
+        if self._timer is not None:
+            self._timer.cancel()
+        loop = asyncio.get_running_loop()
+        wait = self.debounce if delay is None else delay
+        self._timer = loop.call_later(wait, lambda: asyncio.ensure_future(self.run_analysis()))
+
+    async def run_analysis(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        if self._running:
+            self._again = True  # edits arrived meanwhile: once more when this one ends
+            return
+        self._running, self._again = True, False
+        refresh, self._refresh_database = self._refresh_database, False
+        try:
+            analysis = await asyncio.to_thread(
+                session.analyse, self.buffers(), refresh_database=refresh
+            )
+        except DistillError as error:
+            self.status_error = str(error)
+            log.warning("analysis failed: %s", error)
+        except Exception:
+            log.exception("analysis failed")  # a bug: logged, the server goes on
+        else:
+            self.analysis, self.status_error = analysis, None
+            self.publish(analysis)
+        finally:
+            self._running = False
+        if self._again:
+            self.schedule(0)
+
+    def buffers(self) -> dict[str, str]:
+        """Open Python buffers by path: what the user sees, saved or not."""
+        found = {}
+        for document in list(self.workspace.text_documents.values()):
+            if document.uri.startswith("file:") and document.uri.endswith(".py"):
+                path = to_fs_path(document.uri)
+                if path is not None:
+                    found[path] = document.source
+        return found
+
+    # -- publishing -----------------------------------------------------------------------
+
+    def publish(self, analysis: Analysis) -> None:
+        session = self.session
+        assert session is not None
+        by_path = convert.diagnostics(
+            analysis, session.last_good, session.models_file or session.config_file
+        )
+        self.publish_all(by_path)
+
+    def publish_all(self, by_path: dict[str, list[types.Diagnostic]]) -> None:
+        uris = set()
+        for path, diagnostics in by_path.items():
+            uri = from_fs_path(path) or path
+            uris.add(uri)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
+            )
+        for uri in self._published - uris:  # fixed since: clear what was shown
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+            )
+        self._published = {u for u in uris if by_path.get(to_fs_path(u) or u)}
+
+    def document_text(self, path: str) -> str:
+        uri = from_fs_path(path) or path
+        document = self.workspace.text_documents.get(uri)
+        if document is not None:
+            return str(document.source)
+        try:
+            return Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return ""

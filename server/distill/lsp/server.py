@@ -1,0 +1,192 @@
+"""The language server: LSP messages in, Distill's analysis and commands out.
+
+``distill lsp`` runs it on stdio.  Edits are debounced and analysed in a
+thread (``Session.analyse``); the result is published as diagnostics on the
+model lines and the revision files.  Commands and quick fixes call
+``distill.commands`` like the CLI does (``actions``).
+
+Initialization options (all optional):
+``trusted`` (false: import and run nothing), ``debounceMs`` (300),
+``databaseUrl`` (overrides the project's url), ``timeout`` (seconds for the
+models to import, 10), ``python`` (interpreter for the model worker).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+
+from distill.errors import DistillError
+from distill.lsp import actions, convert, migration_files
+from distill.lsp.language_server import UNTRUSTED, DistillServer
+from distill.lsp.session import Session, Settings, find_project_root
+
+log = logging.getLogger("distill.lsp")
+
+server = DistillServer()
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
+    options: dict[str, Any] = params.initialization_options or {}
+    ls.trusted = options.get("trusted", True) is not False
+    ls.debounce = max(0, int(options.get("debounceMs", 300))) / 1000
+    ls.settings = Settings(
+        database_url=options.get("databaseUrl") or None,
+        timeout=float(options.get("timeout", 10.0)),
+        python=options.get("python") or None,
+    )
+    folder = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
+    path = to_fs_path(folder) if folder else None
+    ls.root = Path(path) if path else None
+
+
+@server.feature(types.INITIALIZED)
+def initialized(ls: DistillServer, params: types.InitializedParams) -> None:
+    root = find_project_root(ls.root) if ls.root is not None else None
+    if root is None:
+        log.info("no Distill settings in %s: nothing to do", ls.root)
+        return
+    if not ls.trusted:
+        ls.status_error = UNTRUSTED
+        ls.publish_all(convert.untrusted(root, UNTRUSTED))
+        return
+    try:
+        ls.session = Session(root, ls.settings)
+    except DistillError as error:
+        ls.status_error = str(error)
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=f"Distill: {error}")
+        )
+        return
+    ls.schedule(0, refresh_database=True)
+
+
+@server.feature(types.SHUTDOWN)
+def shutdown(ls: DistillServer, params: None) -> None:
+    if ls.session is not None:
+        ls.session.close()
+
+
+# -- documents ------------------------------------------------------------------------------
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: DistillServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.schedule()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: DistillServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.schedule()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: DistillServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.schedule()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: DistillServer, params: types.DidSaveTextDocumentParams) -> None:
+    session = ls.session
+    if session is None:
+        return
+    path = to_fs_path(params.text_document.uri)
+    if path is not None and session.config_file is not None and Path(path) == session.config_file:
+        session.reload()
+    ls.schedule(0, refresh_database=True)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def watched_files(ls: DistillServer, params: types.DidChangeWatchedFilesParams) -> None:
+    ls.schedule(refresh_database=True)
+
+
+# -- revision files -------------------------------------------------------------------------
+
+
+def _revision_files(ls: DistillServer) -> migration_files.RevisionFiles | None:
+    session = ls.session
+    if session is None:
+        return None
+    texts = {}
+    for folder in session.config.version_locations:
+        for path in sorted(folder.glob("*.py")):
+            texts[str(path)] = ls.document_text(str(path))
+    return migration_files.read_revision_files(texts)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: DistillServer, params: types.HoverParams) -> types.Hover | None:
+    files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
+    if files is None or path is None or ls.session is None:
+        return None
+    position = params.position
+    text = migration_files.hover(
+        files, path, position.line, position.character, ls.session.database.applied
+    )
+    if text is None:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: DistillServer, params: types.DefinitionParams) -> types.Location | None:
+    files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
+    if files is None or path is None:
+        return None
+    found = migration_files.definition(files, path, params.position.line, params.position.character)
+    if found is None:
+        return None
+    target, span = found
+    return types.Location(uri=from_fs_path(target) or target, range=convert.range_of(span))
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_LENS)
+def code_lens(ls: DistillServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
+    if files is None or path is None:
+        return []
+    return [
+        types.CodeLens(
+            range=convert.range_of(lens.span),
+            command=types.Command(title=lens.title, command=lens.command, arguments=lens.arguments),
+        )
+        for lens in migration_files.lenses(files, path)
+    ]
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+)
+def code_action(ls: DistillServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    return actions.code_actions(ls.analysis, params.context.diagnostics)
+
+
+# -- status for the editor's status bar and revision tree ------------------------------------
+
+
+@server.feature("distill/status")
+async def status(ls: DistillServer, params: Any) -> dict[str, Any]:
+    return actions.status(ls)
+
+
+@server.feature("distill/revisions")
+async def revisions(ls: DistillServer, params: Any) -> dict[str, Any]:
+    return await asyncio.to_thread(actions.revisions, ls)
+
+
+actions.register_commands(server)
+
+
+def main() -> None:
+    server.start_io()

@@ -1,0 +1,294 @@
+"""One Distill project as the language server sees it: settings, caches, analysis.
+
+``analyse`` is the whole pipeline the editor's diagnostics come from, run in a
+thread (it blocks on the model worker and the database):
+
+1. the models' schema, built by the worker process from the editor's buffers;
+2. the migrations' schema at head, by replay (kept in the replay cache);
+3. the database: its revision and, when that changes or the user saves, its
+   reflected schema; an unreachable database is retried with backoff;
+4. the three-way drift, placed on source lines; the revision files' findings.
+
+Nothing here knows about LSP messages: ``server`` turns an ``Analysis`` into them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from distill import commands
+from distill.autogen.generate import (
+    compared_schemas,
+    migration_schema,
+    options_for,
+    target_dialect,
+)
+from distill.config import Config, find_config_file, load_config
+from distill.errors import DistillError
+from distill.lsp import drift as drifts
+from distill.lsp import migration_files
+from distill.lsp.placement import Placed, place
+from distill.lsp.worker import ModelError, ModelWorker
+from distill.schema.model import Schema
+from distill.scripts.graph import RevisionGraph
+
+log = logging.getLogger("distill.lsp")
+
+_BACKOFF = (2.0, 5.0, 15.0, 30.0, 60.0)  # seconds between tries of an unreachable database
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None  # overrides the project's url
+    timeout: float = 10.0  # for building the models in the worker
+    python: str | None = None  # interpreter of the worker (default: this one)
+
+
+@dataclass
+class DatabaseState:
+    current: tuple[str, ...] | None = None  # None: not read (unreachable, no url)
+    error: str | None = None
+    actual: Schema | None = None  # reflected, for hand-made changes
+    # revision -> sha256 of the file when it ran (None: stamped, or not recorded);
+    # None when the database was not read
+    applied: dict[str, str | None] | None = None
+    read_at: float = 0.0
+    failures: int = 0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    placed: dict[str, list[Placed]]  # model file -> drift items on its lines
+    findings: dict[str, list[migration_files.Finding]]  # revision file -> findings
+    model_error: ModelError | None
+    drift_count: int
+    current: tuple[str, ...] | None
+    heads: tuple[str, ...]
+    pending: int
+    database_error: str | None
+    seconds: float
+
+
+class Session:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.config = self._load_config()
+        self._worker: ModelWorker | None = None
+        self.database = DatabaseState()
+        self.last_good: Analysis | None = None
+        self.last_error: str | None = None
+
+    # -- settings and the parts that depend on them ----------------------------------------
+
+    def _load_config(self) -> Config:
+        return load_config(self.root, url=self.settings.database_url)
+
+    @property
+    def config_file(self) -> Path | None:
+        return self.config.source
+
+    @property
+    def models_file(self) -> Path | None:
+        """The file of the module the metadata setting names, where model errors go
+        when the error itself names no file (a hang, a crash)."""
+        module = (self.config.metadata or "").partition(":")[0]
+        if not module:
+            return None
+        base = self.config.root.joinpath(*module.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.exists():
+                return candidate
+        return None
+
+    def project(self) -> commands.Project:
+        return commands.Project(self.config)
+
+    def reload(self) -> None:
+        """Settings changed on disk: read them again and start a fresh worker."""
+        self.config = self._load_config()
+        self.close_worker()
+        self.database = DatabaseState()
+
+    def worker(self) -> ModelWorker:
+        if self._worker is None:
+            if not self.config.metadata:
+                where = self.config.source
+                raise DistillError(f'no metadata setting in {where}: add metadata = "module:attr"')
+            dialect = target_dialect(self.config)
+            self._worker = ModelWorker(
+                self.config.root,
+                self.config.metadata,
+                f"{dialect.name}+{dialect.driver}",
+                compared_schemas(self.config),
+                timeout=self.settings.timeout,
+                python=self.settings.python or sys.executable,
+            )
+        return self._worker
+
+    def close_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def analyse(self, buffers: Mapping[str, str], *, refresh_database: bool = False) -> Analysis:
+        started = time.perf_counter()
+        project = self.project()
+        notes: list[str] = []
+        graph = _graph_or_none(project)
+        models = self.worker().build(_under(self.root, buffers))
+        self.read_database(project, force=refresh_database)
+        findings = migration_files.findings(
+            migration_files.read_revision_files(self._revision_texts(buffers)),
+            self.database.applied,
+        )
+        items: list[drifts.Drift] = []
+        heads: tuple[str, ...] = ()
+        pending = 0
+        if graph is not None:
+            heads = graph.heads
+            items += drifts.database_drift(graph, self.database.current, self.database.error)
+            if self.database.current is not None:
+                pending = len(graph.upgrade_steps(self.database.current, "heads"))
+            if models.schema is not None:
+                items += self._schema_drift(graph, models.schema, notes)
+        for note in notes:
+            log.info(note)
+        placed = place(items, models, buffers)
+        analysis = Analysis(
+            placed=placed,
+            findings=findings,
+            model_error=models.error,
+            drift_count=sum(1 for d in items if d.pair != drifts.DATABASE),
+            current=self.database.current,
+            heads=heads,
+            pending=pending,
+            database_error=self.database.error,
+            seconds=time.perf_counter() - started,
+        )
+        if models.error is None:
+            self.last_good = analysis
+        return analysis
+
+    def _schema_drift(
+        self, graph: RevisionGraph, models: Schema, notes: list[str]
+    ) -> list[drifts.Drift]:
+        config = self.config
+        dialect = target_dialect(config)
+        options = options_for(config)
+        head = migration_schema(graph, config, dialect, notes.append)
+        found = drifts.model_drift(head, models, options)
+        current, actual = self.database.current, self.database.actual
+        if current is not None and actual is not None:
+            expected = self._expected(graph, current, head, notes)
+            if expected is not None:
+                found += drifts.hand_made_drift(actual, expected, options)
+        return found
+
+    def _expected(
+        self, graph: RevisionGraph, current: tuple[str, ...], head: Schema, notes: list[str]
+    ) -> Schema | None:
+        if not current:
+            return Schema(head.dialect, flavour=head.flavour)
+        if set(current) == set(graph.heads):
+            return head
+        if len(current) == 1 and current[0] in graph.revisions:
+            dialect = target_dialect(self.config)
+            return migration_schema(graph, self.config, dialect, notes.append, target=current[0])
+        return None
+
+    def _revision_texts(self, buffers: Mapping[str, str]) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for folder in self.config.version_locations:
+            for path in sorted(folder.glob("*.py")):
+                key = str(path)
+                texts[key] = buffers.get(key) or _read(path)
+        return texts
+
+    # -- the database ------------------------------------------------------------------------
+
+    def read_database(self, project: commands.Project, *, force: bool = False) -> DatabaseState:
+        """The database's revision, and its schema when that changed (or when forced)."""
+        state = self.database
+        if state.error is not None and not force:
+            wait = _BACKOFF[min(state.failures, len(_BACKOFF)) - 1] if state.failures else 0
+            if time.monotonic() - state.read_at < wait:
+                return state  # still unreachable, most likely: no flood of connection attempts
+        try:
+            current = commands.read_heads(project)
+            if force or current != state.current or state.actual is None:
+                state.actual = self._reflect(project)
+                state.applied = _applied(project, current)
+            state.current, state.error, state.failures = current, None, 0
+        except DistillError as error:
+            if state.error is None:
+                log.warning("database not compared: %s", error)
+            state.current, state.actual, state.error = None, None, str(error)
+            state.applied = None
+            state.failures += 1
+        finally:
+            state.read_at = time.monotonic()
+            project.dispose()
+        return state
+
+    def _reflect(self, project: commands.Project) -> Schema:
+        from distill.runtime.database import connect
+        from distill.runtime.quickread import sqlite_file_missing
+        from distill.schema.reflect import reflect_schema
+
+        config = self.config
+        if sqlite_file_missing(config.require_url()):
+            return Schema(target_dialect(config).name)
+        own = {config.version_table, config.history_table}
+        with connect(project.engine) as conn:
+            return reflect_schema(
+                conn, schemas=compared_schemas(config), exclude=lambda name: name in own
+            )
+
+    def close(self) -> None:
+        self.close_worker()
+
+
+def find_project_root(folder: Path) -> Path | None:
+    """The folder of the Distill settings that apply to ``folder``, if any."""
+    found = find_config_file(folder)
+    return found[0].parent if found else None
+
+
+def _graph_or_none(project: commands.Project) -> RevisionGraph | None:
+    try:
+        return project.graph
+    except DistillError as error:  # duplicate ids, cycles: the revision files say where
+        log.info("revision graph not usable: %s", error)
+        return None
+
+
+def _applied(project: commands.Project, current: tuple[str, ...]) -> dict[str, str | None]:
+    """Each applied revision with the sha256 of its file when it last ran up."""
+    try:
+        applied = project.graph.applied(current)
+    except DistillError:
+        applied = frozenset(current)
+    state = commands.database_state(project)
+    entries = [] if isinstance(state, str) else state[1]
+    ran = {rev: entry.checksum for rev, entry in commands.last_applied(entries).items()}
+    return {rev: ran.get(rev) for rev in applied}
+
+
+def _under(root: Path, buffers: Mapping[str, str]) -> dict[str, str]:
+    prefix = str(root)
+    return {path: text for path, text in buffers.items() if path.startswith(prefix)}
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""

@@ -1,0 +1,125 @@
+"""A pytest-lsp client for Distill's language server, started on a copy of the example shop."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "shop"
+SERVER = [sys.executable, "-m", "distill", "lsp", "--log-level", "INFO"]
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("DISTILL_")}
+
+
+def copy_shop(destination: Path) -> Path:
+    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
+    return destination
+
+
+async def start(client: LanguageClient, root: Path, **options: Any) -> types.InitializeResult:
+    client.applied_edits = []  # type: ignore[attr-defined]
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(
+        _: LanguageClient, params: types.ApplyWorkspaceEditParams
+    ) -> types.ApplyWorkspaceEditResult:
+        client.applied_edits.append(params)  # type: ignore[attr-defined]
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    capabilities = types.ClientCapabilities(
+        window=types.WindowClientCapabilities(
+            work_done_progress=True,
+            show_document=types.ShowDocumentClientCapabilities(support=True),
+        ),
+        workspace=types.WorkspaceClientCapabilities(apply_edit=True),
+    )
+    return await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities, root_uri=root.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
+        initialization_options={"debounceMs": 20, "timeout": 3, **options},
+    ))  # fmt: skip
+
+
+def open_file(client: LanguageClient, path: Path, text: str | None = None) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(
+            uri=uri, language_id="python", version=1,
+            text=path.read_text() if text is None else text),
+    ))  # fmt: skip
+    return uri
+
+
+_versions: dict[str, int] = {}
+
+
+def edit(client: LanguageClient, uri: str, text: str) -> None:
+    """Replace the whole (unsaved) buffer."""
+    _versions[uri] = _versions.get(uri, 1) + 1
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=_versions[uri]),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+    ))  # fmt: skip
+
+
+def codes(client: LanguageClient, uri: str) -> list[str]:
+    return [str(d.code) for d in client.diagnostics.get(uri, [])]
+
+
+async def until(
+    client: LanguageClient,
+    uri: str,
+    wanted: Callable[[list[types.Diagnostic]], bool],
+    timeout: float = 30.0,
+) -> list[types.Diagnostic]:
+    """Wait until the diagnostics published for ``uri`` satisfy ``wanted``."""
+
+    async def poll() -> list[types.Diagnostic]:
+        while True:
+            found = list(client.diagnostics.get(uri, []))
+            if uri in client.diagnostics and wanted(found):
+                return found
+            await asyncio.sleep(0.02)
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        shown = [(d.code, d.range.start.line, d.message) for d in client.diagnostics.get(uri, [])]
+        raise AssertionError(f"diagnostics never matched; last for {uri}: {shown}") from None
+
+
+async def command(client: LanguageClient, name: str, *arguments: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=name, arguments=list(arguments))
+    )
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines()) if needle in line)
+
+
+def action_command(action: types.CodeAction | types.Command) -> tuple[str, list[Any]]:
+    """The command a quick fix runs.
+
+    lsprotocol's client-side converter reads a CodeAction that carries a
+    command as a plain Command whose ``command`` is the repr of the inner one
+    (a known quirk of structuring ``Command | CodeAction``); both are accepted.
+    """
+    if isinstance(action, types.CodeAction):
+        assert action.command is not None
+        return action.command.command, list(action.command.arguments or [])
+    inner = ast.literal_eval(action.command)
+    return inner["command"], list(inner.get("arguments") or [])
+
+
+async def run_action(client: LanguageClient, action: types.CodeAction | types.Command) -> Any:
+    name, arguments = action_command(action)
+    return await command(client, name, *arguments)
