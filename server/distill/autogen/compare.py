@@ -98,6 +98,8 @@ def compare(now: Schema, wanted: Schema, options: Options = Options()) -> list[C
         table = now_tables[key]
         changes.append(Change("table.removed", table.name, table.schema, old=table))
     for key in sorted(now_tables.keys() & wanted_tables.keys(), key=_sort_key):
+        if now_tables[key] == wanted_tables[key]:
+            continue  # nothing to find; most tables are equal, and the editor compares often
         changes += _table(now_tables[key], wanted_tables[key], dialect, options, keep)
     return changes
 

@@ -50,7 +50,7 @@ def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
 
 
 @server.feature(types.INITIALIZED)
-def initialized(ls: DistillServer, params: types.InitializedParams) -> None:
+async def initialized(ls: DistillServer, params: types.InitializedParams) -> None:
     root = find_project_root(ls.root) if ls.root is not None else None
     if root is None:
         log.info("no Distill settings in %s: nothing to do", ls.root)
@@ -68,6 +68,25 @@ def initialized(ls: DistillServer, params: types.InitializedParams) -> None:
         )
         return
     ls.schedule(0, refresh_database=True)
+    await _watch_files(ls)
+
+
+async def _watch_files(ls: DistillServer) -> None:
+    """Ask the client to report changes made outside the editor (a new revision from
+    the CLI, a pulled branch, edited settings): each one triggers an analysis."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    globs = ("**/*.py", "**/pyproject.toml", "**/distill.toml", "**/alembic.ini")
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in globs]
+    )
+    registration = types.Registration(
+        id="distill-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
+    )  # fmt: skip
+    await ls.client_register_capability_async(types.RegistrationParams([registration]))
 
 
 @server.feature(types.SHUTDOWN)
@@ -107,6 +126,12 @@ def did_save(ls: DistillServer, params: types.DidSaveTextDocumentParams) -> None
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def watched_files(ls: DistillServer, params: types.DidChangeWatchedFilesParams) -> None:
+    session = ls.session
+    if session is None:
+        return
+    settings = session.config_file
+    if settings is not None and any(to_fs_path(c.uri) == str(settings) for c in params.changes):
+        session.reload()
     ls.schedule(refresh_database=True)
 
 
