@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pytest_lsp import LanguageClient
+from pytest_lsp import LanguageClient, make_test_lsp_client
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "shop"
 SERVER = [sys.executable, "-m", "distill", "lsp", "--log-level", "INFO"]
@@ -123,3 +124,98 @@ def action_command(action: types.CodeAction | types.Command) -> tuple[str, list[
 async def run_action(client: LanguageClient, action: types.CodeAction | types.Command) -> Any:
     name, arguments = action_command(action)
     return await command(client, name, *arguments)
+
+
+# -- servers started by hand (several per test, or one shared by many examples) ----------
+
+
+def server_command(log_level: str = "WARNING") -> list[str]:
+    """``distill lsp``; WARNING keeps pygls from logging every message to stderr."""
+    return [sys.executable, "-m", "distill", "lsp", "--log-level", log_level]
+
+
+class PublishLog(dict[str, Any]):
+    """``client.diagnostics`` that also keeps every publishDiagnostics, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: list[tuple[str, list[types.Diagnostic]]] = []
+
+    def __setitem__(self, uri: str, diagnostics: Any) -> None:
+        self.history.append((uri, list(diagnostics)))
+        super().__setitem__(uri, diagnostics)
+
+    def published(self, uri: str) -> list[list[types.Diagnostic]]:
+        return [found for where, found in self.history if where == uri]
+
+
+@contextlib.asynccontextmanager
+async def running_server(root: Path, **options: Any) -> AsyncIterator[LanguageClient]:
+    """A ``distill lsp`` process on ``root``, initialized with ``options``, shut down after.
+
+    Its publishDiagnostics are kept in order (``client.diagnostics.history``).
+    """
+    client = make_test_lsp_client()
+    client.diagnostics = PublishLog()
+    await client.start_io(*server_command(), env=ENV)
+    try:
+        await asyncio.wait_for(start(client, root, **options), 60)
+        yield client
+    finally:
+        await stop_server(client)
+
+
+async def stop_server(client: LanguageClient) -> None:
+    process = client._server
+    try:
+        await asyncio.wait_for(client.shutdown_session(), 30)
+    except Exception:  # hung or dead: end the process this test started
+        if process is not None and process.returncode is None:
+            process.kill()
+    await asyncio.wait_for(client.stop(), 30)
+
+
+async def request_status(client: LanguageClient, timeout: float = 30.0) -> Any:
+    """The ``distill/status`` answer (a namedtuple: ``.databaseReachable``, ``.lastError``...)."""
+    return await asyncio.wait_for(client.protocol.send_request_async("distill/status", {}), timeout)
+
+
+def save(client: LanguageClient, uri: str) -> None:
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+
+
+class Probe:
+    """Knowing when the server has analysed everything sent so far.
+
+    Diagnostics carry no document version, so "settled" is made observable: an
+    unsaved buffer of a file in the version folder (on disk a plain helper module,
+    which the engine skips) declares ``revision = settle_N`` without quotes, and
+    the server reports that header error naming ``settle_N``.  Each analysis reads
+    all buffers at once, so once ``settle_N`` is published after a new N was sent,
+    an analysis that saw every earlier edit has finished, and its publishes of the
+    other files came with it.  The status request that follows is answered after
+    them all (one connection, in order).
+    """
+
+    NAME = "zz_settle_probe.py"
+
+    def __init__(self, client: LanguageClient, root: Path, folder: str = "migrations/versions"):
+        self.client = client
+        self.path = root / folder / self.NAME
+        if not self.path.exists():
+            self.path.write_text("# a helper module, not a revision: see tests/lsp_client.Probe\n")
+        self.count = 0
+        self.uri = open_file(client, self.path, self._text())
+
+    def _text(self) -> str:
+        return f'"""settle probe"""\n\nrevision = settle_{self.count}\n'
+
+    async def settle(self, timeout: float = 60.0) -> Any:
+        """Wait for an analysis of everything sent so far; the status after it."""
+        self.count += 1
+        edit(self.client, self.uri, self._text())
+        name = f"'settle_{self.count}'"
+        await until(self.client, self.uri, lambda ds: any(name in d.message for d in ds), timeout)
+        return await request_status(self.client, timeout)

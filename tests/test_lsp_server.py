@@ -53,6 +53,7 @@ async def test_drift_on_the_line_then_revision_and_upgrade_clear_it(
     behind = next(d for d in found if d.code == "drift.database-behind")
     assert behind.range.start.line == line_of(path.read_text(), "class Base(")
     assert "3 revisions behind head" in behind.message
+    assert not (shop / "shop.db").exists()  # looking at a database creates none
     actions = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=behind.range,
         context=types.CodeActionContext(diagnostics=[behind]),
@@ -179,3 +180,22 @@ async def test_revisions_request_lists_the_graph(client: LanguageClient, shop: P
     assert [r.id for r in graph.revisions] == ["3c4d5e6f7081", "2b3c4d5e6f70", "1a2b3c4d5e6f"]
     assert [r.applied for r in graph.revisions] == [False, True, True]
     assert list(graph.heads) == ["3c4d5e6f7081"]
+
+
+async def test_a_revision_written_outside_the_editor_is_seen(
+    client: LanguageClient, shop: Path
+) -> None:
+    path = models(shop)
+    uri = open_file(client, path)
+    await until(client, uri, lambda ds: any("3 revisions behind" in d.message for d in ds))
+    # As if `distill revision` ran in a terminal: the client reports the new file.
+    new = shop / "migrations" / "versions" / "4d5e6f708192_noop.py"
+    new.write_text(
+        '"""noop"""\nrevision = "4d5e6f708192"\ndown_revision = "3c4d5e6f7081"\n'
+        "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+        types.FileEvent(uri=new.as_uri(), type=types.FileChangeType.Created)
+    ]))  # fmt: skip
+    await until(client, uri, lambda ds: any("4 revisions behind" in d.message for d in ds))

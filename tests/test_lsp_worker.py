@@ -5,6 +5,7 @@ what the user's mistakes become, and that nothing the models do harms the server
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -17,9 +18,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from distill.autogen.replay import replay
+from distill.errors import ScriptError
+from distill.lsp.session import Session, Settings, replay_targets
 from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
+from distill.lsp.worker_protocol import BuildRequest, dump, restricted_loads
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
+from tests.projects import ProjectDir
+from tests.projects import make_project as make_migrations
 
 SPEC = "app.models:Base.metadata"
 MODELS = """\
@@ -453,3 +460,211 @@ def test_the_fallback_without_fork_gives_the_same_results(root: Path, worker: Mo
         assert fallback.host_pid is None
     finally:
         fallback.close()
+
+
+# -- the migrations, replayed in the same build ------------------------------------------------
+
+USERS = """\
+op.create_table(
+    "users",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("full_name", sa.String(80), nullable=False),
+)
+op.create_index("ix_users_full_name", "users", ["full_name"])
+"""
+POSTS = """\
+op.create_table(
+    "posts",
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+)
+"""
+
+
+def migrated_project(root: Path, url: str = "sqlite:///app.db", *bodies: str) -> ProjectDir:
+    """The models project, with settings for migrations and revisions r1, r2, ..."""
+    make_project(root)
+    project = make_migrations(root.resolve(), url, f'metadata = "{SPEC}"\n')
+    down = None
+    for number, body in enumerate(bodies or (USERS, POSTS), start=1):
+        project.add(f"r{number}", down, body)
+        down = f"r{number}"
+    return project
+
+
+def revision_file(project: ProjectDir, rev: str) -> str:
+    return str(next(project.versions.glob(f"{rev}_*.py")))
+
+
+def test_a_build_with_targets_replays_as_in_process(tmp_path: Path) -> None:
+    project = migrated_project(tmp_path)
+    for path in project.versions.glob("*.py"):
+        os.utime(path, (time.time() - 60,) * 2)  # not "racy": replays of it may be kept
+    graph = project.project().graph
+    dialect = sa.engine.URL.create("sqlite").get_dialect()()
+    worker = ModelWorker(project.root, SPEC, "sqlite")
+    try:
+        first = worker.build(targets=("heads", "r1"))
+        again = worker.build(targets=["heads"])  # from the replay cache the first one filled
+        models_only = worker.build()
+    finally:
+        worker.close()
+    assert ok(first) == in_process_schema(project.root, "sqlite")
+    assert (first.migration_error, first.migration_notes) == (None, ())
+    assert first.migrations == {
+        "heads": replay(graph, dialect).schema,
+        "r1": replay(graph, dialect, "r1").schema,
+    }
+    assert [t.name for t in first.migrations["heads"].tables] == ["posts", "users"]
+    assert again.migrations == {"heads": first.migrations["heads"]}
+    assert (models_only.migrations, models_only.migration_error) == ({}, None)
+    assert list((project.versions / "__pycache__" / "distill-replay").glob("*.pickle"))
+
+
+HANG = "import time\ntime.sleep(60)"
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["host", "one-shot"])
+def test_a_hanging_revision_times_out_and_the_next_build_works(tmp_path: Path, fork: bool) -> None:
+    project = migrated_project(tmp_path, "sqlite:///app.db", USERS, HANG)
+    worker = ModelWorker(project.root, SPEC, "sqlite", timeout=2.0, fork=fork)
+    try:
+        result = worker.build(targets=("heads",))
+        host = worker.host_pid
+        ok(result)  # the models' part stands
+        error = result.migration_error
+        assert error is not None and result.migrations == {}
+        assert error.kind == "timeout"
+        assert error.message.startswith("replaying the migrations timed out after 2 s in ")
+        line = line_of(Path(revision_file(project, "r2")).read_text(), "    time.sleep(60)")
+        assert (error.file, error.line) == (revision_file(project, "r2"), line)
+        assert result.seconds < 10
+        project.add("r2", "r1", POSTS)
+        fixed = worker.build(targets=("heads",))
+        assert fixed.migration_error is None
+        assert fixed.migrations["heads"].table("posts") is not None
+        assert worker.host_pid == host  # the child was killed, not the host
+    finally:
+        worker.close()
+
+
+def test_a_revision_deaf_to_the_deadline_is_stopped_by_the_host(tmp_path: Path) -> None:
+    deaf = "import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n" + HANG
+    project = migrated_project(tmp_path, "sqlite:///app.db", USERS, deaf)
+    worker = ModelWorker(project.root, SPEC, "sqlite", timeout=2.0)
+    try:
+        result = worker.build(targets=("heads",))
+        ok(result)
+        assert result.migration_error == ModelError(
+            "timeout", "replaying the migrations timed out after 2 s"
+        )
+        assert result.seconds < 10
+        ok(worker.build())
+    finally:
+        worker.close()
+
+
+def test_a_raising_revision_is_a_migration_error_at_its_line(tmp_path: Path) -> None:
+    body = "op.add_column('users', sa.Column('age', sa.Integer))\nx = 1 / 0"
+    project = migrated_project(tmp_path, "sqlite:///app.db", USERS, body)
+    worker = ModelWorker(project.root, SPEC, "sqlite")
+    try:
+        result = worker.build(targets=("heads",))
+    finally:
+        worker.close()
+    ok(result)
+    error = result.migration_error
+    assert error is not None and error.kind == "migration"
+    path = revision_file(project, "r2")
+    line = line_of(Path(path).read_text(), "    x = 1 / 0")
+    assert (error.file, error.line) == (path, line)
+    assert error.message.startswith(f"{path}:{line}: upgrade() raised ZeroDivisionError: ")
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["host", "one-shot"])
+def test_os_exit_in_a_revision_is_a_crash_and_the_models_stand(tmp_path: Path, fork: bool) -> None:
+    project = migrated_project(tmp_path, "sqlite:///app.db", USERS, "import os\nos._exit(5)")
+    worker = ModelWorker(project.root, SPEC, "sqlite", fork=fork)
+    try:
+        result = worker.build(targets=("heads",))
+    finally:
+        worker.close()
+    ok(result)
+    assert result.migration_error == ModelError(
+        "crash", "the build exited with code 5 while replaying the migrations"
+    )
+
+
+def test_raw_structural_sql_falls_back_to_a_scratch_database(tmp_path: Path) -> None:
+    alter = 'op.execute("ALTER TABLE users ADD COLUMN extra INTEGER")'
+    project = migrated_project(tmp_path, "sqlite:///app.db", USERS, alter)
+    worker = ModelWorker(project.root, SPEC, "sqlite")
+    try:
+        result = worker.build(targets=("heads",))
+    finally:
+        worker.close()
+    assert result.migration_error is None
+    users = result.migrations["heads"].table("users")
+    assert users is not None and users.column("extra") is not None
+    notes = result.migration_notes
+    assert any(n.startswith("note: replay is not exact: ") and "r2_r2.py" in n for n in notes)
+    assert "note: building the migrations' schema on a scratch database instead" in notes
+    assert not (project.root / "app.db").exists()  # the project's database was not touched
+
+
+def test_the_url_override_reaches_the_scratch_database_and_no_result(tmp_path: Path) -> None:
+    alter = 'op.execute("ALTER TABLE users ADD COLUMN extra INTEGER")'
+    project = migrated_project(tmp_path, "sqlite:///app.db", USERS, alter)
+    url = "postgresql+psycopg://me:s3cret-pw@127.0.0.1:1/app"  # nothing listens on port 1
+    worker = ModelWorker(project.root, SPEC, "postgresql+psycopg", url=url)
+    try:
+        result = worker.build(targets=("heads",))
+    finally:
+        worker.close()
+    error = result.migration_error
+    assert error is not None and error.kind == "migration"
+    assert "postgresql+psycopg://me:***@127.0.0.1:1/app" in error.message
+    assert "s3cret-pw" not in repr(result)
+    request = BuildRequest("/", SPEC, "sqlite", (None,), {}, 1.0, ("heads",), url)
+    assert "s3cret-pw" not in repr(request)
+
+
+def test_a_session_reports_a_hanging_revision_without_hanging(tmp_path: Path) -> None:
+    project = migrated_project(tmp_path, "sqlite:///app.db", USERS, HANG)
+    session = Session(project.root, Settings(timeout=2.0))
+    try:
+        started = time.monotonic()
+        with pytest.raises(ScriptError, match="replaying the migrations timed out after 2 s"):
+            session.analyse({})
+        assert time.monotonic() - started < 10
+        project.add("r2", "r1", POSTS)
+        analysis = session.analyse({})
+        assert analysis.model_error is None and analysis.heads == ("r2",)
+    finally:
+        session.close()
+
+
+def test_the_targets_a_session_asks_for(tmp_path: Path) -> None:
+    graph = migrated_project(tmp_path).project().graph
+    assert replay_targets(None, ("r1",)) == ()
+    for current in (None, (), ("r2",), ("r1", "r2"), ("nope",)):
+        assert replay_targets(graph, current) == ("heads",)
+    assert replay_targets(graph, ("r1",)) == ("heads", "r1")
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("distill.lsp.worker_protocol", "dump"),  # a function: unpickling would call it
+        ("distill.lsp.worker_protocol", "os.system"),  # a dotted name reaches any import
+        ("distill.schema.model", "json.loads"),
+        ("distill.lsp.worker", "ModelWorker"),
+        ("os", "system"),
+    ],
+)
+def test_results_unpickle_only_distill_data_classes(module: str, name: str) -> None:
+    result = ModelsResult(schema=None, migration_error=ModelError("migration", "x"))
+    assert restricted_loads(dump(result)) == result
+    crafted = b"\x80\x04c" + f"{module}\n{name}\n".encode() + b"."
+    with pytest.raises(pickle.UnpicklingError, match="has no place in a model build result"):
+        restricted_loads(crafted)

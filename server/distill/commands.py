@@ -351,10 +351,13 @@ def revision(
     renames: Sequence[str] = (),
     notify: Write = _ignore,
     models: Schema | None = None,
+    migrations: Schema | None = None,
 ) -> Path:
     """Write a new revision; with ``autogenerate``, filled with what the models changed.
 
-    ``models``: the models' schema when already built (else the models are imported here).
+    ``models``: the models' schema when already built (else the models are imported here);
+    ``migrations``: the schema the revisions build at heads, when already replayed
+    (else the revision scripts are replayed here).
     """
     from distill import authoring
 
@@ -365,7 +368,7 @@ def revision(
     from distill.autogen.generate import autogenerate as generate
     from distill.autogen.postwrite import format_revision
 
-    generated = generate(project.graph, config, notify, renames, models)
+    generated = generate(project.graph, config, notify, renames, models, migrations)
     if not generated.changes:
         notify("No changes between the models and the migrations; the revision is empty")
     bodies = generated.bodies

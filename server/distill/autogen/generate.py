@@ -166,15 +166,17 @@ def autogenerate(
     notify: Notify,
     renames: Sequence[str] = (),
     models: Schema | None = None,
+    migrations: Schema | None = None,
 ) -> Generated:
     """What a new revision must do so the migrations match the models.
 
-    ``models`` is the models' schema when the caller already has it (the
-    language server builds it in a worker process, away from its own).
+    ``models`` and ``migrations`` (at heads) are the two schemas when the caller
+    already has them: the language server builds both in a worker process, since
+    building them runs the user's code (model imports, revision scripts).
     """
     dialect = target_dialect(config)
     wanted = models if models is not None else model_schema(config, dialect)
-    now = migration_schema(graph, config, dialect, notify)
+    now = migrations if migrations is not None else migration_schema(graph, config, dialect, notify)
     options = options_for(config)
     changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)
     ops = upgrade_ops(changes, wanted.dialect)

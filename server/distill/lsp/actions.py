@@ -157,20 +157,28 @@ async def _new_revision(ls: DistillServer, options: dict[str, Any]) -> dict[str,
     autogenerate = bool(options.get("autogenerate", True))
     renames = [str(r) for r in options.get("renames", [])]
     message = str(options.get("message") or "")
-    models = None
+    models = migrations = None
+    notes: list[str] = []
     if autogenerate:
-        # The models are built in the worker process, never in this one.
-        result = await asyncio.to_thread(session.worker().build, ls.buffers())
+        # The models are built and the revisions replayed in the worker process, never
+        # in this one: both run the user's code.
+        result = await asyncio.to_thread(session.worker().build, ls.buffers(), targets=["heads"])
         if result.error is not None or result.schema is None:
             raise JsonRpcException(
                 f"the models could not be loaded: {result.error.message if result.error else '?'}",
                 code=USER_ERROR,
             )
-        models = result.schema
-    notes: list[str] = []
+        if result.migration_error is not None:
+            raise JsonRpcException(
+                f"the migrations could not be replayed: {result.migration_error.message}",
+                code=USER_ERROR,
+            )
+        models, migrations = result.schema, result.migrations["heads"]
+        notes += result.migration_notes
     path = await _run(ls, "Generating a revision", lambda p, _: commands.revision(
         p, NewRevision(message or _default_message(ls)), autogenerate=autogenerate,
-        renames=renames, notify=notes.append, models=models))  # fmt: skip
+        renames=renames, notify=notes.append, models=models,
+        migrations=migrations))  # fmt: skip
     await _show(ls, path)
     ls.schedule(0)
     return {"path": str(path), "uri": from_fs_path(str(path)), "notes": notes}

@@ -71,9 +71,8 @@ _CODES: dict[str, tuple[str, str]] = {
 }
 
 
-def model_drift(head: Schema, models: Schema, options: Options) -> list[Drift]:
-    """Model changes no revision captures yet (migration head -> models)."""
-    changes = compare(head, models, options)
+def model_drift(changes: Sequence[Change]) -> list[Drift]:
+    """Model changes no revision captures yet: ``compare(head, models)``."""
     found = [_model_item(change) for change in changes]
     for rename in possible_renames(changes):
         found.append(Drift(

@@ -3,11 +3,13 @@
 ``analyse`` is the whole pipeline the editor's diagnostics come from, run in a
 thread (it blocks on the model worker and the database):
 
-1. the models' schema, built by the worker process from the editor's buffers;
-2. the migrations' schema at head, by replay (kept in the replay cache);
-3. the database: its revision and, when that changes or the user saves, its
+1. the database: its revision and, when that changes or the user saves, its
    reflected schema; an unreachable database is retried with backoff;
-4. the three-way drift, placed on source lines; the revision files' findings.
+2. in the worker process, in one build: the models' schema from the editor's
+   buffers, and the migrations' schema at head (and at the database's revision),
+   by replaying the revision scripts (kept in the replay cache) — both are user
+   code, which never runs in this process;
+3. the three-way drift, placed on source lines; the revision files' findings.
 
 Nothing here knows about LSP messages: ``server`` turns an ``Analysis`` into them.
 """
@@ -18,22 +20,18 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from distill import commands
-from distill.autogen.generate import (
-    compared_schemas,
-    migration_schema,
-    options_for,
-    target_dialect,
-)
+from distill.autogen.compare import Options
+from distill.autogen.generate import compared_schemas, options_for, target_dialect
 from distill.config import Config, find_config_file, load_config
-from distill.errors import DistillError
+from distill.errors import ConfigError, DistillError, ScriptError
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
 from distill.lsp.placement import Placed, place
-from distill.lsp.worker import ModelError, ModelWorker
+from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
@@ -82,6 +80,8 @@ class Session:
         self._worker: ModelWorker | None = None
         self.database = DatabaseState()
         self.last_good: Analysis | None = None
+        self._hand_made_kept: tuple[Schema, Schema, list[drifts.Drift]] | None = None
+        self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.last_error: str | None = None
 
     # -- settings and the parts that depend on them ----------------------------------------
@@ -128,6 +128,7 @@ class Session:
                 compared_schemas(self.config),
                 timeout=self.settings.timeout,
                 python=self.settings.python or sys.executable,
+                url=self.settings.database_url,  # the worker reads the rest of the settings
             )
         return self._worker
 
@@ -141,10 +142,15 @@ class Session:
     def analyse(self, buffers: Mapping[str, str], *, refresh_database: bool = False) -> Analysis:
         started = time.perf_counter()
         project = self.project()
-        notes: list[str] = []
         graph = _graph_or_none(project)
-        models = self.worker().build(_under(self.root, buffers))
+        # First: which revisions to replay depends on the database's.
         self.read_database(project, force=refresh_database)
+        targets = replay_targets(graph, self.database.current)
+        known = {t: self._replayed[t][0] for t in targets if t in self._replayed}
+        models = self.worker().build(
+            _under(self.root, buffers), targets=targets, compare=True, known=known
+        )
+        models = self._with_known_schemas(models)
         findings = migration_files.findings(
             migration_files.read_revision_files(self._revision_texts(buffers)),
             self.database.applied,
@@ -157,9 +163,9 @@ class Session:
             items += drifts.database_drift(graph, self.database.current, self.database.error)
             if self.database.current is not None:
                 pending = len(graph.upgrade_steps(self.database.current, "heads"))
-            if models.schema is not None:
-                items += self._schema_drift(graph, models.schema, notes)
-        for note in notes:
+            if models.error is None:
+                items += self._schema_drift(graph, models)
+        for note in models.migration_notes:
             log.info(note)
         placed = place(items, models, buffers)
         analysis = Analysis(
@@ -177,32 +183,36 @@ class Session:
             self.last_good = analysis
         return analysis
 
-    def _schema_drift(
-        self, graph: RevisionGraph, models: Schema, notes: list[str]
-    ) -> list[drifts.Drift]:
-        config = self.config
-        dialect = target_dialect(config)
-        options = options_for(config)
-        head = migration_schema(graph, config, dialect, notes.append)
-        found = drifts.model_drift(head, models, options)
+    def _with_known_schemas(self, models: ModelsResult) -> ModelsResult:
+        """The build's replayed schemas, those it did not resend taken from the last build."""
+        schemas = dict(models.migrations)
+        for target, digest in models.migration_digests.items():
+            if target in schemas:
+                self._replayed[target] = (digest, schemas[target])
+            elif self._replayed.get(target, ("", None))[0] == digest:
+                schemas[target] = self._replayed[target][1]
+        return replace(models, migrations=schemas)
+
+    def _schema_drift(self, graph: RevisionGraph, models: ModelsResult) -> list[drifts.Drift]:
+        head = replayed(models, "heads")
+        found = drifts.model_drift(models.changes or ())
+        options = options_for(self.config)
         current, actual = self.database.current, self.database.actual
         if current is not None and actual is not None:
-            expected = self._expected(graph, current, head, notes)
+            expected = _expected(graph, current, head, models)
             if expected is not None:
-                found += drifts.hand_made_drift(actual, expected, options)
+                found += self._hand_made(actual, expected, options)
         return found
 
-    def _expected(
-        self, graph: RevisionGraph, current: tuple[str, ...], head: Schema, notes: list[str]
-    ) -> Schema | None:
-        if not current:
-            return Schema(head.dialect, flavour=head.flavour)
-        if set(current) == set(graph.heads):
-            return head
-        if len(current) == 1 and current[0] in graph.revisions:
-            dialect = target_dialect(self.config)
-            return migration_schema(graph, self.config, dialect, notes.append, target=current[0])
-        return None
+    def _hand_made(self, actual: Schema, expected: Schema, options: Options) -> list[drifts.Drift]:
+        # Both sides change far less often than the models do (on a database
+        # refresh, on a new revision): keystrokes reuse the last answer.
+        kept = self._hand_made_kept
+        if kept is not None and kept[0] is actual and kept[1] == expected:
+            return kept[2]
+        found = drifts.hand_made_drift(actual, expected, options)
+        self._hand_made_kept = (actual, expected, found)
+        return found
 
     def _revision_texts(self, buffers: Mapping[str, str]) -> dict[str, str]:
         texts: dict[str, str] = {}
@@ -256,6 +266,40 @@ class Session:
         self.close_worker()
 
 
+def replay_targets(graph: RevisionGraph | None, current: tuple[str, ...] | None) -> tuple[str, ...]:
+    """What the worker replays: the heads and, for a database elsewhere, its one revision."""
+    if graph is None:
+        return ()
+    single = current[0] if current and len(current) == 1 else ""
+    if single in graph.revisions and (single,) != graph.heads:
+        return ("heads", single)
+    return ("heads",)
+
+
+def replayed(models: ModelsResult, target: str) -> Schema:
+    """The worker's replay of ``target``; a script that failed or hung is a user error."""
+    error = models.migration_error
+    if error is not None:
+        raise (ConfigError if error.kind == "config" else ScriptError)(error.message)
+    schema = models.migrations.get(target)
+    if schema is None:  # it was not asked for: a bug of ours
+        raise RuntimeError(f"the model worker did not replay {target!r}")
+    return schema
+
+
+def _expected(
+    graph: RevisionGraph, current: tuple[str, ...], head: Schema, models: ModelsResult
+) -> Schema | None:
+    """What the database's revision builds, to tell hand-made changes apart."""
+    if not current:
+        return Schema(head.dialect, flavour=head.flavour)
+    if set(current) == set(graph.heads):
+        return head
+    if len(current) == 1 and current[0] in graph.revisions:
+        return replayed(models, current[0])
+    return None
+
+
 def find_project_root(folder: Path) -> Path | None:
     """The folder of the Distill settings that apply to ``folder``, if any."""
     found = find_config_file(folder)
@@ -272,10 +316,16 @@ def _graph_or_none(project: commands.Project) -> RevisionGraph | None:
 
 def _applied(project: commands.Project, current: tuple[str, ...]) -> dict[str, str | None]:
     """Each applied revision with the sha256 of its file when it last ran up."""
+    from distill.runtime.quickread import sqlite_file_missing
+
+    if not current:
+        return {}  # and no history to read: connecting would create a SQLite file
     try:
         applied = project.graph.applied(current)
     except DistillError:
         applied = frozenset(current)
+    if sqlite_file_missing(project.config.require_url()):
+        return dict.fromkeys(applied)
     state = commands.database_state(project)
     entries = [] if isinstance(state, str) else state[1]
     ran = {rev: entry.checksum for rev, entry in commands.last_applied(entries).items()}

@@ -9,6 +9,10 @@ editor's unsaved buffers served in place of the files, and sends back a
 ``ModelsResult``.  Where there is no ``os.fork`` each build runs in a fresh
 interpreter instead: slower, same results.
 
+The revision scripts are code too: a build asked for ``targets`` also replays
+them in the same child (``worker_migrations``), after the models, within the
+same timeout.
+
 Messages are length-prefixed pickles over the host's stdin/stdout
 (``worker_protocol``).
 """
@@ -23,20 +27,38 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import TypeVar
 
 from distill.lsp.worker_protocol import (
     BuildRequest,
+    MigrationsResult,
+    ModelError,
+    ModelsResult,
+    TableOrigin,
+    dump,
     encode_frame,
     read_frame,
     restricted_loads,
     split_frames,
     write_all,
 )
-from distill.schema.model import Schema
+
+__all__ = [
+    "MigrationsResult",
+    "ModelError",
+    "ModelWorker",
+    "ModelsResult",
+    "TableOrigin",
+    "answer",
+    "died",
+    "failed",
+    "parts_of",
+    "timed_out",
+]
 
 log = logging.getLogger("distill.lsp.worker")
 
@@ -47,34 +69,7 @@ HOST_GRACE = 15.0
 # The fallback pays an interpreter and SQLAlchemy start per build; not the user's time.
 ONE_SHOT_GRACE = 10.0
 _NO_OVERLAYS: Mapping[str, str] = MappingProxyType({})
-
-
-@dataclass(frozen=True)
-class ModelError:
-    kind: str  # "syntax" | "import" | "timeout" | "crash" | "config"
-    message: str  # one line
-    file: str | None = None  # absolute path of the user's file the error points to
-    line: int | None = None  # 1-based
-    column: int | None = None  # 1-based, when known
-
-
-@dataclass(frozen=True)
-class TableOrigin:
-    table: str
-    schema: str | None
-    class_name: str | None  # ORM class mapped to the table; None for a Core Table
-    file: str | None  # the class's source file
-    line: int | None  # 1-based line of its ``class`` statement
-    attributes: dict[str, str] = field(default_factory=dict)  # column name -> attribute key
-
-
-@dataclass(frozen=True)
-class ModelsResult:
-    schema: Schema | None
-    origins: tuple[TableOrigin, ...] = ()
-    files: tuple[str, ...] = ()  # the project's own .py files the import loaded
-    error: ModelError | None = None
-    seconds: float = 0.0  # wall time of the build
+_T = TypeVar("_T")
 
 
 def failed(error: ModelError) -> ModelsResult:
@@ -87,25 +82,64 @@ def timed_out(timeout: float) -> ModelsResult:
 
 def died(exit_code: int | None) -> ModelsResult:
     """The child ended without a result; ``exit_code`` is negative for a signal."""
+    return failed(
+        ModelError("crash", f"the models process {_how(exit_code)} before sending a result")
+    )
+
+
+def _how(exit_code: int | None) -> str:
     if exit_code is not None and exit_code < 0:
         try:
-            how = f"was killed by {signal.Signals(-exit_code).name}"
+            return f"was killed by {signal.Signals(-exit_code).name}"
         except ValueError:
-            how = f"was killed by signal {-exit_code}"
-    else:
-        how = f"exited with code {exit_code}"
-    return failed(ModelError("crash", f"the models process {how} before sending a result"))
+            return f"was killed by signal {-exit_code}"
+    return f"exited with code {exit_code}"
 
 
-def decode_result(payload: bytes) -> ModelsResult:
+def parts_of(sent: list[bytes], timeout: float, ended: int | None) -> tuple[bytes, bytes]:
+    """The models' and the migrations' payloads, from the frames a child sent before it ended.
+
+    ``ended``: None when the child was stopped at the timeout, else its exit code.
+    A child that sent the models' part and no more ended while replaying.
+    """
+    if not sent:
+        return dump(timed_out(timeout) if ended is None else died(ended)), dump(MigrationsResult())
+    if len(sent) == 1:
+        if ended is None:
+            why = f"replaying the migrations timed out after {timeout:g} s"
+            error = ModelError("timeout", why)
+        else:
+            error = ModelError("crash", f"the build {_how(ended)} while replaying the migrations")
+        return sent[0], dump(MigrationsResult(error=error))
+    return sent[0], sent[1]
+
+
+def answer(models: bytes, migrations: bytes) -> ModelsResult:
+    """One result from the two parts of an answer."""
+    result = _decoded(models, ModelsResult)
+    if result is None:
+        return failed(ModelError("crash", "the models process sent an unreadable result"))
+    replayed = _decoded(migrations, MigrationsResult)
+    if replayed is None:
+        why = "the build sent an unreadable migrations result"
+        replayed = MigrationsResult(error=ModelError("crash", why))
+    return replace(
+        result,
+        migrations=replayed.schemas,
+        migration_notes=replayed.notes,
+        migration_error=replayed.error,
+        migration_digests=replayed.digests,
+        changes=replayed.changes,
+    )
+
+
+def _decoded(payload: bytes, kind: type[_T]) -> _T | None:
     try:
         value = restricted_loads(payload)
     except Exception as error:
         log.error("unreadable model build result: %s", error)
-        value = None
-    if isinstance(value, ModelsResult):
-        return value
-    return failed(ModelError("crash", "the models process sent an unreadable result"))
+        return None
+    return value if isinstance(value, kind) else None
 
 
 # -- the server's handle -------------------------------------------------------------------
@@ -127,6 +161,7 @@ class ModelWorker:
         env: Mapping[str, str] | None = None,
         *,
         fork: bool | None = None,  # None: fork where the platform can; False: the fallback
+        url: str | None = None,  # the server's url override, for replays that need a database
     ) -> None:
         self._root = Path(root).resolve()
         self._metadata = metadata
@@ -136,6 +171,7 @@ class ModelWorker:
         self._python = python
         self._env = dict(env) if env is not None else None
         self._fork = hasattr(os, "fork") if fork is None else fork
+        self._url = url
         self._build_lock = threading.Lock()
         # Guards _process and _closed: close() must not wait for a build to finish.
         self._state_lock = threading.Lock()
@@ -148,7 +184,25 @@ class ModelWorker:
         process = self._process
         return process.pid if process is not None and self._fork else None
 
-    def build(self, overlays: Mapping[str, str] = _NO_OVERLAYS) -> ModelsResult:
+    def build(
+        self,
+        overlays: Mapping[str, str] = _NO_OVERLAYS,
+        *,
+        targets: Sequence[str] = (),
+        compare: bool = False,
+        known: Mapping[str, str] = _NO_OVERLAYS,
+    ) -> ModelsResult:
+        """The models' schema; with ``targets`` ("heads", revision ids), the migrations' too.
+
+        One timeout covers both.  The replayed schemas come back in ``migrations``
+        by target, with ``migration_notes``; a script that fails or hangs gives
+        ``migration_error`` and leaves the models' result as it was.
+
+        With ``compare``, the child compares the models with the heads' replay
+        and sends ``changes`` instead of the models' schema (``schema`` is then
+        None, with no error); a replayed schema whose digest is in ``known``
+        (target -> digest) is not sent again: ``migration_digests`` says which.
+        """
         with self._build_lock:
             started = time.monotonic()
             request = BuildRequest(
@@ -158,6 +212,10 @@ class ModelWorker:
                 schemas=self._schemas,
                 overlays=dict(overlays),
                 timeout=self._timeout,
+                targets=tuple(dict.fromkeys([targets] if isinstance(targets, str) else targets)),
+                url=self._url,
+                compare=compare,
+                known=dict(known),
             )
             try:
                 result = self._via_host(request) if self._fork else self._via_one_shot(request)
@@ -185,7 +243,8 @@ class ModelWorker:
             deadline = time.monotonic() + self._timeout + HOST_GRACE
             try:
                 write_all(host.stdin.fileno(), message, deadline)
-                return decode_result(read_frame(host.stdout.fileno(), deadline))
+                models = read_frame(host.stdout.fileno(), deadline)
+                return answer(models, read_frame(host.stdout.fileno(), deadline))
             except TimeoutError:  # before OSError, its base class
                 log.error("model host %d stopped answering; killing it", host.pid)
                 self._discard(host)
@@ -237,19 +296,25 @@ class ModelWorker:
             if self._closed:
                 return failed(_CLOSED)
             process = self._process = self._spawn("--once")
+        ended: int | None
         try:
             output, _ = process.communicate(
                 encode_frame(request), timeout=self._timeout + ONE_SHOT_GRACE
             )
+            ended = process.returncode
         except subprocess.TimeoutExpired:
-            return timed_out(self._timeout)
+            _signal_kill(process)
+            try:  # what it sent before: the models' part, maybe
+                output, _ = process.communicate(timeout=1.0)
+            except subprocess.TimeoutExpired:  # a process it started holds the pipe open
+                output = b""
+            ended = None
         finally:
             _kill(process)
             with self._state_lock:
                 if self._process is process:
                     self._process = None
-        frames = split_frames(output)
-        return decode_result(frames[0]) if frames else died(process.returncode)
+        return answer(*parts_of(split_frames(output), self._timeout, ended))
 
     def _spawn(self, argument: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -264,6 +329,12 @@ class ModelWorker:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
+    _signal_kill(process)
+    process.wait()
+    _close_pipes(process)
+
+
+def _signal_kill(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         try:
             if os.name == "posix":
@@ -272,8 +343,6 @@ def _kill(process: subprocess.Popen[bytes]) -> None:
                 process.kill()
         except ProcessLookupError:
             pass  # it ended on its own in between
-    process.wait()
-    _close_pipes(process)
 
 
 def _close_pipes(process: subprocess.Popen[bytes]) -> None:

@@ -6,7 +6,9 @@ it starts with all of that already imported (copy-on-write) and imports the
 project fresh.  The host never imports the project's modules itself; after each
 build it imports the third-party modules the child reported, so the next child
 starts with them too.  A child that outlives the build's timeout is killed; the
-host lives on.
+host lives on.  The child answers in two parts, the models' and then the revision
+scripts' replay (when asked for); the host passes on both, standing in for a part
+the child did not send (it hung or died while replaying).
 
 ``--once`` is the fallback for platforms without fork: the process is the child,
 runs one build read from stdin and exits.
@@ -29,15 +31,24 @@ import signal
 import sys
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
 import sqlalchemy as sa
 
-from distill.lsp.worker import ModelError, ModelsResult, died, failed, timed_out
+from distill.autogen.generate import replay_cache_folder
+from distill.autogen.replay_cache import hold_latest
+from distill.config import load_config
+from distill.errors import DistillError
+from distill.lsp.worker import failed, parts_of
 from distill.lsp.worker_child import from_project, run_job
+from distill.lsp.worker_migrations import run_migrations
 from distill.lsp.worker_protocol import (
     BuildRequest,
+    MigrationsResult,
+    ModelError,
+    ModelsResult,
     dump,
     encode_frame,
     frame,
@@ -88,18 +99,22 @@ def _serve(protocol: tuple[int, int]) -> int:
         except EOFError:
             return 0  # the server has gone: so does the host
         try:
-            reply, warm = _build_in_child(request, protocol)
+            (models, migrations), warm = _build_in_child(request, protocol)
         except Exception as error:  # fork refused (process or memory limits), a bug of ours
             log.exception("cannot run the build")
-            reply, warm = dump(failed(ModelError("crash", f"cannot run the build: {error}"))), []
-        write_all(protocol[1], frame(reply), None)
+            models = dump(failed(ModelError("crash", f"cannot run the build: {error}")))
+            migrations, warm = dump(MigrationsResult()), []
+        write_all(protocol[1], frame(models) + frame(migrations), None)
         _warm(warm, request.root, cold)
+        _hold_replayed(request)
 
 
 def _serve_once(protocol: tuple[int, int]) -> NoReturn:
     request: BuildRequest = pickle.loads(read_frame(protocol[0], None))
+    deadline = time.monotonic() + request.timeout
     result, _ = run_job(request)
-    write_all(protocol[1], _encode_result(result), None)
+    write_all(protocol[1], _encode_result(_sent(result, request)), None)  # first: see _child
+    write_all(protocol[1], _encode_result(run_migrations(request, deadline, result.schema)), None)
     _exit(0)  # not sys.exit: no atexit handlers or threads of the user's to wait for
 
 
@@ -126,32 +141,32 @@ def _warm_start(dialect_name: str) -> None:
 # -- one build in a forked child -------------------------------------------------------------
 
 
-def _build_in_child(request: BuildRequest, protocol: tuple[int, int]) -> tuple[bytes, list[str]]:
-    """The child's pickled result and the third-party modules it imported."""
+def _build_in_child(
+    request: BuildRequest, protocol: tuple[int, int]
+) -> tuple[tuple[bytes, bytes], list[str]]:
+    """The child's pickled results (models, migrations) and the third-party modules it imported.
+
+    The child sends the models' result, the module names, then the migrations' result.
+    """
     read_end, write_end = os.pipe()
     # The host's objects leave the collector's view: the child's collections then
     # neither walk them nor touch (and so copy) their pages.
     gc.freeze()
+    deadline = time.monotonic() + request.timeout
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        _child(request, write_end, protocol)
+        _child(request, deadline, write_end, protocol)
     os.close(write_end)
-    deadline = time.monotonic() + request.timeout
-    output: bytes | None = None
     try:
-        output = _read_to_end(read_end, deadline)
-    except TimeoutError:
-        pass
+        output, complete = _read_to_end(read_end, deadline)
     finally:
         os.close(read_end)
     exit_code = _reap(pid, deadline)
-    frames = split_frames(output or b"")
-    if len(frames) == 2:
-        return frames[0], _names(frames[1])
-    if output is None:
-        return dump(timed_out(request.timeout)), []
-    return dump(died(exit_code)), []
+    frames = split_frames(output)
+    warm = _names(frames[1]) if len(frames) > 1 else []
+    ended = exit_code if complete else None  # None: stopped at the deadline
+    return parts_of(frames[:1] + frames[2:3], request.timeout, ended), warm
 
 
 def _names(payload: bytes) -> list[str]:
@@ -162,26 +177,39 @@ def _names(payload: bytes) -> list[str]:
     return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
-def _child(request: BuildRequest, out: int, protocol: tuple[int, int]) -> NoReturn:
+def _child(request: BuildRequest, deadline: float, out: int, protocol: tuple[int, int]) -> NoReturn:
     code = 0
     try:
         for fd in protocol:
             os.close(fd)  # the server must see EOF when the host dies, whatever the child does
         signal.alarm(math.ceil(request.timeout) + _ALARM_MARGIN)
+        # A child lives for one build: its garbage goes with it, so collecting
+        # cycles (a fifth of a large build's time) gains nothing.
+        gc.disable()
         result, warm = run_job(request)
-        write_all(out, _encode_result(result) + encode_frame(warm), None)
+        # Sent before the replay: a script that hangs or crashes leaves the models' result.
+        write_all(out, _encode_result(_sent(result, request)) + encode_frame(warm), None)
+        write_all(out, _encode_result(run_migrations(request, deadline, result.schema)), None)
     except BaseException:
         traceback.print_exc()
         code = 70
     _exit(code)
 
 
-def _encode_result(result: ModelsResult) -> bytes:
+def _sent(result: ModelsResult, request: BuildRequest) -> ModelsResult:
+    """What crosses back of the models' part: not their schema when the child compares."""
+    return replace(result, schema=None) if request.compare else result
+
+
+def _encode_result(result: ModelsResult | MigrationsResult) -> bytes:
     try:
         return encode_frame(result)
     except Exception as error:  # a value in the Schema that does not pickle: a bug of ours
         log.exception("cannot send the build result")
-        return encode_frame(failed(ModelError("crash", f"cannot send the result back: {error}")))
+        problem = ModelError("crash", f"cannot send the result back: {error}")
+        if isinstance(result, MigrationsResult):
+            return encode_frame(MigrationsResult(error=problem))
+        return encode_frame(failed(problem))
 
 
 def _exit(code: int) -> NoReturn:
@@ -191,13 +219,17 @@ def _exit(code: int) -> NoReturn:
     os._exit(code)
 
 
-def _read_to_end(fd: int, deadline: float) -> bytes:
+def _read_to_end(fd: int, deadline: float) -> tuple[bytes, bool]:
+    """What the child wrote, and whether it closed the pipe (False: the deadline came)."""
     chunks: list[bytes] = []
     while True:
-        wait_ready(fd, deadline)
+        try:
+            wait_ready(fd, deadline)
+        except TimeoutError:
+            return b"".join(chunks), False
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            return b"".join(chunks)
+            return b"".join(chunks), True
         chunks.append(chunk)
 
 
@@ -212,6 +244,19 @@ def _reap(pid: int, deadline: float) -> int:
             _, status = os.waitpid(pid, 0)
             return os.waitstatus_to_exitcode(status)
         time.sleep(0.001)
+
+
+def _hold_replayed(request: BuildRequest) -> None:
+    """Load the migrations' latest replayed schema here, so the next child has it in memory."""
+    if not request.targets:
+        return
+    try:
+        config = load_config(Path(request.root), url=request.url)
+    except DistillError:
+        return  # the child reported it
+    folder = replay_cache_folder(config)
+    if folder is not None:
+        hold_latest(folder)
 
 
 def _warm(names: list[str], root: str, cold: set[str]) -> None:

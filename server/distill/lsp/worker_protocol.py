@@ -1,22 +1,33 @@
-"""The model worker's wire: length-prefixed pickles over pipes.
+"""The model worker's wire: its messages, and length-prefixed pickles over pipes.
 
 Used on both sides: the server and the host (``worker.py``, ``worker_host.py``)
 exchange requests and results this way, and so do the host and its child.
 Whatever crosses from a process that ran user code is unpickled with an
 allow-list of classes (``restricted_loads``), so that nothing the user's code
 made can make the reader import the user's modules.
+
+A build is answered in two parts, the models' and the migrations' (each a
+frame): the child sends the models' part before it replays the revision
+scripts, so a script that hangs or kills the child still leaves the models'
+result to show.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import pickle
 import select
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from distill.autogen import compare as compare_module
+from distill.autogen.compare import Change
+from distill.schema import model as schema_model
+from distill.schema.model import Schema
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,64 @@ class BuildRequest:
     schemas: tuple[str | None, ...]
     overlays: dict[str, str]
     timeout: float
+    # Revision targets to replay ("heads", a revision id); none: the models only.
+    targets: tuple[str, ...] = ()
+    # The server's url override, when it has one: the child reads the settings itself,
+    # but a scratch database for an inexact replay needs the real url, password and all.
+    # It travels in this pipe only, never in a log (hence no repr) or a result.
+    url: str | None = field(default=None, repr=False)
+    # Compare the models with the heads' replay here, in the child (the include
+    # hooks are project code too), and keep the models' schema: only the changes
+    # cross back.  The language server's analysis asks for this; a new revision
+    # asks for both schemas instead.
+    compare: bool = False
+    # target -> digest of a replayed schema the server already holds: not sent again.
+    known: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelError:
+    kind: str  # "syntax" | "import" | "timeout" | "crash" | "config" | "migration"
+    message: str  # one line
+    file: str | None = None  # absolute path of the user's file the error points to
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based, when known
+
+
+@dataclass(frozen=True)
+class TableOrigin:
+    table: str
+    schema: str | None
+    class_name: str | None  # ORM class mapped to the table; None for a Core Table
+    file: str | None  # the class's source file
+    line: int | None  # 1-based line of its ``class`` statement
+    attributes: dict[str, str] = field(default_factory=dict)  # column name -> attribute key
+
+
+@dataclass(frozen=True)
+class MigrationsResult:
+    """The migrations' part of a build: each target's replayed schema."""
+
+    schemas: dict[str, Schema] = field(default_factory=dict)  # target -> schema (unless known)
+    notes: tuple[str, ...] = ()  # "note: replay is not exact: ...", passwords masked
+    error: ModelError | None = None  # a script failed or hung; no schema then
+    digests: dict[str, str] = field(default_factory=dict)  # target -> digest of its schema
+    changes: tuple[Change, ...] | None = None  # heads -> models, when asked to compare
+
+
+@dataclass(frozen=True)
+class ModelsResult:
+    schema: Schema | None
+    origins: tuple[TableOrigin, ...] = ()
+    files: tuple[str, ...] = ()  # the project's own .py files the import loaded
+    error: ModelError | None = None
+    seconds: float = 0.0  # wall time of the build
+    # The requested targets' replayed schemas (MigrationsResult, merged by the server).
+    migrations: dict[str, Schema] = field(default_factory=dict)
+    migration_notes: tuple[str, ...] = ()
+    migration_error: ModelError | None = None
+    migration_digests: dict[str, str] = field(default_factory=dict)
+    changes: tuple[Change, ...] | None = None  # heads -> models, when asked to compare
 
 
 _HEADER = struct.Struct("!Q")
@@ -111,15 +180,34 @@ def write_all(fd: int, data: bytes, deadline: float | None) -> None:
 
 
 class _ResultUnpickler(pickle.Unpickler):
-    """Only Distill's own data classes: a user class in a result would import user code here."""
+    """Only Distill's own data classes: a user class in a result would import user code here.
 
-    _MODULES = ("distill.lsp.worker", "distill.schema.model")
-    _BUILTINS = ("str", "int", "float")  # what _PlainPickler makes of their subclasses
+    Classes only, by plain name: a function would be called with the pickle's
+    arguments, and a dotted name could reach anything a module imported.
+    """
+
+    _RESULTS = frozenset({"ModelError", "TableOrigin", "MigrationsResult", "ModelsResult"})
+    _BUILTINS = frozenset({"str", "int", "float"})  # what _PlainPickler makes of subclasses
 
     def find_class(self, module: str, name: str) -> Any:
-        if module in self._MODULES or (module == "builtins" and name in self._BUILTINS):
+        if (
+            (module == __name__ and name in self._RESULTS)
+            or (module == compare_module.__name__ and name == "Change")
+            or (module == "builtins" and name in self._BUILTINS)
+            or (module == schema_model.__name__ and _is_schema_class(name))
+        ):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} has no place in a model build result")
+
+
+def _is_schema_class(name: str) -> bool:
+    """A class of the neutral schema model (all of its classes are plain data)."""
+    value = getattr(schema_model, name, None) if name.isidentifier() else None
+    return isinstance(value, type) and value.__module__ == schema_model.__name__
+
+
+def digest(payload: bytes) -> str:
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
 def restricted_loads(payload: bytes) -> object:

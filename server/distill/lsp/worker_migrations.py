@@ -1,0 +1,193 @@
+"""The migrations' part of a build: the revision scripts, replayed in the worker's child.
+
+Replay runs each script's ``upgrade()`` with a recording ``op`` (DESIGN.md, step 3):
+user code, like the models, so it runs here and never in the language server.
+The child reads the project's settings itself (as the server did: same root,
+same environment); only the server's url override comes with the request.
+It runs after the models' import, in the same process: a script that imports
+the project's modules gets them as the editor has them, unsaved text included.
+
+An inexact replay falls back to a scratch database here as well, with the
+project's real url: handing "inexact" back to the server would have the server
+run the scripts on that database itself.  The url's password stays in this
+process: notes and error messages are masked before they leave.
+
+The build's timeout covers the replay too.  At the deadline, less a margin, the
+replay is interrupted wherever it is, so the error names the script and line
+that hung; a script stuck in C code does not notice, and the host kills the
+child at the deadline (the error then names the migrations only).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+import sqlalchemy as sa
+
+from distill.autogen.compare import Change, compare
+from distill.autogen.generate import migration_schema, options_for, target_dialect
+from distill.config import load_config
+from distill.errors import ConfigError, DistillError
+from distill.lsp.worker_protocol import BuildRequest, MigrationsResult, ModelError, digest, dump
+from distill.masking import mask_text
+from distill.schema.model import Schema
+from distill.scripts.graph import RevisionGraph
+from distill.scripts.script import scan_revisions
+
+
+def run_migrations(
+    request: BuildRequest, deadline: float, models: Schema | None = None
+) -> MigrationsResult:
+    """Each of the request's targets replayed; ``deadline`` is the build's (monotonic).
+
+    With ``request.compare`` and the ``models`` built, the heads are compared with them.
+    """
+    if not request.targets:
+        return MigrationsResult()
+    notes: list[str] = []
+    scripts: dict[str, str] = {}  # normalised path -> revision file, to place errors
+    secret: str | None = None
+    schemas: dict[str, Schema] = {}
+    changes: tuple[Change, ...] | None = None
+    error: ModelError | None = None
+    try:
+        with _time_limit(deadline - min(_MARGIN, request.timeout / 10)):
+            config = load_config(Path(request.root), url=request.url)
+            secret = _password(config.url)
+            graph = RevisionGraph(scan_revisions(config.version_locations))
+            scripts = {_normal(str(r.path)): str(r.path) for r in graph.revisions.values()}
+            dialect = target_dialect(config)
+            for target in request.targets:
+                schemas[target] = migration_schema(graph, config, dialect, notes.append, target)
+            if request.compare and models is not None and "heads" in schemas:
+                changes = tuple(compare(schemas["heads"], models, options_for(config)))
+    except _OutOfTime as stopped:
+        file, line = _location(stopped, scripts)
+        at = f" in {file}:{line}" if file else ""
+        why = f"replaying the migrations timed out after {request.timeout:g} s{at}"
+        error = ModelError("timeout", why, file, line)
+    except BaseException as failure:  # SystemExit and KeyboardInterrupt from a script too
+        error = _failure(failure, scripts)
+    if error is not None:
+        return MigrationsResult(error=_masked(error, secret))
+    digests = {target: digest(dump(schema)) for target, schema in schemas.items()}
+    unsent = {t: s for t, s in schemas.items() if request.known.get(t) != digests[t]}
+    masked = tuple(mask_text(note, secret) for note in notes)
+    return MigrationsResult(unsent, masked, digests=digests, changes=changes)
+
+
+def _password(url: str | None) -> str | None:
+    try:
+        return sa.make_url(url).password if url else None
+    except Exception:  # not a URL: no password to single out (mask_text masks URL-shaped ones)
+        return None
+
+
+def _masked(error: ModelError, secret: str | None) -> ModelError:
+    return ModelError(error.kind, mask_text(error.message, secret), error.file, error.line)
+
+
+# -- what went wrong, and where --------------------------------------------------------------
+
+
+def _failure(error: BaseException, scripts: Mapping[str, str]) -> ModelError:
+    file, line = _location(error, scripts)
+    if isinstance(error, ConfigError):
+        return ModelError("config", _first_line(error))
+    if isinstance(error, DistillError):  # its message names the file and what to do
+        return ModelError("migration", _first_line(error), file, line)
+    if isinstance(error, SystemExit):
+        code = "" if error.code is None else repr(error.code)
+        what = f"called sys.exit({code})"
+    else:
+        text = _first_line(error)
+        what = type(error).__name__ + (f": {text}" if text else "")
+    at = f"{file}:{line}: " if file else ""
+    return ModelError("migration", f"{at}{what} (while replaying the migrations)", file, line)
+
+
+def _location(error: BaseException, scripts: Mapping[str, str]) -> tuple[str | None, int | None]:
+    """The revision file (and line) an error comes from.
+
+    The replay re-raises a script's exception as a one-line ScriptError ``from
+    None``; the original, with its traceback, is still its context.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SyntaxError) and seen.filename:
+            found = scripts.get(_normal(seen.filename))
+            if found is not None:
+                return found, seen.lineno
+        inside = [
+            f for f in traceback.extract_tb(seen.__traceback__) if _normal(f.filename) in scripts
+        ]
+        if inside:
+            return scripts[_normal(inside[-1].filename)], inside[-1].lineno
+        seen = seen.__context__
+    text = str(error)  # messages name the file as "<path>:<line>"
+    for script in scripts.values():
+        at = text.find(script)
+        if at >= 0:
+            number = re.match(r":(\d+)", text[at + len(script) :])
+            return script, int(number.group(1)) if number else None
+    return None, None
+
+
+def _normal(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _first_line(error: BaseException) -> str:
+    try:
+        text = str(error).strip()
+    except Exception:  # a user exception's __str__ may raise too
+        return "(unprintable)"
+    return text.splitlines()[0] if text else ""
+
+
+# -- the deadline ------------------------------------------------------------------------------
+
+# Before the host's deadline by this much (at most a tenth of the timeout): time
+# to report where it stopped, and for a scratch database to be dropped.
+_MARGIN = 0.5
+
+
+class _OutOfTime(BaseException):
+    """Raised in whatever runs at the deadline; not an Exception, so scripts rarely catch it."""
+
+
+@contextmanager
+def _time_limit(deadline: float) -> Iterator[None]:
+    """Interrupt the body at ``deadline``; the process's earlier alarm is put back after."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield  # no timer to set: the host (or the server) stops the process at the deadline
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise _OutOfTime
+
+    handler = signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
+    earlier, _ = signal.setitimer(signal.ITIMER_REAL, max(deadline - started, 0.001))
+    try:
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:  # also when the timer fired just before it was stopped
+            signal.signal(signal.SIGALRM, handler)
+            if earlier:
+                left = earlier - (time.monotonic() - started)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
