@@ -6,6 +6,7 @@ import ast
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -216,6 +217,8 @@ class Probe:
         """Wait for an analysis of everything sent so far; the status after it."""
         self.count += 1
         edit(self.client, self.uri, self._text())
-        name = f"'settle_{self.count}'"
-        await until(self.client, self.uri, lambda ds: any(name in d.message for d in ds), timeout)
+        name = re.compile(rf"\bsettle_{self.count}\b")
+        await until(
+            self.client, self.uri, lambda ds: any(name.search(d.message) for d in ds), timeout
+        )
         return await request_status(self.client, timeout)

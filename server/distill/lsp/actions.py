@@ -10,6 +10,7 @@ database or the revision files, the drift is analysed again.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from pygls.uris import from_fs_path
 from distill import commands
 from distill.authoring import NewRevision
 from distill.errors import DistillError
+from distill.lsp.cli_runs import Finished, run_cli
 from distill.lsp.drift import DATABASE, MODELS
 from distill.lsp.language_server import DistillServer
 from distill.runtime.plan import Progress
@@ -80,21 +82,15 @@ def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]
 def register_commands(server: DistillServer) -> None:
     @server.command("distill.upgrade")
     async def upgrade(ls: DistillServer, target: str = "head") -> dict[str, Any]:
-        result = await _run(ls, f"Upgrading to {target}", lambda p, progress: commands.upgrade(
-            p, target, progress=progress))  # fmt: skip
-        ls.schedule(0, refresh_database=True)
-        return _run_result(result)
+        return await _migrate(ls, "upgrade", target)
 
     @server.command("distill.downgrade")
     async def downgrade(ls: DistillServer, target: str = "-1") -> dict[str, Any]:
-        result = await _run(ls, f"Downgrading to {target}", lambda p, progress: commands.downgrade(
-            p, target, progress=progress))  # fmt: skip
-        ls.schedule(0, refresh_database=True)
-        return _run_result(result)
+        return await _migrate(ls, "downgrade", target)
 
     @server.command("distill.stamp")
     async def stamp(ls: DistillServer, target: str, purge: bool = False) -> dict[str, Any]:
-        await _run(ls, f"Stamping {target}", lambda p, _: commands.stamp(p, target, purge=purge))
+        await _cli(ls, f"Stamping {target}", ["stamp", target, *(["--purge"] if purge else [])])
         ls.schedule(0, refresh_database=True)
         return {"current": list(await _run(ls, None, lambda p, _: commands.read_heads(p)))}
 
@@ -133,15 +129,17 @@ def register_commands(server: DistillServer) -> None:
 
     @server.command("distill.showSql")
     async def show_sql(ls: DistillServer, range_: str) -> dict[str, Any]:
-        lines: list[str] = []
-        verb = commands.downgrade if _is_downgrade(ls, range_) else commands.upgrade
-        await _run(ls, None, lambda p, _: verb(p, range_, sql=lines.append))
-        return {"sql": "\n".join(lines) + "\n"}
+        verb = "downgrade" if _is_downgrade(ls, range_) else "upgrade"
+        done = await _cli(ls, None, [verb, range_, "--sql"])
+        return {"sql": done.stdout}
 
     @server.command("distill.check")
     async def check(ls: DistillServer) -> dict[str, Any]:
-        report = await _run(ls, "Checking drift", lambda p, _: commands.check(p))
-        return {"ok": report.ok, "database": report.database, "lines": report.lines()}
+        # Exit 1 means differences were found: the JSON says which.
+        done = await _cli(ls, "Checking drift", ["check", "--format", "json"], ok_codes=(0, 1))
+        report = json.loads(done.stdout)
+        lines = [f"{d['pair']}: {d['message']}" for d in report["differences"]]
+        return {"ok": report["ok"], "database": report["database"], "lines": lines}
 
     @server.command("distill.ignoreTable")
     async def ignore_table(ls: DistillServer, table: str) -> dict[str, Any]:
@@ -150,6 +148,42 @@ def register_commands(server: DistillServer) -> None:
         session.reload()
         ls.schedule(0)
         return {"path": str(path)}
+
+
+async def _migrate(ls: DistillServer, verb: str, target: str) -> dict[str, Any]:
+    """Upgrade or downgrade: the plan read here, the scripts run by the CLI."""
+
+    def plan(project: commands.Project) -> tuple[tuple[str, ...], list[str]]:
+        before = commands.read_heads(project)
+        graph = project.graph
+        steps = (graph.upgrade_steps if verb == "upgrade" else graph.downgrade_steps)(
+            before, target
+        )
+        return before, [f"{verb} {step}" for step in steps]
+
+    before, steps = await _run(ls, None, lambda p, _: plan(p))
+    title = f"{'Upgrading' if verb == 'upgrade' else 'Downgrading'} to {target}"
+    await _cli(ls, title, [verb, target])
+    ls.schedule(0, refresh_database=True)
+    after = await _run(ls, None, lambda p, _: commands.read_heads(p))
+    return {"before": list(before), "after": list(after), "steps": steps}
+
+
+async def _cli(
+    ls: DistillServer, title: str | None, arguments: list[str], ok_codes: tuple[int, ...] = (0,)
+) -> Finished:
+    session = _session(ls)
+    token = await _begin(ls, title) if title else None
+    try:
+        return await run_cli(
+            session.root, arguments, python=session.settings.python,
+            url=session.settings.database_url, ok_codes=ok_codes,
+        )  # fmt: skip
+    except DistillError as error:
+        raise JsonRpcException(str(error), code=USER_ERROR) from None
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
 
 async def _new_revision(ls: DistillServer, options: dict[str, Any]) -> dict[str, Any]:
@@ -246,13 +280,6 @@ def _is_downgrade(ls: DistillServer, range_: str) -> bool:
     except (DistillError, ValueError):
         return False
     return a in graph.descendants(b)
-
-
-def _run_result(result: Any) -> dict[str, Any]:
-    if result is None:
-        return {}
-    return {"before": list(result.before), "after": list(result.after),
-            "steps": [step.label for step in result.steps]}  # fmt: skip
 
 
 def _revision_json(revision: Any) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any, Protocol
 
 from lsprotocol import types
 
-from distill.lsp.drift import Drift
+from distill.lsp.drift import DATABASE, Drift
+from distill.lsp.placement import Placed
 from distill.lsp.session import Analysis
 from distill.lsp.worker import ModelError
 
@@ -46,10 +47,9 @@ def diagnostics(
     ``fallback``: where a model error that names no file goes (the models module).
     """
     by_path: dict[str, list[types.Diagnostic]] = {}
-    # While the models do not import, the last good drift stays visible.
     placed = analysis.placed
     if analysis.model_error is not None:
-        placed = last_good.placed if last_good is not None else {}
+        placed = _while_broken(analysis, last_good)
     for path, items in placed.items():
         by_path.setdefault(path, []).extend(
             _diagnostic(range_of(item.span), item.drift) for item in items
@@ -67,6 +67,17 @@ def diagnostics(
         if where is not None:
             by_path.setdefault(where, []).append(diagnostic)
     return by_path
+
+
+def _while_broken(analysis: Analysis, last_good: Analysis | None) -> dict[str, list[Placed]]:
+    """While the models do not import, their last good drift stays visible; where the
+    database stands is known now, so that part is the current analysis's."""
+    merged: dict[str, list[Placed]] = {}
+    for path, items in (last_good.placed if last_good is not None else {}).items():
+        merged[path] = [p for p in items if p.drift.pair != DATABASE]
+    for path, items in analysis.placed.items():
+        merged.setdefault(path, []).extend(p for p in items if p.drift.pair == DATABASE)
+    return merged
 
 
 def untrusted(config_file_folder: Path, message: str) -> dict[str, list[types.Diagnostic]]:

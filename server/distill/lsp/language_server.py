@@ -42,11 +42,20 @@ class DistillServer(LanguageServer):
         self._again = False
         self._refresh_database = False
         self._published: set[str] = set()
+        self.stopped = False  # after shutdown: nothing is analysed or published any more
+
+    def stop(self) -> None:
+        """For shutdown: no new analysis, none published, the worker closed."""
+        self.stopped = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.session is not None:
+            self.session.close()
 
     # -- scheduling: one analysis at a time, the latest edits always included ---------
 
     def schedule(self, delay: float | None = None, *, refresh_database: bool = False) -> None:
-        if self.session is None:
+        if self.session is None or self.stopped:
             return
         self._refresh_database |= refresh_database
         if self._timer is not None:
@@ -74,6 +83,8 @@ class DistillServer(LanguageServer):
         except Exception:
             log.exception("analysis failed")  # a bug: logged, the server goes on
         else:
+            if self.stopped:
+                return  # shut down meanwhile: its result (a closed worker) is not news
             self.analysis, self.status_error = analysis, None
             self.publish(analysis)
         finally:

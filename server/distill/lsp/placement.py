@@ -29,10 +29,17 @@ class Placed:
 
 
 def place(
-    items: Iterable[Drift], models: ModelsResult, buffers: Mapping[str, str]
+    items: Iterable[Drift],
+    models: ModelsResult,
+    buffers: Mapping[str, str],
+    home: str | None = None,
 ) -> dict[str, list[Placed]]:
-    """Drift items by file, each on one line; every file the models load gets an entry."""
-    files = _Files(models, buffers)
+    """Drift items by file, each on one line; every file the models load gets an entry.
+
+    ``home``: the models module's file, where an item goes when no Base/MetaData
+    line can be found (the models do not parse just now).
+    """
+    files = _Files(models, buffers, home)
     placed: dict[str, list[Placed]] = {path: [] for path in models.files}
     for item in items:
         where = files.locate(item)
@@ -42,8 +49,9 @@ def place(
 
 
 class _Files:
-    def __init__(self, models: ModelsResult, buffers: Mapping[str, str]) -> None:
+    def __init__(self, models: ModelsResult, buffers: Mapping[str, str], home: str | None) -> None:
         self.buffers = buffers
+        self.home = home
         self.paths = list(models.files)
         self.origins = {(o.schema, o.table): o for o in models.origins}
         self._texts: dict[str, str] = {}
@@ -81,7 +89,8 @@ class _Files:
             sites = self.index(path).metadata_sites
             if sites:
                 return path, self._line(path, sites[0])
-        return (self.paths[0], Span(0, 0, 0, 0)) if self.paths else None
+        fallback = self.home or (self.paths[0] if self.paths else None)
+        return (fallback, Span(0, 0, 0, 0)) if fallback else None
 
     def _line(self, path: str, span: Span) -> Span:
         """The span cut to its first line: a squiggle under one line, not a whole class."""

@@ -91,8 +91,7 @@ async def _watch_files(ls: DistillServer) -> None:
 
 @server.feature(types.SHUTDOWN)
 def shutdown(ls: DistillServer, params: None) -> None:
-    if ls.session is not None:
-        ls.session.close()
+    ls.stop()
 
 
 # -- documents ------------------------------------------------------------------------------

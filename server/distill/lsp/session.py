@@ -167,7 +167,8 @@ class Session:
                 items += self._schema_drift(graph, models)
         for note in models.migration_notes:
             log.info(note)
-        placed = place(items, models, buffers)
+        home = self.models_file
+        placed = place(items, models, buffers, str(home) if home else None)
         analysis = Analysis(
             placed=placed,
             findings=findings,

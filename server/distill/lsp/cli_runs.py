@@ -1,0 +1,66 @@
+"""Commands that run revision scripts or import the models, run as ``distill`` processes.
+
+Upgrading, downgrading, stamping, writing SQL and checking all run project
+code (``upgrade()``/``downgrade()``, the models, the include hooks): as in the
+worker, that code never runs in the language server.  Each command is the CLI
+itself, in the project's folder and environment, so its behaviour, locking and
+one-line errors are exactly the terminal's.  The URL override travels in
+``DISTILL_URL``, never on a command line that ``ps`` shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from distill.errors import DistillError
+
+
+@dataclass(frozen=True)
+class Finished:
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+async def run_cli(
+    root: Path,
+    arguments: Sequence[str],
+    *,
+    python: str | None = None,
+    url: str | None = None,
+    ok_codes: Sequence[int] = (0,),
+) -> Finished:
+    """``distill ARGUMENTS`` in ``root``; a ``distill: error:`` becomes a DistillError."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if url:
+        env["DISTILL_URL"] = url
+    process = await asyncio.create_subprocess_exec(
+        python or sys.executable, "-m", "distill", *arguments,
+        cwd=str(root), env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    done = Finished(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                    process.returncode or 0)  # fmt: skip
+    if done.returncode not in ok_codes or _error_line(done.stderr):
+        exited = f"distill {' '.join(arguments)} exited with {done.returncode}"
+        raise DistillError(_error_line(done.stderr) or _last_line(done.stderr) or exited)
+    return done
+
+
+def _error_line(stderr: str) -> str | None:
+    prefix = "distill: error: "
+    for line in reversed(stderr.splitlines()):
+        if line.startswith(prefix):
+            return line[len(prefix) :]
+    return None
+
+
+def _last_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
