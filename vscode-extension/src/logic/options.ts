@@ -1,0 +1,27 @@
+// The server's initialization options (docs/language-server.md, "Settings").
+
+export interface FolderSettings {
+  interpreter: string | undefined;
+  databaseUrl: string | undefined;
+  debounceMs: number;
+  timeout: number;
+  confirmDestructive: boolean;
+}
+
+export interface InitializationOptions {
+  trusted: boolean;
+  debounceMs: number;
+  timeout: number;
+  databaseUrl?: string;
+}
+
+export function initializationOptions(settings: FolderSettings, trusted: boolean): InitializationOptions {
+  const options: InitializationOptions = {
+    trusted,
+    debounceMs: Math.max(0, Math.round(settings.debounceMs)),
+    timeout: Math.max(1, settings.timeout),
+  };
+  const url = settings.databaseUrl?.trim();
+  if (url) options.databaseUrl = url;
+  return options;
+}
