@@ -350,7 +350,7 @@ async def test_an_unreachable_database_is_one_quiet_note_until_it_exists(
         status = await probe.settle()
         (down,) = client.diagnostics[uri]
         assert down.code == "drift.database-unreachable"
-        assert down.severity == types.DiagnosticSeverity.Information
+        assert down.severity == types.DiagnosticSeverity.Warning
         assert down.range.start.line == line_of(text, "class Base(")
         assert late_database.name in down.message
         assert status.databaseReachable is False

@@ -199,3 +199,25 @@ async def test_a_revision_written_outside_the_editor_is_seen(
         types.FileEvent(uri=new.as_uri(), type=types.FileChangeType.Created)
     ]))  # fmt: skip
     await until(client, uri, lambda ds: any("4 revisions behind" in d.message for d in ds))
+
+
+async def test_a_new_table_can_be_ignored(client: LanguageClient, shop: Path) -> None:
+    path = models(shop)
+    uri = open_file(client, path)
+    text = path.read_text() + (
+        "\n\nclass Scratch(Base):\n"
+        '    __tablename__ = "scratch"\n\n'
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+    )
+    edit(client, uri, text)
+    found = await until(client, uri, lambda ds: "drift.table-not-migrated" in [d.code for d in ds])
+    table = next(d for d in found if d.code == "drift.table-not-migrated")
+    assert table.range.start.line == line_of(text, "class Scratch(")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=table.range,
+        context=types.CodeActionContext(diagnostics=[table]),
+    ))  # fmt: skip
+    ignore = next(a for a in actions or [] if a.title == "Ignore table scratch")
+    await run_action(client, ignore)
+    assert 'exclude_tables = ["scratch"]' in (shop / "pyproject.toml").read_text()
+    await until(client, uri, lambda ds: "drift.table-not-migrated" not in [d.code for d in ds])

@@ -79,7 +79,10 @@ def replay_cache_folder(config: Config) -> Path | None:
     return config.version_locations[0] / "__pycache__" / FOLDER
 
 
-def options_for(config: Config) -> Options:
+def options_for(config: Config, *, hooks: bool = True) -> Options:
+    """The comparison settings; without ``hooks``, the include_object/include_name
+    functions are not imported (they are project code, which the language
+    server runs only in its worker)."""
     extra = config.extra
     for key in ("compare_type", "compare_server_default"):
         if key in extra and not isinstance(extra[key], bool):
@@ -91,8 +94,8 @@ def options_for(config: Config) -> Options:
         raise ConfigError(
             f'{config.source}: exclude_tables must be a list of globs, e.g. ["spatial_*"]'
         )
-    include_object = _hook(config, "include_object")
-    include_name = _hook(config, "include_name")
+    include_object = _hook(config, "include_object") if hooks else None
+    include_name = _hook(config, "include_name") if hooks else None
 
     def include(kind: str, name: str | None, table: str | None) -> bool:
         if kind == "table" and (name in own_tables or any(

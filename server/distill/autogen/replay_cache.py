@@ -88,18 +88,22 @@ class ReplayCache:
 _HELD: dict[str, Schema] = {}
 
 
-def hold_latest(folder: Path) -> None:
-    """Keep the most recently used schema of ``folder`` in this process's memory."""
+def hold_latest(folder: Path) -> Schema | None:
+    """Keep the most recently used schema of ``folder`` in this process's memory.
+
+    Returns it when it was not held before.
+    """
     try:
         latest = max(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns)
     except (OSError, ValueError):  # no folder, or nothing kept yet
-        return
+        return None
     if latest.stem in _HELD:
-        return
+        return None
     schema = _load(latest)
     _HELD.clear()
     if schema is not None:
         _HELD[latest.stem] = schema
+    return schema
 
 
 def _fingerprints(

@@ -121,8 +121,7 @@ def database_drift(
     """Where the database stands against the migration head."""
     if unreachable is not None:
         return [Drift("drift.database-unreachable", DATABASE,
-                      f"database not compared: {unreachable}", severity="information",
-                      target="metadata")]  # fmt: skip
+                      f"database not compared: {unreachable}", target="metadata")]  # fmt: skip
     if current is None:
         return []
     unknown = [c for c in current if c not in graph.revisions]

@@ -38,6 +38,7 @@ from distill.scripts.graph import RevisionGraph
 log = logging.getLogger("distill.lsp")
 
 _BACKOFF = (2.0, 5.0, 15.0, 30.0, 60.0)  # seconds between tries of an unreachable database
+_FRESH = 1.0  # seconds a database read stands for, unless a save or a command forces one
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,9 @@ class Session:
     def _schema_drift(self, graph: RevisionGraph, models: ModelsResult) -> list[drifts.Drift]:
         head = replayed(models, "heads")
         found = drifts.model_drift(models.changes or ())
-        options = options_for(self.config)
+        # Database vs its own revision: the hooks are the project's code and stay
+        # in the worker; exclude_tables and the compare switches still apply.
+        options = options_for(self.config, hooks=False)
         current, actual = self.database.current, self.database.actual
         if current is not None and actual is not None:
             expected = _expected(graph, current, head, models)
@@ -228,6 +231,8 @@ class Session:
     def read_database(self, project: commands.Project, *, force: bool = False) -> DatabaseState:
         """The database's revision, and its schema when that changed (or when forced)."""
         state = self.database
+        if not force and state.error is None and time.monotonic() - state.read_at < _FRESH:
+            return state  # read a moment ago: keystrokes do not each ask the database
         if state.error is not None and not force:
             wait = _BACKOFF[min(state.failures, len(_BACKOFF)) - 1] if state.failures else 0
             if time.monotonic() - state.read_at < wait:

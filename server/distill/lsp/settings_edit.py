@@ -52,9 +52,11 @@ def _edited(text: str, path: Path, tables: list[str]) -> str:
     found = _KEY.search(text, start, end)
     if found is not None:
         return text[: found.start()] + line + text[found.end() :]
-    # No such key yet: it goes at the end of the section.
-    body = text[start:end].rstrip("\n")
-    return text[:start] + body + ("\n" if body else "") + line + "\n" + text[end:].lstrip("\n")
+    # No such key yet: it goes at the end of the section, before its blank lines.
+    body = text[start:end]
+    kept = body.rstrip("\n")
+    tail = body[len(kept) :] or "\n"
+    return text[:start] + kept + ("\n" if kept else "") + line + tail + text[end:]
 
 
 def _section_bounds(text: str, path: Path) -> tuple[int, int]:

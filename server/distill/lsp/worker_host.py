@@ -43,7 +43,7 @@ from distill.config import load_config
 from distill.errors import DistillError
 from distill.lsp.worker import failed, parts_of
 from distill.lsp.worker_child import from_project, run_job
-from distill.lsp.worker_migrations import run_migrations
+from distill.lsp.worker_migrations import remember_digest, run_migrations
 from distill.lsp.worker_protocol import (
     BuildRequest,
     MigrationsResult,
@@ -255,8 +255,9 @@ def _hold_replayed(request: BuildRequest) -> None:
     except DistillError:
         return  # the child reported it
     folder = replay_cache_folder(config)
-    if folder is not None:
-        hold_latest(folder)
+    held = hold_latest(folder) if folder is not None else None
+    if held is not None:
+        remember_digest(held)
 
 
 def _warm(names: list[str], root: str, cold: set[str]) -> None:

@@ -79,10 +79,27 @@ def run_migrations(
         error = _failure(failure, scripts)
     if error is not None:
         return MigrationsResult(error=_masked(error, secret))
-    digests = {target: digest(dump(schema)) for target, schema in schemas.items()}
+    digests = {target: digest_of(schema) for target, schema in schemas.items()}
     unsent = {t: s for t, s in schemas.items() if request.known.get(t) != digests[t]}
     masked = tuple(mask_text(note, secret) for note in notes)
     return MigrationsResult(unsent, masked, digests=digests, changes=changes)
+
+
+# Digests of schemas the host holds in memory (see replay_cache.hold_latest): a
+# child handed one of them by the replay cache need not pickle it to know it.
+_KNOWN_DIGESTS: dict[int, tuple[Schema, str]] = {}
+
+
+def remember_digest(schema: Schema) -> None:
+    _KNOWN_DIGESTS.clear()
+    _KNOWN_DIGESTS[id(schema)] = (schema, digest(dump(schema)))
+
+
+def digest_of(schema: Schema) -> str:
+    known = _KNOWN_DIGESTS.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    return digest(dump(schema))
 
 
 def _password(url: str | None) -> str | None:

@@ -71,7 +71,9 @@ _PLAIN = frozenset({str, int, float, bool, type(None), type})
 
 
 def _memo_key(type_: TypeEngine, dialect: sa.Dialect) -> tuple[object, ...] | None:
-    state = vars(type_)
+    # ``dispatch`` is SQLAlchemy's event machinery (a Boolean or Enum attached to
+    # a table gets one), not part of what the type is.
+    state = {k: v for k, v in vars(type_).items() if k != "dispatch"}
     if not all(type(value) in _PLAIN for value in state.values()):
         return None
     dialect_key = (type(dialect), getattr(dialect, "is_mariadb", False),
