@@ -27,7 +27,7 @@ from distill.errors import RevisionError, ScriptError
 from distill.lsp.positions import Span, utf16_length
 from distill.lsp.positions import lines as lines_of
 from distill.scripts.graph import MIN_PREFIX, RevisionGraph
-from distill.scripts.header import KEYS, Header, parse_header
+from distill.scripts.header import Header, header_assignments, parse_header
 from distill.scripts.script import Revision, revision_from_header
 
 _REPAIR_TRIES = 20  # top-level statements to step back over when a buffer does not parse
@@ -171,16 +171,9 @@ def _parse(text: str) -> ast.Module | None:
 
 def _literals(tree: ast.Module, lines: list[str]) -> tuple[Literal, ...]:
     assigned: dict[str, list[ast.Constant]] = {}  # header key -> its literals; the last one wins
-    for node in tree.body:  # the statements header.py reads, with the same rules
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id in KEYS:
-            items = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
-            assigned[target.id] = [c for c in items if isinstance(c, ast.Constant)]
+    for key, value, _ in header_assignments(tree):  # the statements header.py reads
+        items = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
+        assigned[key] = [c for c in items if isinstance(c, ast.Constant)]
     keys = {id(c): key for key, constants in assigned.items() for c in constants}
     found = [
         Literal(node.value, _span(node, lines), keys.get(id(node)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +100,19 @@ def _literal_from(text: str, start: int) -> object:
 # -- the exact parse -----------------------------------------------------------------
 
 
+def header_assignments(tree: ast.Module) -> Iterator[tuple[str, ast.expr, ast.stmt]]:
+    """(key, value, statement) of each module-level assignment of a header key."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in KEYS:
+            yield target.id, value, node
+
+
 def _parse(text: str, path: Path) -> dict[str, tuple[object, int]]:
     try:
         tree = ast.parse(text, filename=str(path))
@@ -107,20 +121,12 @@ def _parse(text: str, path: Path) -> dict[str, tuple[object, int]]:
             f"{path}:{error.lineno or 1}: syntax error: {error.msg}; fix the file"
         ) from None
     values: dict[str, tuple[object, int]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if not (isinstance(target, ast.Name) and target.id in KEYS):
-            continue
+    for key, value, node in header_assignments(tree):
         try:
-            values[target.id] = (ast.literal_eval(value), node.lineno)
+            values[key] = (ast.literal_eval(value), node.lineno)
         except ValueError:
             raise ScriptError(
-                f"{path}:{node.lineno}: {target.id} must be written as a literal "
+                f"{path}:{node.lineno}: {key} must be written as a literal "
                 f"(a string, a tuple of strings or None), not {ast.unparse(value)!r}"
             ) from None
     return values
