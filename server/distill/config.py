@@ -17,8 +17,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from distill import alembic_config
 from distill.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -48,6 +49,8 @@ class Config:
     file_template: str = DEFAULT_FILE_TEMPLATE
     lock_timeout: float = 300.0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # "alembic": settings read from alembic.ini / [tool.alembic] (see alembic_config.py)
+    flavour: Literal["distill", "alembic"] = "distill"
 
     @property
     def template_path(self) -> Path:
@@ -55,8 +58,9 @@ class Config:
 
     def require_url(self) -> str:
         if not self.url:
+            key = "sqlalchemy.url" if self.flavour == "alembic" else "url"
             where = (
-                f"set url in {self.source}"
+                f"set {key} in {self.source}"
                 if self.source
                 else "no Distill settings were found here or above (run 'distill init' and set url)"
             )
@@ -141,15 +145,61 @@ def load_config(
         assert source is not None
         if not source.is_file():
             raise ConfigError(f"config file {source} does not exist; check -c/--config")
+        if source.suffix == ".ini":
+            return _from_alembic(source, url, env)
         data = _read_toml(source)
+        if _alembic_only_pyproject(source, data):
+            return _from_alembic(source, url, env)
         settings: Mapping[str, Any] = data.get("tool", {}).get("distill", data)
         if source.name == PYPROJECT and "distill" not in data.get("tool", {}):
             raise ConfigError(f"{source} has no [tool.distill] section; run 'distill init'")
     else:
-        found = find_config_file(cwd)
+        for folder in (cwd, *cwd.parents):
+            found = _settings_in_folder(folder)
+            if found is not None:
+                break
+            if alembic_config.has_alembic_settings(folder, _pyproject_data(folder)):
+                return _from_alembic(folder / alembic_config.ALEMBIC_INI, url, env)
         source, settings = found if found else (None, {})
     root = source.parent if source else cwd
     return _build(root, source, settings, url or env.get("DISTILL_URL") or None, env)
+
+
+def _alembic_only_pyproject(source: Path, data: Mapping[str, Any]) -> bool:
+    tool = data.get("tool", {})
+    return source.name == PYPROJECT and "distill" not in tool and "alembic" in tool
+
+
+def _pyproject_data(folder: Path) -> Mapping[str, Any] | None:
+    pyproject = folder / PYPROJECT
+    return _read_toml(pyproject) if pyproject.is_file() else None
+
+
+def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config:
+    """Settings of an Alembic project: ``file`` is its alembic.ini or pyproject.toml."""
+    folder = file.parent
+    ini_file = folder / alembic_config.ALEMBIC_INI if file.suffix != ".ini" else file
+    data = _pyproject_data(folder)
+    has_tool = data is not None and "alembic" in data.get("tool", {})
+    read = alembic_config.read_alembic_settings(
+        ini_file if ini_file.is_file() else None,
+        folder / PYPROJECT if has_tool else None,
+        data if has_tool else None,
+    )
+    url_override = url or env.get("DISTILL_URL") or None
+    raw_url = url_override or read.url
+    url_from = "--url/DISTILL_URL" if url_override else f"{read.source}: sqlalchemy.url"
+    return Config(
+        root=folder,
+        source=read.source,
+        script_location=read.script_location,
+        version_locations=read.version_locations,
+        url=_resolve_url(url_from, raw_url, folder, env) if raw_url else None,
+        version_table=alembic_config.ALEMBIC_VERSION_TABLE,
+        file_template=read.file_template or DEFAULT_FILE_TEMPLATE,
+        extra={"prepend_sys_path": read.prepend_sys_path},
+        flavour="alembic",
+    )
 
 
 def _build(

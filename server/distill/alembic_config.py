@@ -1,0 +1,192 @@
+"""Reading an existing Alembic project's settings, so ``distill`` works in it.
+
+Used only when no Distill settings are found.  Alembic keeps its settings in the
+``[alembic]`` section of ``alembic.ini`` and, since Alembic 1.16, in
+``[tool.alembic]`` of ``pyproject.toml``; when both are present a key in the ini
+file wins, as in Alembic.  ``%(here)s`` means the folder of the file that holds
+the value.  Relative paths resolve from that folder too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distill.errors import ConfigError
+
+ALEMBIC_INI = "alembic.ini"
+ALEMBIC_VERSION_TABLE = "alembic_version"
+
+_SEPARATORS = {"os": os.pathsep, "space": " ", "newline": "\n", ":": ":", ";": ";"}
+# What Alembic splits on when an ini file names no separator at all.
+_LEGACY_VERSION_SPLIT = re.compile(r", *|(?: +)")
+_LEGACY_SYS_PATH_SPLIT = re.compile(r", *|(?: +)|:")
+
+
+@dataclass(frozen=True)
+class AlembicSettings:
+    """What Distill takes from an Alembic project, with every path absolute."""
+
+    source: Path  # alembic.ini when there is one, else pyproject.toml
+    script_location: Path
+    version_locations: tuple[Path, ...]
+    prepend_sys_path: tuple[Path, ...]
+    url: str | None
+    file_template: str | None
+
+
+def has_alembic_settings(folder: Path, pyproject_data: Mapping[str, Any] | None) -> bool:
+    """Whether ``folder`` holds an Alembic project (``alembic.ini`` or ``[tool.alembic]``)."""
+    if (folder / ALEMBIC_INI).is_file():
+        return True
+    return pyproject_data is not None and "alembic" in pyproject_data.get("tool", {})
+
+
+def read_alembic_settings(
+    ini_file: Path | None, pyproject: Path | None, toml_data: Mapping[str, Any] | None
+) -> AlembicSettings:
+    """Settings from ``ini_file`` and/or ``[tool.alembic]`` of ``pyproject`` (already parsed)."""
+    section = _read_ini_section(ini_file) if ini_file else None
+    toml_section: Mapping[str, Any] = (toml_data or {}).get("tool", {}).get("alembic", {})
+    toml_folder = pyproject.parent if pyproject else None
+    if ini_file is not None and section is None and not toml_section:
+        raise ConfigError(
+            f"{ini_file}: has no [alembic] section; add one with script_location = ..."
+        )
+    source = ini_file or pyproject
+    assert source is not None
+
+    def ini(key: str) -> str | None:
+        return section.get(key) if section is not None and key in section else None
+
+    def toml(key: str) -> Any:
+        value = toml_section.get(key)
+        if value is None or toml_folder is None:
+            return None
+        return _interpolate_toml(pyproject, key, value, toml_folder)
+
+    where = ini_file if ini(_SCRIPT_KEY) is not None else pyproject
+    raw_location = ini(_SCRIPT_KEY) or toml(_SCRIPT_KEY)
+    if not raw_location:
+        raise ConfigError(
+            f"{source}: no script_location in [alembic]"
+            + (" or [tool.alembic]" if pyproject else "")
+            + "; set it to the folder holding env.py and versions/"
+        )
+    base = where.parent if where else source.parent
+    script_location = _plain_folder(source, raw_location, base)
+
+    if ini("version_locations") is not None:
+        assert ini_file is not None and section is not None
+        versions = _paths(
+            _split(ini_file, section, "version_locations", "version_path_separator"),
+            ini_file.parent,
+        )
+    else:
+        versions = _paths(
+            _toml_list(pyproject, "version_locations", toml("version_locations")), toml_folder
+        )
+    if ini("prepend_sys_path") is not None:
+        assert ini_file is not None and section is not None
+        sys_path = _paths(_split(ini_file, section, "prepend_sys_path", None), ini_file.parent)
+    else:
+        sys_path = _paths(
+            _toml_list(pyproject, "prepend_sys_path", toml("prepend_sys_path")), toml_folder
+        )
+
+    file_template = ini("file_template") or toml("file_template")
+    return AlembicSettings(
+        source=source,
+        script_location=script_location,
+        version_locations=versions or (script_location / "versions",),
+        prepend_sys_path=sys_path,
+        url=ini("sqlalchemy.url") or None,
+        file_template=file_template if isinstance(file_template, str) else None,
+    )
+
+
+_SCRIPT_KEY = "script_location"
+
+
+def _read_ini_section(ini_file: Path) -> Mapping[str, str] | None:
+    import configparser  # here: most commands never read an ini file
+
+    parser = configparser.ConfigParser(defaults={"here": ini_file.parent.as_posix()})
+    try:
+        with ini_file.open(encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except configparser.Error as exc:
+        message = " ".join(str(exc).split())
+        raise ConfigError(f"{ini_file}: not a valid ini file: {message}; fix the file") from None
+    except OSError as exc:
+        raise ConfigError(f"{ini_file}: cannot be read: {exc.strerror}") from None
+    if not parser.has_section("alembic"):
+        return None
+    try:
+        return {key: parser.get("alembic", key) for key in parser.options("alembic")}
+    except configparser.InterpolationError as exc:
+        message = " ".join(str(exc).split())
+        raise ConfigError(f"{ini_file}: [alembic] {message}; write a literal % as %%") from None
+
+
+def _split(
+    ini_file: Path, section: Mapping[str, str], key: str, legacy_key: str | None
+) -> list[str]:
+    """``key``'s value split as Alembic does: ``path_separator``, then the legacy key."""
+    value = section[key]
+    for separator_key in ("path_separator", legacy_key):
+        if separator_key is None or separator_key not in section:
+            continue
+        name = section[separator_key].strip()
+        if name not in _SEPARATORS:
+            raise ConfigError(
+                f"{ini_file}: {separator_key} = {name!r} is not a known separator; "
+                f"use one of {', '.join(_SEPARATORS)}"
+            )
+        parts = value.split(_SEPARATORS[name])
+        break
+    else:
+        legacy = _LEGACY_VERSION_SPLIT if legacy_key else _LEGACY_SYS_PATH_SPLIT
+        parts = legacy.split(value)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _toml_list(pyproject: Path | None, key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{pyproject}: [tool.alembic] {key} must be a list of folder paths")
+    return value
+
+
+def _interpolate_toml(pyproject: Path | None, key: str, value: Any, folder: Path) -> Any:
+    if isinstance(value, list):
+        return [_interpolate_toml(pyproject, key, item, folder) for item in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        return value % {"here": folder.as_posix()}
+    except (KeyError, ValueError, TypeError):
+        raise ConfigError(
+            f"{pyproject}: [tool.alembic] {key} = {value!r}: only %(here)s may be "
+            "substituted; write a literal % as %%"
+        ) from None
+
+
+def _plain_folder(source: Path, location: str, base: Path) -> Path:
+    # "package:path" names a package resource; a Windows drive ("C:\...") does not.
+    if ":" in location and not re.match(r"^[A-Za-z]:[\\/]", location):
+        raise ConfigError(
+            f"{source}: script_location {location!r} names a package resource; "
+            "Distill needs a folder path (e.g. %(here)s/alembic)"
+        )
+    return base / location
+
+
+def _paths(items: list[str], base: Path | None) -> tuple[Path, ...]:
+    assert base is not None or not items
+    return tuple((base / item) if base else Path(item) for item in items)
