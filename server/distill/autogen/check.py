@@ -112,8 +112,14 @@ def check(
             f"database is at {at}, {len(pending)} revision(s) behind head; "
             "run 'distill upgrade head'",
         ))  # fmt: skip
-    expected = _expected(graph, config, notify, current, head_schema)
-    if expected is not None:
+    expected = expected_schema(
+        graph, current, head_schema,
+        lambda target: migration_schema(graph, config, dialect, notify, target=target),
+    )  # fmt: skip
+    if expected is None:
+        notify("note: the database is at several revisions that are not all heads; "
+               "its schema was not compared by hand-made changes")  # fmt: skip
+    else:
         report.differences += [
             Difference(MIGRATIONS_DATABASE, change.code,
                        change.describe("database", "migrations"), change.table, change.name)
@@ -126,38 +132,43 @@ def _read_database(
     config: Config, read_heads: Callable[[], tuple[str, ...]], engine: Callable[[], Engine]
 ) -> tuple[tuple[str, ...], Schema]:
     """The applied revisions and the live schema."""
+    current = read_heads()
+    return current, reflect_database(config, engine)
+
+
+def reflect_database(config: Config, engine: Callable[[], Engine]) -> Schema:
+    """The live schema of the compared schemas, without Distill's own tables."""
     from distill.runtime.database import connect
     from distill.runtime.quickread import sqlite_file_missing
     from distill.schema.reflect import reflect_schema
 
-    current = read_heads()
-    url = config.require_url()
-    if sqlite_file_missing(url):  # nothing to reflect, and connecting would create the file
-        return current, Schema(target_dialect(config).name)
+    if sqlite_file_missing(config.require_url()):
+        # Nothing to reflect, and connecting would create the file.
+        return Schema(target_dialect(config).name)
     own = {config.version_table, config.history_table}
     with connect(engine()) as conn:
-        actual = reflect_schema(
+        return reflect_schema(
             conn, schemas=compared_schemas(config), exclude=lambda name: name in own
         )
-    return current, actual
 
 
-def _expected(
+def expected_schema(
     graph: RevisionGraph,
-    config: Config,
-    notify: Callable[[str], None],
     current: tuple[str, ...],
-    head_schema: Schema,
+    head: Schema,
+    replay: Callable[[str], Schema],
 ) -> Schema | None:
-    """The schema the database's own revision gives, to find changes made by hand."""
+    """The schema the database's own revision gives, to find changes made by hand.
+
+    ``replay`` builds one revision's schema; None when the database is at several
+    revisions that are not all heads (or at one no file defines).
+    """
     if not current:
-        return Schema(target_dialect(config).name)
+        return Schema(head.dialect, flavour=head.flavour)
     if set(current) == set(graph.heads):
-        return head_schema  # replayed once already: at head they are the same schema
-    if len(current) == 1:
-        return migration_schema(graph, config, target_dialect(config), notify, target=current[0])
-    notify("note: the database is at several revisions that are not all heads; "
-           "its schema was not compared by hand-made changes")  # fmt: skip
+        return head  # replayed once already: at head they are the same schema
+    if len(current) == 1 and current[0] in graph.revisions:
+        return replay(current[0])
     return None
 
 

@@ -125,13 +125,3 @@ class DistillServer(LanguageServer):
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
             )
         self._published = {u for u in uris if by_path.get(to_fs_path(u) or u)}
-
-    def document_text(self, path: str) -> str:
-        uri = from_fs_path(path) or path
-        document = self.workspace.text_documents.get(uri)
-        if document is not None:
-            return str(document.source)
-        try:
-            return Path(path).read_text("utf-8")
-        except (OSError, UnicodeDecodeError):
-            return ""

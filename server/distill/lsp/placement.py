@@ -12,9 +12,8 @@ item is ever lost.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from distill.lsp.drift import Drift
 from distill.lsp.locate import ModelIndex, TableSite, index_source
@@ -32,14 +31,16 @@ def place(
     items: Iterable[Drift],
     models: ModelsResult,
     buffers: Mapping[str, str],
-    home: str | None = None,
+    home: str | None,
+    read: Callable[[str], str],
 ) -> dict[str, list[Placed]]:
     """Drift items by file, each on one line; every file the models load gets an entry.
 
     ``home``: the models module's file, where an item goes when no Base/MetaData
-    line can be found (the models do not parse just now).
+    line can be found (the models do not parse just now); ``read`` reads a file
+    that is not open in the editor.
     """
-    files = _Files(models, buffers, home)
+    files = _Files(models, buffers, home, read)
     placed: dict[str, list[Placed]] = {path: [] for path in models.files}
     for item in items:
         where = files.locate(item)
@@ -49,8 +50,15 @@ def place(
 
 
 class _Files:
-    def __init__(self, models: ModelsResult, buffers: Mapping[str, str], home: str | None) -> None:
+    def __init__(
+        self,
+        models: ModelsResult,
+        buffers: Mapping[str, str],
+        home: str | None,
+        read: Callable[[str], str],
+    ) -> None:
         self.buffers = buffers
+        self.read = read
         self.home = home
         self.paths = list(models.files)
         self.origins = {(o.schema, o.table): o for o in models.origins}
@@ -58,7 +66,7 @@ class _Files:
 
     def text(self, path: str) -> str:
         if path not in self._texts:
-            self._texts[path] = self.buffers.get(path) or _read(path)
+            self._texts[path] = self.buffers.get(path) or self.read(path)
         return self._texts[path]
 
     def index(self, path: str) -> ModelIndex:
@@ -129,10 +137,3 @@ def _index(text: str) -> ModelIndex:
             _INDEXES.pop(next(iter(_INDEXES)))
         found = _INDEXES[key] = index_source(text)
     return found
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""

@@ -141,11 +141,7 @@ def _revision_files(ls: DistillServer) -> migration_files.RevisionFiles | None:
     session = ls.session
     if session is None:
         return None
-    texts = {}
-    for folder in session.config.version_locations:
-        for path in sorted(folder.glob("*.py")):
-            texts[str(path)] = ls.document_text(str(path))
-    return migration_files.read_revision_files(texts)
+    return migration_files.read_revision_files(session.revision_texts(ls.buffers()))
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)

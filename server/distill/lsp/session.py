@@ -24,10 +24,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from distill import commands
+from distill.autogen.check import expected_schema, reflect_database
 from distill.autogen.compare import Options
 from distill.autogen.generate import compared_schemas, options_for, target_dialect
 from distill.config import Config, find_config_file, load_config
 from distill.errors import ConfigError, DistillError, ScriptError
+from distill.files import FileTexts
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
 from distill.lsp.placement import Placed, place
@@ -83,6 +85,7 @@ class Session:
         self.last_good: Analysis | None = None
         self._hand_made_kept: tuple[Schema, Schema, list[drifts.Drift]] | None = None
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
+        self.files = FileTexts()
         self.last_error: str | None = None
 
     # -- settings and the parts that depend on them ----------------------------------------
@@ -153,7 +156,7 @@ class Session:
         )
         models = self._with_known_schemas(models)
         findings = migration_files.findings(
-            migration_files.read_revision_files(self._revision_texts(buffers)),
+            migration_files.read_revision_files(self.revision_texts(buffers)),
             self.database.applied,
         )
         items: list[drifts.Drift] = []
@@ -169,7 +172,7 @@ class Session:
         for note in models.migration_notes:
             log.info(note)
         home = self.models_file
-        placed = place(items, models, buffers, str(home) if home else None)
+        placed = place(items, models, buffers, str(home) if home else None, self.files.read)
         analysis = Analysis(
             placed=placed,
             findings=findings,
@@ -203,7 +206,9 @@ class Session:
         options = options_for(self.config, hooks=False)
         current, actual = self.database.current, self.database.actual
         if current is not None and actual is not None:
-            expected = _expected(graph, current, head, models)
+            expected = expected_schema(
+                graph, current, head, lambda target: replayed(models, target)
+            )
             if expected is not None:
                 found += self._hand_made(actual, expected, options)
         return found
@@ -218,12 +223,13 @@ class Session:
         self._hand_made_kept = (actual, expected, found)
         return found
 
-    def _revision_texts(self, buffers: Mapping[str, str]) -> dict[str, str]:
+    def revision_texts(self, buffers: Mapping[str, str]) -> dict[str, str]:
+        """Every revision file's text: the editor's buffer when open, else the file's."""
         texts: dict[str, str] = {}
         for folder in self.config.version_locations:
             for path in sorted(folder.glob("*.py")):
                 key = str(path)
-                texts[key] = buffers.get(key) or _read(path)
+                texts[key] = buffers.get(key) or self.files.read(key)
         return texts
 
     # -- the database ------------------------------------------------------------------------
@@ -240,7 +246,7 @@ class Session:
         try:
             current = commands.read_heads(project)
             if force or current != state.current or state.actual is None:
-                state.actual = self._reflect(project)
+                state.actual = reflect_database(self.config, lambda: project.engine)
                 state.applied = _applied(project, current)
             state.current, state.error, state.failures = current, None, 0
         except DistillError as error:
@@ -253,20 +259,6 @@ class Session:
             state.read_at = time.monotonic()
             project.dispose()
         return state
-
-    def _reflect(self, project: commands.Project) -> Schema:
-        from distill.runtime.database import connect
-        from distill.runtime.quickread import sqlite_file_missing
-        from distill.schema.reflect import reflect_schema
-
-        config = self.config
-        if sqlite_file_missing(config.require_url()):
-            return Schema(target_dialect(config).name)
-        own = {config.version_table, config.history_table}
-        with connect(project.engine) as conn:
-            return reflect_schema(
-                conn, schemas=compared_schemas(config), exclude=lambda name: name in own
-            )
 
     def close(self) -> None:
         self.close_worker()
@@ -291,19 +283,6 @@ def replayed(models: ModelsResult, target: str) -> Schema:
     if schema is None:  # it was not asked for: a bug of ours
         raise RuntimeError(f"the model worker did not replay {target!r}")
     return schema
-
-
-def _expected(
-    graph: RevisionGraph, current: tuple[str, ...], head: Schema, models: ModelsResult
-) -> Schema | None:
-    """What the database's revision builds, to tell hand-made changes apart."""
-    if not current:
-        return Schema(head.dialect, flavour=head.flavour)
-    if set(current) == set(graph.heads):
-        return head
-    if len(current) == 1 and current[0] in graph.revisions:
-        return replayed(models, current[0])
-    return None
 
 
 def find_project_root(folder: Path) -> Path | None:
@@ -341,10 +320,3 @@ def _applied(project: commands.Project, current: tuple[str, ...]) -> dict[str, s
 def _under(root: Path, buffers: Mapping[str, str]) -> dict[str, str]:
     prefix = str(root)
     return {path: text for path, text in buffers.items() if path.startswith(prefix)}
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""
