@@ -14,9 +14,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distill.errors import ConfigError
+
+if TYPE_CHECKING:
+    import configparser
 
 ALEMBIC_INI = "alembic.ini"
 ALEMBIC_VERSION_TABLE = "alembic_version"
@@ -113,6 +116,14 @@ _SCRIPT_KEY = "script_location"
 
 
 def _read_ini_section(ini_file: Path) -> Mapping[str, str] | None:
+    parser = read_ini(ini_file)
+    if not parser.has_section("alembic"):
+        return None
+    return ini_section(ini_file, parser, "alembic")
+
+
+def read_ini(ini_file: Path) -> configparser.ConfigParser:
+    """The whole ini file, with ``%(here)s`` meaning its folder, as Alembic reads it."""
     import configparser  # here: most commands never read an ini file
 
     parser = configparser.ConfigParser(defaults={"here": ini_file.parent.as_posix()})
@@ -124,13 +135,18 @@ def _read_ini_section(ini_file: Path) -> Mapping[str, str] | None:
         raise ConfigError(f"{ini_file}: not a valid ini file: {message}; fix the file") from None
     except OSError as exc:
         raise ConfigError(f"{ini_file}: cannot be read: {exc.strerror}") from None
-    if not parser.has_section("alembic"):
-        return None
+    return parser
+
+
+def ini_section(ini_file: Path, parser: configparser.ConfigParser, name: str) -> dict[str, str]:
+    """Section ``name`` with its values interpolated (``here`` included, as in Alembic)."""
+    import configparser
+
     try:
-        return {key: parser.get("alembic", key) for key in parser.options("alembic")}
+        return {key: parser.get(name, key) for key in parser.options(name)}
     except configparser.InterpolationError as exc:
         message = " ".join(str(exc).split())
-        raise ConfigError(f"{ini_file}: [alembic] {message}; write a literal % as %%") from None
+        raise ConfigError(f"{ini_file}: [{name}] {message}; write a literal % as %%") from None
 
 
 def _split(

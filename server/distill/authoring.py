@@ -20,7 +20,7 @@ from distill.errors import ConfigError, RevisionError, ScriptError
 from distill.files import write_atomically
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision
-from distill.scripts.writing import new_revision_id, render_revision, revision_filename
+from distill.scripts.writing import NewFile, RevisionTemplate, new_revision_id, revision_filename
 
 _REV_ID = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -101,15 +101,15 @@ class NewRevision:
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     version_path: Path | None = None
-    upgrades: str = "    pass"
-    downgrades: str = "    pass"
+    upgrades: str = ""  # empty: the template's placeholder
+    downgrades: str = ""
     imports: str = ""
 
 
 def revision(
     graph: RevisionGraph,
     version_locations: Sequence[Path],
-    template: str,
+    template: RevisionTemplate,
     file_template: str,
     spec: NewRevision,
 ) -> Path:
@@ -121,7 +121,7 @@ def revision(
 def merge(
     graph: RevisionGraph,
     version_locations: Sequence[Path],
-    template: str,
+    template: RevisionTemplate,
     file_template: str,
     revisions: Sequence[str],
     spec: NewRevision,
@@ -156,7 +156,7 @@ def _parents(graph: RevisionGraph, head: str, splice: bool) -> tuple[str, ...]:
 def _write_revision(
     graph: RevisionGraph,
     version_locations: Sequence[Path],
-    template: str,
+    template: RevisionTemplate,
     file_template: str,
     spec: NewRevision,
     parents: tuple[str, ...],
@@ -169,19 +169,18 @@ def _write_revision(
     path = folder / revision_filename(file_template, rev_id, spec.message, now)
     if path.exists():
         raise ScriptError(f"{path} already exists; choose another --rev-id or message")
-    text = render_revision(
-        template,
-        {
-            "message": spec.message,
-            "revision": rev_id,
-            "down_revision": _literal(parents),
-            "branch_labels": _literal(spec.branch_labels),
-            "depends_on": _literal(depends),
-            "create_date": now.strftime("%Y-%m-%d %H:%M:%S.%f"),
-            "imports": spec.imports,
-            "upgrades": spec.upgrades,
-            "downgrades": spec.downgrades,
-        },
+    text = template.render(
+        NewFile(
+            message=spec.message,
+            revision=rev_id,
+            parents=parents,
+            branch_labels=spec.branch_labels,
+            depends_on=depends,
+            created=now,
+            imports=spec.imports,
+            upgrades=spec.upgrades,
+            downgrades=spec.downgrades,
+        )
     )
     new = Revision(
         id=rev_id,
@@ -232,11 +231,3 @@ def _folder_for(
     if not folder.is_dir():
         raise ConfigError(f"{folder} does not exist; run 'distill init' or create it")
     return folder
-
-
-def _literal(values: tuple[str, ...]) -> str:
-    if not values:
-        return "None"
-    if len(values) == 1:
-        return f'"{values[0]}"'
-    return "(" + ", ".join(f'"{v}"' for v in values) + ")"

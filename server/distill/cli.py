@@ -127,6 +127,13 @@ def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> N
         "--url", default=default(None), help="database URL (overrides the settings and DISTILL_URL)"
     )
     group.add_argument(
+        "-x",
+        action="append",
+        metavar="KEY=VALUE",
+        default=default(None),
+        help="argument for env.py and revision scripts (context.get_x_argument()); repeatable",
+    )
+    group.add_argument(
         "-q",
         "--quiet",
         action="store_true",

@@ -11,8 +11,9 @@ import gc
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from distill import commands
 from distill.cli import display_path, say
@@ -26,11 +27,20 @@ if TYPE_CHECKING:
     from distill.runtime.plan import Progress, RunResult
 
 Handler = Callable[[argparse.Namespace], int]
+EnvMode = Literal["online", "offline", None]
 
 
-def _project(args: argparse.Namespace) -> commands.Project:
+def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
+    """The project; ``env`` reads an Alembic project's env.py (online or offline)."""
     config_file = Path(args.config) if args.config else None
-    return commands.Project(load_config(Path.cwd(), config_file, args.url))
+    config = replace(
+        load_config(Path.cwd(), config_file, args.url), x_arguments=tuple(args.x or ())
+    )
+    if env is not None and config.flavour == "alembic":
+        from distill.compat.alembic_env import complete_config
+
+        config = complete_config(config, online=env == "online")
+    return commands.Project(config)
 
 
 # -- init ----------------------------------------------------------------------
@@ -114,7 +124,7 @@ def _revision(args: argparse.Namespace) -> int:
     if args.autogenerate:
         _no_cycle_collection()
     path = commands.revision(
-        _project(args),
+        _project(args, "online" if args.autogenerate else None),
         _spec(args),
         autogenerate=args.autogenerate,
         renames=args.rename,
@@ -163,7 +173,7 @@ def _downgrade(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, command: Callable[..., RunResult | None]) -> int:
-    project = _project(args)
+    project = _project(args, "offline" if args.sql else "online")
     if args.sql:
         command(project, args.revision, sql=print)
         return 0
@@ -220,7 +230,7 @@ def _stamp_args(p: argparse.ArgumentParser) -> None:
 
 
 def _stamp(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = _project(args, "offline" if args.sql else "online")
     if args.sql:
         commands.stamp(project, args.revision, purge=args.purge, sql=print)
         return 0
@@ -252,7 +262,7 @@ def _verbose_args(p: argparse.ArgumentParser) -> None:
 
 
 def _current(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = _project(args, "online")
     rows = commands.current(project)
     if args.verbose:
         say(args, f"Current revision(s) for {mask_url(project.config.url)}:")
@@ -376,7 +386,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     _no_cycle_collection()
-    report = commands.check(_project(args), notify=lambda text: say(args, text))
+    report = commands.check(_project(args, "online"), notify=lambda text: say(args, text))
     if args.format == "json":
         print(report.to_json())
     else:
@@ -423,6 +433,14 @@ def _none(_: argparse.ArgumentParser) -> None:
     pass
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from distill.compat.doctor import diagnose, render
+
+    findings = diagnose(_project(args).config)
+    render(findings, print)
+    return 1 if any(f.level == "problem" for f in findings) else 0
+
+
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
     ("init", "create a migrations folder and settings", _init_args, _init),
     ("revision", "create a new revision file", _revision_args, _revision),
@@ -440,6 +458,12 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
         "compare models, migrations and database; exit 1 on any difference",
         _check_args,
         _check,
+    ),
+    (
+        "doctor",
+        "say what of the project (an Alembic env.py) Distill honours; exit 1 on a problem",
+        _none,
+        _doctor,
     ),
     ("lsp", "run the language server (for editors)", _lsp_args, _lsp),
 ]

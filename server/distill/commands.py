@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distill.config import Config
-from distill.errors import DatabaseError, DistillError, RevisionError
+from distill.errors import DatabaseError, DistillError, RevisionError, ScriptError
 from distill.runtime.plan import Direction, OnProgress, Progress, RunResult, Step
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision, scan_revisions
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from distill.autogen.check import Report as CheckReport
     from distill.runtime.version import HistoryEntry
     from distill.schema.model import Schema
+    from distill.scripts.writing import RevisionTemplate
 
 __all__ = [
     "Progress",
@@ -334,13 +335,27 @@ def init(directory: Path, cwd: Path, url: str | None = None) -> authoring.InitRe
     return authoring.init(directory, cwd, url)
 
 
-def template_text(project: Project) -> str:
+def revision_template(project: Project) -> RevisionTemplate:
+    """The project's template: script.py.tmpl, an Alembic project's script.py.mako,
+    or Distill's own."""
     from distill import authoring
+    from distill.scripts.writing import RevisionTemplate
 
-    path = project.config.template_path
-    if path.is_file():
+    config = project.config
+    mako = config.script_location / "script.py.mako"
+    if config.flavour == "alembic" and mako.is_file():
+        return RevisionTemplate(_read_template(mako), str(mako), mako=True)
+    if config.template_path.is_file():
+        path = config.template_path
+        return RevisionTemplate(_read_template(path), str(path))
+    return RevisionTemplate(authoring.default_template(), "Distill's default template")
+
+
+def _read_template(path: Path) -> str:
+    try:
         return path.read_text("utf-8")
-    return authoring.default_template()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScriptError(f"{path}: cannot be read as UTF-8 text ({error}); fix the file") from None
 
 
 def revision(
@@ -362,9 +377,11 @@ def revision(
     from distill import authoring
 
     config = project.config
+    template = revision_template(project)
     if not autogenerate:
-        return authoring.revision(project.graph, config.version_locations,
-                                  template_text(project), config.file_template, spec)  # fmt: skip
+        return authoring.revision(
+            project.graph, config.version_locations, template, config.file_template, spec
+        )
     from distill.autogen.generate import autogenerate as generate
     from distill.autogen.postwrite import format_revision
 
@@ -374,10 +391,29 @@ def revision(
     bodies = generated.bodies
     spec = replace(spec, upgrades=bodies.upgrades, downgrades=bodies.downgrades,
                    imports=bodies.imports)  # fmt: skip
-    path = authoring.revision(project.graph, config.version_locations, template_text(project),
-                              config.file_template, spec)  # fmt: skip
+    path = authoring.revision(
+        project.graph, config.version_locations, template, config.file_template, spec
+    )
     format_revision(path, config, notify)
+    if config.flavour == "alembic":
+        _warn_distill_only(path, bodies.upgrades + bodies.downgrades, notify)
     return path
+
+
+# Operations Distill has and Alembic does not (PostgreSQL enum types).
+_DISTILL_ONLY = re.compile(
+    r"\bop\.(create_enum_type|drop_enum_type|add_enum_value|recreate_enum_type)\("
+)
+
+
+def _warn_distill_only(path: Path, text: str, notify: Write) -> None:
+    used = sorted(set(_DISTILL_ONLY.findall(text)))
+    if used:
+        names = ", ".join(f"op.{name}" for name in used)
+        notify(
+            f"warning: {path.name} uses {names}, which Alembic does not have: "
+            "only Distill can run this revision"
+        )
 
 
 def check(project: Project, *, notify: Write = _ignore) -> CheckReport:
@@ -396,7 +432,7 @@ def merge(project: Project, revisions: Sequence[str], spec: authoring.NewRevisio
     return authoring.merge(
         project.graph,
         config.version_locations,
-        template_text(project),
+        revision_template(project),
         config.file_template,
         revisions,
         spec,

@@ -44,11 +44,14 @@ class Config:
     metadata: str | None = None
     version_table: str = "distill_version"
     version_table_schema: str | None = None
-    history_table: str = "distill_history"
+    # None keeps no audit table: Alembic projects, where Alembic would see it as drift
+    history_table: str | None = "distill_history"
     transaction_per_migration: bool = True
     file_template: str = DEFAULT_FILE_TEMPLATE
     lock_timeout: float = 300.0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # ``-x key=value`` from the command line, for env.py and context.get_x_argument()
+    x_arguments: tuple[str, ...] = ()
     # "alembic": settings read from alembic.ini / [tool.alembic] (see alembic_config.py)
     flavour: Literal["distill", "alembic"] = "distill"
 
@@ -99,6 +102,16 @@ def find_config_file(start: Path) -> tuple[Path, Mapping[str, Any]] | None:
         found = _settings_in_folder(folder)
         if found is not None:
             return found
+    return None
+
+
+def project_folder(start: Path) -> Path | None:
+    """The folder at or above ``start`` holding Distill settings or an Alembic project."""
+    for folder in (start, *start.parents):
+        if _settings_in_folder(folder) is not None or alembic_config.has_alembic_settings(
+            folder, _pyproject_data(folder)
+        ):
+            return folder
     return None
 
 
@@ -196,6 +209,7 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         version_locations=read.version_locations,
         url=_resolve_url(url_from, raw_url, folder, env) if raw_url else None,
         version_table=alembic_config.ALEMBIC_VERSION_TABLE,
+        history_table=None,
         file_template=read.file_template or DEFAULT_FILE_TEMPLATE,
         extra={"prepend_sys_path": read.prepend_sys_path},
         flavour="alembic",

@@ -27,6 +27,8 @@ from distill.autogen.replay import replay
 from distill.autogen.replay_cache import FOLDER
 from distill.config import Config
 from distill.errors import ConfigError
+from distill.ops.base import Op, TableChange
+from distill.ops.batch import BatchAlterTable
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from distill.schema.user_metadata import import_project_module, load_metadata
@@ -54,8 +56,23 @@ def compared_schemas(config: Config) -> tuple[str | None, ...]:
 
 
 def model_schema(config: Config, dialect: sa.Dialect) -> Schema:
-    metadata = load_metadata(config)
+    metadata = project_metadata(config)
     return schema_from_metadata(metadata, dialect, schemas=compared_schemas(config))
+
+
+def project_metadata(config: Config) -> sa.MetaData:
+    """The models: the ``metadata`` setting, or an Alembic project's env.py target_metadata."""
+    if config.flavour == "alembic" and not config.metadata:
+        from distill.compat.alembic_env import ENV_PY, metadata_of
+
+        metadata = metadata_of(config)
+        if metadata is None:
+            raise ConfigError(
+                f"{config.script_location / ENV_PY} sets no target_metadata: "
+                "import your models there and set target_metadata = Base.metadata"
+            )
+        return metadata
+    return load_metadata(config)
 
 
 def migration_schema(
@@ -141,8 +158,8 @@ def _call(config: Config, key: str, hook: Callable[..., Any], *args: Any) -> boo
 
 def _hook(config: Config, key: str) -> Callable[..., Any] | None:
     spec = config.extra.get(key)
-    if spec is None:
-        return None
+    if spec is None or callable(spec):  # a function: an Alembic project's env.py passed it
+        return spec
     module_name, _, attribute = str(spec).partition(":")
     try:
         module = import_project_module(module_name, config.root, key)
@@ -155,6 +172,25 @@ def _hook(config: Config, key: str) -> Callable[..., Any] | None:
     if not callable(hook):
         raise ConfigError(f"{config.source}: {key} = {spec!r} is not a function")
     return hook  # type: ignore[no-any-return]
+
+
+def in_batches(ops: Sequence[Op]) -> list[Op]:
+    """Changes to one existing table grouped in ``op.batch_alter_table`` blocks, which
+    Alembic needs on SQLite (Distill rebuilds tables by itself, batch or not)."""
+    grouped: list[Op] = []
+    for item in ops:
+        if not isinstance(item, TableChange):
+            grouped.append(item)
+            continue
+        last = grouped[-1] if grouped else None
+        if not (
+            isinstance(last, BatchAlterTable)
+            and (last.table_name, last.schema) == (item.table_name, item.schema)
+        ):
+            last = BatchAlterTable(item.table_name, item.schema)
+            grouped.append(last)
+        last.ops.append(item)
+    return grouped
 
 
 @dataclass(frozen=True)
@@ -183,5 +219,8 @@ def autogenerate(
     options = options_for(config)
     changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)
     ops = upgrade_ops(changes, wanted.dialect)
-    bodies = render_bodies(ops, downgrade_ops(ops), possible_renames(changes))
+    down = downgrade_ops(ops)
+    if config.extra.get("render_as_batch"):  # an Alembic project's env.py asks for it
+        ops, down = in_batches(ops), in_batches(down)
+    bodies = render_bodies(ops, down, possible_renames(changes))
     return Generated(changes, bodies)

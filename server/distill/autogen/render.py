@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from distill.autogen.layout import layout
 from distill.autogen.renames import PossibleRename
 from distill.ops.base import Op
+from distill.ops.batch import BatchAlterTable
 from distill.ops.column import DropColumn
 from distill.ops.table import CreateTable
 
@@ -51,8 +52,15 @@ def _body(ops: Sequence[Op], imports: set[str], hint_for: dict[int, list[str]]) 
             lines.append("")
         previous_table = table
         lines += hint_for.get(id(op), [])
-        lines.append(layout(op.render(imports)))
+        lines.append(_laid_out(op, imports))
     return "\n".join(lines)
+
+
+def _laid_out(op: Op, imports: set[str]) -> str:
+    if isinstance(op, BatchAlterTable):  # a with-block: its calls are laid out one level in
+        head, *calls = op.render(imports).split("\n")
+        return "\n".join(["    " + head, *(layout(call.strip(), indent=8) for call in calls)])
+    return layout(op.render(imports))
 
 
 def _hints(ops: Sequence[Op], renames: Sequence[PossibleRename]) -> dict[int, list[str]]:

@@ -74,6 +74,12 @@ class _ReplayContext(OpContext):
         self._on_inexact = on_inexact
 
     @property
+    def as_sql(self) -> bool:
+        # The replay models what an online upgrade does; a script that asks
+        # takes its online branch (and a get_bind() there makes it inexact).
+        return False
+
+    @property
     def connection(self) -> Any:
         reason = "op.get_bind() needs a live database"
         # Recorded before raising: a script may swallow the exception.

@@ -27,7 +27,7 @@ from distill import commands
 from distill.autogen.check import expected_schema, reflect_database
 from distill.autogen.compare import Options
 from distill.autogen.generate import compared_schemas, options_for, target_dialect
-from distill.config import Config, find_config_file, load_config
+from distill.config import Config, load_config, project_folder
 from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts
 from distill.lsp import drift as drifts
@@ -121,13 +121,13 @@ class Session:
 
     def worker(self) -> ModelWorker:
         if self._worker is None:
-            if not self.config.metadata:
+            if not self.config.metadata and self.config.flavour != "alembic":
                 where = self.config.source
                 raise DistillError(f'no metadata setting in {where}: add metadata = "module:attr"')
             dialect = target_dialect(self.config)
             self._worker = ModelWorker(
                 self.config.root,
-                self.config.metadata,
+                self.config.metadata or "",  # "": an Alembic project's env.py names it
                 f"{dialect.name}+{dialect.driver}",
                 compared_schemas(self.config),
                 timeout=self.settings.timeout,
@@ -286,9 +286,8 @@ def replayed(models: ModelsResult, target: str) -> Schema:
 
 
 def find_project_root(folder: Path) -> Path | None:
-    """The folder of the Distill settings that apply to ``folder``, if any."""
-    found = find_config_file(folder)
-    return found[0].parent if found else None
+    """The folder of the Distill (or Alembic) settings that apply to ``folder``, if any."""
+    return project_folder(folder)
 
 
 def _graph_or_none(project: commands.Project) -> RevisionGraph | None:

@@ -30,9 +30,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapper, registry
 
+from distill.autogen.generate import project_metadata
 from distill.config import Config, find_config_file
 from distill.errors import ConfigError, DistillError, ScriptError
 from distill.lsp.worker import ModelError, ModelsResult, TableOrigin
+from distill.lsp.worker_migrations import project_config
 from distill.lsp.worker_protocol import BuildRequest
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
@@ -56,7 +58,11 @@ def run_job(request: BuildRequest) -> tuple[ModelsResult, list[str]]:
     error: ModelError | None = None
     try:
         dialect = _dialect(request.dialect)
-        metadata = load_metadata(config)
+        if request.metadata:
+            metadata = load_metadata(config)
+        else:  # an Alembic project: env.py names the models
+            config = project_config(request)
+            metadata = project_metadata(config)
         schema = schema_from_metadata(metadata, dialect, schemas=request.schemas)
         project = [m for m in list(sys.modules.values()) if from_project(m, root)]
         origins = table_origins(metadata, request.schemas, project)

@@ -35,7 +35,8 @@ import sqlalchemy as sa
 
 from distill.autogen.compare import Change, compare
 from distill.autogen.generate import migration_schema, options_for, target_dialect
-from distill.config import load_config
+from distill.compat.alembic_env import complete_config
+from distill.config import Config, load_config
 from distill.errors import ConfigError, DistillError
 from distill.lsp.worker_protocol import BuildRequest, MigrationsResult, ModelError, digest, dump
 from distill.masking import mask_text
@@ -61,7 +62,7 @@ def run_migrations(
     error: ModelError | None = None
     try:
         with _time_limit(deadline - min(_MARGIN, request.timeout / 10)):
-            config = load_config(Path(request.root), url=request.url)
+            config = project_config(request)
             secret = _password(config.url)
             graph = RevisionGraph(scan_revisions(config.version_locations))
             scripts = {_normal(str(r.path)): str(r.path) for r in graph.revisions.values()}
@@ -83,6 +84,19 @@ def run_migrations(
     unsent = {t: s for t, s in schemas.items() if request.known.get(t) != digests[t]}
     masked = tuple(mask_text(note, secret) for note in notes)
     return MigrationsResult(unsent, masked, digests=digests, changes=changes)
+
+
+_CONFIGS: dict[tuple[str, str | None], Config] = {}
+
+
+def project_config(request: BuildRequest) -> Config:
+    """The project's settings, read once per child process; an Alembic project's env.py
+    is read in offline mode, so no keystroke connects to the database."""
+    key = (request.root, request.url)
+    if key not in _CONFIGS:
+        config = load_config(Path(request.root), url=request.url)
+        _CONFIGS[key] = complete_config(config, online=False)
+    return _CONFIGS[key]
 
 
 # Digests of schemas the host holds in memory (see replay_cache.hold_latest): a

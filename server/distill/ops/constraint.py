@@ -38,7 +38,9 @@ class CreateConstraint(TableChange):
     def reverse(self) -> Op:
         if self.name is None:
             raise OperationError(
-                f"{self.describe()} cannot be reversed: the constraint has no name; give it one"
+                f"{self.describe()} cannot be reversed: the constraint has no name, so nothing "
+                "could drop it; name it (name=... in the model, or a naming_convention on "
+                "the models' MetaData)"
             )
         return DropConstraint(self.name, self.table_name, self.kind, self.schema, definition=self)
 

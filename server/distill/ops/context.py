@@ -8,7 +8,7 @@ halfway, because MariaDB cannot roll DDL back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -27,6 +27,7 @@ class OpContext:
         dialect: Dialect,
         connection: Connection | None,
         write_sql: Callable[[str], None] | None = None,
+        x_arguments: Sequence[str] = (),
     ) -> None:
         if connection is None and write_sql is None:
             raise ValueError("OpContext needs a connection (online) or write_sql (offline)")
@@ -34,6 +35,8 @@ class OpContext:
         self._connection = connection
         self._write_sql = write_sql
         self.executed: list[str] = []
+        # ``-x key=value`` from the command line, for context.get_x_argument()
+        self.x_arguments = tuple(x_arguments)
         self.in_autocommit_block = False
         # (schema, name) of the enum types op.create_enum_type made in this run.
         self.created_enum_types: set[tuple[str | None, str]] = set()
@@ -49,6 +52,21 @@ class OpContext:
     @property
     def is_offline(self) -> bool:
         return self._connection is None
+
+    # -- the names Alembic's MigrationContext offers, for op.get_context() --
+
+    @property
+    def as_sql(self) -> bool:
+        """Whether SQL is being written out (``--sql``) rather than run."""
+        return self.is_offline
+
+    @property
+    def bind(self) -> Connection | None:
+        return None if self.as_sql else self.connection
+
+    @property
+    def opts(self) -> dict[str, Any]:
+        return {"as_sql": self.as_sql, "literal_binds": self.as_sql}
 
     @property
     def connection(self) -> Connection:

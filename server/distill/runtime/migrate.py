@@ -91,7 +91,7 @@ def run_online(
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
             rollback_to = heads if units.each_revision_atomic else frozenset(before)
             with units.one_revision():
-                heads = _apply_step(conn, tables, graph, step, heads, rollback_to)
+                heads = _apply_step(conn, tables, graph, step, heads, rollback_to, config)
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
@@ -177,9 +177,10 @@ def run_stamp(
         changes = [(rev, "unstamp") for rev in sorted(set(before) - after)]
         changes += [(rev, "stamp") for rev in sorted(after - set(before))]
         for rev, direction in changes:
-            conn.execute(
-                *tables.record(rev, direction, started_at=now, finished_at=now, checksum=None)
-            )
+            for statement, params in tables.record(
+                rev, direction, started_at=now, finished_at=now, checksum=None
+            ):
+                conn.execute(statement, params)
         return RunResult(before=before, after=tuple(sorted(after)))
 
 
@@ -196,6 +197,7 @@ def _report_interrupted_runs(conn: Connection, tables: VersionTables, notify: No
             f"warning: an earlier {direction} of {revision} was interrupted before it finished; "
             "MariaDB cannot roll back DDL, so some of its statements may have run"
         )
+        assert tables.history is not None  # unfinished() found rows in it
         conn.execute(
             tables.history.update()
             .where(tables.history.c.id == entry_id)
@@ -211,26 +213,26 @@ def _apply_step(
     step: Step,
     heads: frozenset[str],
     rollback_to: frozenset[str],
+    config: Config,
 ) -> frozenset[str]:
     transactional = conn.dialect.name in TRANSACTIONAL_DDL
     started_at = utcnow()
     checksum = file_sha256(step.revision.path)
     entry_id: int | None = None
-    if not transactional:
+    if not transactional and tables.history is not None:
         # Made durable before the first DDL statement so a killed run is visible later.
-        inserted = conn.execute(
-            *tables.record(
-                step.revision.id,
-                step.direction,
-                started_at=started_at,
-                finished_at=None,
-                checksum=checksum,
-                status=STATUS_RUNNING,
-            )
+        [(statement, params)] = tables.record(
+            step.revision.id,
+            step.direction,
+            started_at=started_at,
+            finished_at=None,
+            checksum=checksum,
+            status=STATUS_RUNNING,
         )
+        inserted = conn.execute(statement, params)
         entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
         conn.commit()
-    ctx = OpContext(dialect=conn.dialect, connection=conn)
+    ctx = OpContext(dialect=conn.dialect, connection=conn, x_arguments=config.x_arguments)
     run = RevisionRun(step.revision, step.direction, heads_text(rollback_to), transactional)
     try:
         run_revision(ctx, run)
@@ -244,16 +246,15 @@ def _apply_step(
     for statement, params in tables.set_heads(heads, after):
         conn.execute(statement, params)
     if entry_id is None:
-        conn.execute(
-            *tables.record(
-                step.revision.id,
-                step.direction,
-                started_at=started_at,
-                finished_at=utcnow(),
-                checksum=checksum,
-                statements_run=len(ctx.executed),
-            )
-        )
+        for statement, params in tables.record(
+            step.revision.id,
+            step.direction,
+            started_at=started_at,
+            finished_at=utcnow(),
+            checksum=checksum,
+            statements_run=len(ctx.executed),
+        ):
+            conn.execute(statement, params)
     else:
         conn.execute(*tables.finish(entry_id, STATUS_DONE, started_at, len(ctx.executed)))
     return after
@@ -273,7 +274,9 @@ def run_offline(
 ) -> None:
     """Print the SQL of ``steps`` as a DBA would run it, bookkeeping included."""
     tables = tables_for(config)
-    ctx = OpContext(dialect=dialect, connection=None, write_sql=write)
+    ctx = OpContext(
+        dialect=dialect, connection=None, write_sql=write, x_arguments=config.x_arguments
+    )
     if not start_heads and steps and steps[0].direction == "upgrade":
         for statement in tables.create_statements(dialect):
             ctx.execute(statement)
@@ -294,11 +297,10 @@ def run_offline(
         run_revision(ctx, run)
         for statement, params in tables.set_heads(heads, after):
             ctx.execute(statement, params)
-        ctx.execute(
-            *tables.record_offline(
-                step.revision.id, step.direction, file_sha256(step.revision.path)
-            )
-        )
+        for statement, params in tables.record_offline(
+            step.revision.id, step.direction, file_sha256(step.revision.path)
+        ):
+            ctx.execute(statement, params)
         if transactional and per_revision:
             write("COMMIT;")
         heads = after
@@ -321,4 +323,5 @@ def stamp_offline(
     for statement, params in tables.set_heads(before, after):
         ctx.execute(statement, params)
     for rev in sorted(after - set(before)):
-        ctx.execute(*tables.record_offline(rev, "stamp", checksum=None))
+        for statement, params in tables.record_offline(rev, "stamp", checksum=None):
+            ctx.execute(statement, params)

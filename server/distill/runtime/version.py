@@ -43,7 +43,7 @@ class HistoryEntry:
 class VersionTables:
     """The two bookkeeping tables of one project in one database."""
 
-    def __init__(self, version_table: str, history_table: str, schema: str | None) -> None:
+    def __init__(self, version_table: str, history_table: str | None, schema: str | None) -> None:
         metadata = sa.MetaData(schema=schema)
         self.version = sa.Table(
             version_table,
@@ -51,22 +51,8 @@ class VersionTables:
             sa.Column("version_num", sa.String(32), nullable=False),
             sa.PrimaryKeyConstraint("version_num", name=f"{version_table}_pkc"),
         )
-        self.history = sa.Table(
-            history_table,
-            metadata,
-            sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-            sa.Column("revision", sa.String(32), nullable=False),
-            sa.Column("direction", sa.String(10), nullable=False),
-            sa.Column("status", sa.String(10), nullable=False),
-            sa.Column("started_at", sa.DateTime, nullable=False),
-            sa.Column("finished_at", sa.DateTime),
-            sa.Column("duration_ms", sa.Integer),
-            sa.Column("statements_run", sa.Integer),
-            sa.Column("checksum", sa.String(64)),
-            sa.Column("os_user", sa.String(255)),
-            sa.Column("hostname", sa.String(255)),
-            sa.Column("tool_version", sa.String(32)),
-        )
+        # None: no audit table (Alembic projects, whose autogenerate would see it as drift)
+        self.history = None if history_table is None else _history_table(history_table, metadata)
         self.schema = schema
         # Built once: a statement object reused with new parameters skips
         # SQLAlchemy's per-statement compile work, which dominated long runs.
@@ -78,10 +64,12 @@ class VersionTables:
             .where(number == sa.bindparam("old_num"))
             .values(version_num=sa.bindparam("new_num"))
         )
-        history_columns = [c.name for c in self.history.columns if c.name != "id"]
-        self._insert_history = self.history.insert().values(
-            {name: sa.bindparam(f"p_{name}") for name in history_columns}
-        )
+        self._insert_history = None
+        if self.history is not None:
+            history_columns = [c.name for c in self.history.columns if c.name != "id"]
+            self._insert_history = self.history.insert().values(
+                {name: sa.bindparam(f"p_{name}") for name in history_columns}
+            )
         self._who = {
             "os_user": os_user(),
             "hostname": socket.gethostname()[:255],
@@ -91,7 +79,10 @@ class VersionTables:
     # -- reading -------------------------------------------------------------
 
     def exists(self, conn: Connection) -> bool:
-        return sa.inspect(conn).has_table(self.version.name, schema=self.schema)
+        return self._has(conn, self.version)
+
+    def _has(self, conn: Connection, table: sa.Table) -> bool:
+        return sa.inspect(conn).has_table(table.name, schema=self.schema)
 
     def heads(self, conn: Connection) -> tuple[str, ...]:
         """The applied heads; empty when nothing was ever applied."""
@@ -101,7 +92,7 @@ class VersionTables:
         return tuple(sorted(rows))
 
     def history_entries(self, conn: Connection) -> list[HistoryEntry]:
-        if not sa.inspect(conn).has_table(self.history.name, schema=self.schema):
+        if self.history is None or not self._has(conn, self.history):
             return []
         h = self.history.c
         query = sa.select(
@@ -121,15 +112,11 @@ class VersionTables:
 
     def create_statements(self, conn_or_dialect: Connection | sa.Dialect) -> list[sa.Executable]:
         """CREATE TABLE statements for whichever tables are missing."""
+        tables = [self.version] if self.history is None else [self.version, self.history]
         if isinstance(conn_or_dialect, Connection):
-            inspector = sa.inspect(conn_or_dialect)
-            missing = [
-                t
-                for t in (self.version, self.history)
-                if not inspector.has_table(t.name, schema=self.schema)
-            ]
+            missing = [t for t in tables if not self._has(conn_or_dialect, t)]
         else:
-            missing = [self.version, self.history]
+            missing = tables
         return [sa.schema.CreateTable(t) for t in missing]
 
     def set_heads(self, before: Iterable[str], after: Iterable[str]) -> list[Bound]:
@@ -157,7 +144,10 @@ class VersionTables:
         checksum: str | None,
         status: str = STATUS_DONE,
         statements_run: int | None = None,
-    ) -> Bound:
+    ) -> list[Bound]:
+        """The history row's INSERT (none when the project keeps no history)."""
+        if self._insert_history is None:
+            return []
         duration = int((finished_at - started_at).total_seconds() * 1000) if finished_at else None
         values = {
             "revision": revision,
@@ -170,10 +160,12 @@ class VersionTables:
             "checksum": checksum,
             **self._who,
         }
-        return self._insert_history, {f"p_{k}": v for k, v in values.items()}
+        return [(self._insert_history, {f"p_{k}": v for k, v in values.items()})]
 
-    def record_offline(self, revision: str, direction: str, checksum: str | None) -> Bound:
+    def record_offline(self, revision: str, direction: str, checksum: str | None) -> list[Bound]:
         """A history row for SQL that a person runs later: the database stamps the time."""
+        if self.history is None:
+            return []
         now = sa.func.current_timestamp()
         # inline: nobody reads the new id back from a script, so no RETURNING clause
         statement = (
@@ -189,11 +181,12 @@ class VersionTables:
                 **self._who,
             )
         )
-        return statement, {}
+        return [(statement, {})]
 
     def finish(
         self, entry_id: int, status: str, started_at: dt.datetime, statements_run: int
     ) -> Bound:
+        assert self.history is not None, "only runs that recorded a history row finish one"
         finished = utcnow()
         statement = (
             self.history.update()
@@ -209,9 +202,30 @@ class VersionTables:
 
     def unfinished(self, conn: Connection) -> list[tuple[int, str, str]]:
         """Runs that began and never ended (only possible without transactional DDL)."""
+        if self.history is None:
+            return []
         h = self.history.c
         query = sa.select(h.id, h.revision, h.direction).where(h.status == STATUS_RUNNING)
         return [(row.id, row.revision, row.direction) for row in conn.execute(query)]
+
+
+def _history_table(name: str, metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("revision", sa.String(32), nullable=False),
+        sa.Column("direction", sa.String(10), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("started_at", sa.DateTime, nullable=False),
+        sa.Column("finished_at", sa.DateTime),
+        sa.Column("duration_ms", sa.Integer),
+        sa.Column("statements_run", sa.Integer),
+        sa.Column("checksum", sa.String(64)),
+        sa.Column("os_user", sa.String(255)),
+        sa.Column("hostname", sa.String(255)),
+        sa.Column("tool_version", sa.String(32)),
+    )
 
 
 def utcnow() -> dt.datetime:

@@ -10,7 +10,6 @@ heads`` on thousands of revisions is judged on its whole process time.
 
 from __future__ import annotations
 
-import builtins
 import json
 import os
 import sys
@@ -201,8 +200,11 @@ def _write_cache(path: Path, files: Mapping[str, list[Any]]) -> None:
 _loaded = [0]  # how many revision modules were made, for unique module names
 
 
-def load_module(path: Path) -> types.ModuleType:
-    """Import ``path`` as a fresh module, turning any failure into a one-line ScriptError."""
+def load_module(path: Path, passthrough: tuple[type[BaseException], ...] = ()) -> types.ModuleType:
+    """Import ``path`` as a fresh module, turning any failure into a one-line ScriptError.
+
+    Exceptions of the ``passthrough`` types reach the caller unchanged.
+    """
     import importlib.util
 
     _loaded[0] += 1
@@ -213,7 +215,9 @@ def load_module(path: Path) -> types.ModuleType:
     module = importlib.util.module_from_spec(spec)
     # Alembic scripts say ``from alembic import op``: give that module (and only
     # it) an import function that answers with Distill, so nothing global changes.
-    module.__dict__["__builtins__"] = _builtins_for_scripts
+    from distill.compat.alembic_modules import BUILTINS_FOR_PROJECT_FILES
+
+    module.__dict__["__builtins__"] = BUILTINS_FOR_PROJECT_FILES
     # Registered while it runs because some code (dataclasses, typing) looks the
     # module up by name during import; removed after so modules don't pile up.
     sys.modules[name] = module
@@ -223,6 +227,8 @@ def load_module(path: Path) -> types.ModuleType:
         raise ScriptError(
             f"{path}:{error.lineno or 1}: SyntaxError: {error.msg}; fix the file"
         ) from None
+    except passthrough:
+        raise
     except Exception as error:
         line = line_in(error, path) or 1
         message = str(error).strip().split("\n", 1)[0]
@@ -230,23 +236,6 @@ def load_module(path: Path) -> types.ModuleType:
     finally:
         sys.modules.pop(name, None)
     return module
-
-
-def _import_for_scripts(
-    name: str,
-    globals: Mapping[str, object] | None = None,
-    locals: Mapping[str, object] | None = None,
-    fromlist: Sequence[str] = (),
-    level: int = 0,
-) -> types.ModuleType:
-    if level == 0 and name == "alembic" and fromlist and set(fromlist) <= {"op"}:
-        import distill
-
-        return distill
-    return builtins.__import__(name, globals, locals, fromlist, level)
-
-
-_builtins_for_scripts: dict[str, Any] = {**vars(builtins), "__import__": _import_for_scripts}
 
 
 def line_in(error: BaseException, path: Path) -> int | None:

@@ -1,0 +1,175 @@
+"""The ``alembic`` a revision script or an ``env.py`` sees while Distill runs it.
+
+Only code that Distill executes gets these: the file's module is given its own
+``__import__`` (see :func:`import_for_project_files`), so ``sys.modules`` is
+never patched and a real Alembic, installed or not, is unaffected.  Names the
+stand-ins do not offer are looked up in the real package, when there is one.
+
+``context`` serves two masters.  While ``env.py`` is being read, a recorder is
+in effect and ``context.configure(...)`` is written down, nothing more; while a
+revision script runs, the calls go to the migration in progress.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+import types
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
+from typing import Any
+
+from distill.errors import ScriptError
+from distill.ops.proxy import current_operations, op
+
+
+class EnvRecorder:
+    """What ``env.py`` asked of ``context`` while it was read."""
+
+    def __init__(self, config: Any, *, offline: bool, x_arguments: Sequence[str]) -> None:
+        self.config = config
+        self.offline = offline
+        self.x_arguments = tuple(x_arguments)
+        self.configure_calls: list[dict[str, Any]] = []
+        self.run_calls: list[dict[str, Any]] = []
+        self.executed: list[str] = []
+
+
+_recording: ContextVar[EnvRecorder | None] = ContextVar("distill_env_recorder", default=None)
+
+
+@contextmanager
+def recording(recorder: EnvRecorder) -> Iterator[EnvRecorder]:
+    token = _recording.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _recording.reset(token)
+
+
+class _Context(types.ModuleType):
+    """``alembic.context``: recorded while env.py is read, live while a script runs."""
+
+    def __init__(self) -> None:
+        super().__init__("alembic.context", "Distill's stand-in for alembic.context")
+
+    # -- env.py's side --------------------------------------------------------
+
+    @property
+    def config(self) -> Any:
+        recorder = _recording.get()
+        if recorder is None:
+            raise ScriptError(
+                "context.config is only available in env.py; a revision script should not "
+                "read the project's configuration"
+            )
+        return recorder.config
+
+    def configure(self, **options: Any) -> None:
+        recorder = _recording.get()
+        if recorder is None:
+            raise ScriptError("context.configure() belongs in env.py, not in a revision script")
+        recorder.configure_calls.append(options)
+
+    def begin_transaction(self) -> Any:
+        # Distill owns the transactions of a run; while env.py is read there is none.
+        return nullcontext()
+
+    def run_migrations(self, **kw: Any) -> None:
+        recorder = _recording.get()
+        if recorder is not None:
+            recorder.run_calls.append(kw)
+
+    # -- both -----------------------------------------------------------------
+
+    def is_offline_mode(self) -> bool:
+        recorder = _recording.get()
+        if recorder is not None:
+            return recorder.offline
+        running = current_operations()
+        return bool(running is not None and running.context.as_sql)
+
+    def get_x_argument(self, as_dictionary: bool = False) -> Any:
+        recorder = _recording.get()
+        if recorder is not None:
+            arguments = recorder.x_arguments
+        else:
+            running = current_operations()
+            arguments = running.context.x_arguments if running is not None else ()
+        if not as_dictionary:
+            return list(arguments)
+        return dict(
+            (key, value) for key, _, value in (argument.partition("=") for argument in arguments)
+        )
+
+    def execute(self, sql: Any, execution_options: Mapping[str, Any] | None = None) -> None:
+        recorder = _recording.get()
+        if recorder is not None:
+            recorder.executed.append(str(sql))
+            return
+        op.execute(sql)
+
+    def get_context(self) -> Any:
+        return op.get_context()
+
+    def get_bind(self) -> Any:
+        return op.get_bind()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise ScriptError(
+            f"context.{name} is not offered by Distill's stand-in for alembic.context; "
+            "run 'distill doctor' to see what of env.py Distill honours"
+        )
+
+
+class _Package(types.ModuleType):
+    """``alembic``: ``op`` and ``context`` are Distill's, anything else the real package's."""
+
+    def __init__(self, context: _Context) -> None:
+        super().__init__("alembic", "Distill's stand-in for the alembic package")
+        self.op = op
+        self.context = context
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(_real_alembic(name), name)
+
+
+def _real_alembic(wanted: str) -> types.ModuleType:
+    try:
+        return importlib.import_module("alembic")
+    except ImportError:
+        raise ScriptError(
+            f"alembic.{wanted} is not one of the names Distill provides (op, context), "
+            "and Alembic is not installed to provide it"
+        ) from None
+
+
+context = _Context()
+package = _Package(context)
+_STAND_INS: dict[str, Any] = {"alembic.op": op, "alembic.context": context}
+
+
+def import_for_project_files(
+    name: str,
+    globals: Mapping[str, object] | None = None,
+    locals: Mapping[str, object] | None = None,
+    fromlist: Sequence[str] | None = (),
+    level: int = 0,
+) -> Any:
+    """``__import__`` for revision scripts and env.py: ``alembic`` means Distill."""
+    if level == 0 and (name == "alembic" or name in _STAND_INS):
+        if not fromlist or name == "alembic":
+            return package
+        return _STAND_INS[name]
+    return builtins.__import__(name, globals, locals, fromlist or (), level)
+
+
+BUILTINS_FOR_PROJECT_FILES: dict[str, Any] = {
+    **vars(builtins),
+    "__import__": import_for_project_files,
+}

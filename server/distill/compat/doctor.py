@@ -1,0 +1,150 @@
+"""``distill doctor``: what of an Alembic project Distill honours, before anything runs.
+
+Reads the settings and env.py (online, then offline, migrating nothing) and
+says, line by line, what Distill takes from them and what it cannot honour:
+several databases, custom run logic, configure() options Distill has no use
+for.  A ``problem`` means a Distill run would differ from an Alembic run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from distill.compat.alembic_env import (
+    HONOURED,
+    INCIDENTAL,
+    EnvFindings,
+    apply_env,
+    metadata_of,
+    read_env,
+)
+from distill.config import Config
+from distill.masking import mask_url
+
+Level = Literal["ok", "note", "problem"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    text: str
+
+
+# configure() options Distill does not honour, and what that means for a run.
+_NOT_HONOURED = {
+    "process_revision_directives": "autogenerate output is not passed through it",
+    "render_item": "autogenerate renders types its own way",
+    "on_version_apply": "it is not called as revisions run",
+    "include_schemas": "only the default schema is compared",
+    "upgrade_token": "several databases in one script (multidb) are not supported",
+    "downgrade_token": "several databases in one script (multidb) are not supported",
+    "compare_type": "only true or false is honoured, not a function",
+    "compare_server_default": "only true or false is honoured, not a function",
+}
+
+
+def diagnose(config: Config) -> list[Finding]:
+    found = [Finding("ok", f"settings: {config.source or 'defaults'} ({config.flavour})")]
+    found.append(Finding("ok", f"database: {mask_url(config.url) if config.url else 'none set'}"))
+    if config.flavour != "alembic":
+        found.append(Finding("ok", "a Distill project: no env.py is read"))
+        return found
+    online = read_env(config, online=True)
+    if online is None:
+        env_py = config.script_location / "env.py"
+        found.append(Finding("note", f"{env_py} does not exist; nothing is read from it"))
+        return found
+    found += _how_read(online)
+    found += _configure_findings(online)
+    offline = online if online.offline else read_env(config, online=False)
+    assert offline is not None
+    found += _only_online(online, offline)
+    settings = apply_env(config, online)
+    found.append(Finding("ok", f"version table: {_table(settings)} (shared with Alembic)"))
+    found.append(Finding(
+        "note", "no audit table is kept (Alembic would see it as a table to drop)"
+    ))  # fmt: skip
+    metadata = metadata_of(settings)
+    if metadata is None:
+        found.append(Finding(
+            "problem", "env.py sets no target_metadata: autogenerate and check cannot run; "
+            "set target_metadata = Base.metadata in env.py",
+        ))  # fmt: skip
+    else:
+        found.append(Finding("ok", f"target_metadata: {len(metadata.tables)} table(s)"))
+    return found
+
+
+def _how_read(findings: EnvFindings) -> list[Finding]:
+    if findings.why_offline:
+        return [Finding(
+            "note", f"env.py's online branch could not be read ({findings.why_offline}); "
+            "its offline configure() is used",
+        )]  # fmt: skip
+    mode = "offline" if findings.offline else "online"
+    return [Finding("ok", f"env.py read in {mode} mode: {findings.env_py}")]
+
+
+def _configure_findings(findings: EnvFindings) -> list[Finding]:
+    found: list[Finding] = []
+    if findings.configure_calls == 0:
+        found.append(Finding(
+            "problem", "env.py never calls context.configure(): Distill finds no settings in it",
+        ))  # fmt: skip
+    elif findings.configure_calls > 1:
+        found.append(Finding(
+            "problem", f"env.py calls context.configure() {findings.configure_calls} times "
+            "(several databases?): Distill runs one database, with the last call's settings",
+        ))  # fmt: skip
+    if findings.run_calls == 0:
+        found.append(Finding(
+            "problem", "env.py never calls context.run_migrations(): it runs migrations its "
+            "own way, which Distill does not follow",
+        ))  # fmt: skip
+    for statement in findings.executed:
+        found.append(Finding(
+            "problem", f"env.py runs SQL before migrating ({statement[:80]}); Distill does not",
+        ))  # fmt: skip
+    for key, value in sorted(findings.options.items()):
+        found.append(_option(key, value))
+    return found
+
+
+def _option(key: str, value: Any) -> Finding:
+    honoured_value = key not in ("compare_type", "compare_server_default") or isinstance(
+        value, bool
+    )
+    if key in HONOURED and honoured_value:
+        return Finding("ok", f"configure({key}=...): honoured")
+    if key in _NOT_HONOURED and (key != "include_schemas" or value):
+        return Finding("problem", f"configure({key}=...): not honoured: {_NOT_HONOURED[key]}")
+    if key in INCIDENTAL or key in _NOT_HONOURED:
+        return Finding("ok", f"configure({key}=...): Distill needs no such option")
+    return Finding("note", f"configure({key}=...): unknown to Distill, ignored")
+
+
+def _only_online(online: EnvFindings, offline: EnvFindings) -> list[Finding]:
+    """Options the editor misses: the language server reads env.py offline."""
+    if online.offline:
+        return []
+    wanted = HONOURED - {"target_metadata"}
+    missing = sorted(k for k in online.options if k in wanted and k not in offline.options)
+    if not missing:
+        return []
+    return [Finding(
+        "note", f"only the online configure() passes {', '.join(missing)}; the editor reads "
+        "env.py offline, so pass them in run_migrations_offline() too",
+    )]  # fmt: skip
+
+
+def _table(config: Config) -> str:
+    schema = f"{config.version_table_schema}." if config.version_table_schema else ""
+    return f"{schema}{config.version_table}"
+
+
+def render(findings: list[Finding], say: Callable[[str], None]) -> None:
+    marks: Mapping[Level, str] = {"ok": "ok     ", "note": "note   ", "problem": "PROBLEM"}
+    for finding in findings:
+        say(f"{marks[finding.level]} {finding.text}")

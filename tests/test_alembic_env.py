@@ -1,0 +1,259 @@
+"""An Alembic project's env.py and scripts, run by Distill (projects made by ``alembic init``)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from distill.compat.alembic_env import complete_config, read_env
+from distill.config import load_config
+from tests.projects import DISTILL
+from tests.test_alembic_config import alembic_init, edit_ini
+
+MODELS = """\
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(50))
+
+
+class Legacy(Base):
+    __tablename__ = "legacy_things"
+    id: Mapped[int] = mapped_column(primary_key=True)
+"""
+
+FIRST = '''\
+"""users
+
+Revision ID: a1
+Revises:
+Create Date: 2026-01-01 00:00:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "a1"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(50), nullable=False),
+    )
+
+
+def downgrade():
+    op.drop_table("users")
+'''
+
+
+def make_project(root: Path, models_folder: str = "") -> Path:
+    """A generic-template Alembic project whose env.py imports app.models."""
+    alembic_init(root)
+    edit_ini(root / "alembic.ini", sqlalchemy__url="sqlite:///%(here)s/app.db")
+    package = root / models_folder / "app" if models_folder else root / "app"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(MODELS)
+    env = root / "alembic" / "env.py"
+    env.write_text(
+        env.read_text().replace(
+            "target_metadata = None",
+            "from app.models import Base\ntarget_metadata = Base.metadata",
+        )
+    )
+    (root / "alembic" / "versions" / "a1_users.py").write_text(FIRST)
+    return root
+
+
+def add_to_online_configure(root: Path, text: str) -> None:
+    env = root / "alembic" / "env.py"
+    source = env.read_text()
+    anchor = "connection=connection, target_metadata=target_metadata"
+    assert anchor in source
+    env.write_text(source.replace(anchor, f"{anchor}, {text}"))
+
+
+def prepend_to_env(root: Path, text: str) -> None:
+    env = root / "alembic" / "env.py"
+    source = env.read_text()
+    anchor = "def run_migrations_offline"
+    env.write_text(source.replace(anchor, textwrap.dedent(text) + "\n\n" + anchor))
+
+
+def distill(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DISTILL_URL"}
+    return subprocess.run(
+        [*DISTILL, *args], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def tables(database: Path) -> set[str]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def test_env_py_names_the_models_and_options(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    prepend_to_env(root, """
+        def include_object(object, name, type_, reflected, compare_to):
+            return not (type_ == "table" and name.startswith("legacy_"))
+    """)  # fmt: skip
+    add_to_online_configure(
+        root, 'include_object=include_object, compare_type=False, version_table="app_version"'
+    )
+    findings = read_env(load_config(root, environ={}))
+    assert findings is not None and not findings.offline and findings.why_offline is None
+    assert findings.configure_calls == 1 and findings.run_calls == 1
+    config = complete_config(load_config(root, environ={}))
+    assert config.version_table == "app_version"
+    assert config.extra["compare_type"] is False
+    assert sorted(config.extra["target_metadata"].tables) == ["legacy_things", "users"]
+
+    # The hook leaves legacy_things out: the history matches the models.
+    upgraded = distill(root, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert tables(root / "app.db") == {"app_version", "users"}
+    checked = distill(root, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_offline_branch_is_read_when_the_database_cannot_be_reached(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    edit_ini(root / "alembic.ini", sqlalchemy__url="postgresql+psycopg://u:s3cret@127.0.0.1:9/x")
+    findings = read_env(load_config(root, environ={}))
+    assert findings is not None and findings.offline
+    assert findings.why_offline and "OperationalError" in findings.why_offline
+    assert "s3cret" not in findings.why_offline
+    doctor = distill(root, "doctor")
+    assert "offline configure() is used" in doctor.stdout and "s3cret" not in doctor.stdout
+
+
+def test_x_arguments_reach_env_py_and_scripts(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    prepend_to_env(root, """
+        import pathlib
+        pathlib.Path(config.get_main_option("here"), "x.txt").write_text(
+            repr(context.get_x_argument(as_dictionary=True))
+        )
+    """)  # fmt: skip
+    script = root / "alembic" / "versions" / "a1_users.py"
+    script.write_text(
+        script.read_text()
+        .replace("from alembic import op", "import alembic\nfrom alembic import context, op")
+        .replace(
+            "def upgrade():\n",
+            "def upgrade():\n"
+            "    assert not context.is_offline_mode()\n"
+            "    assert op.get_context().dialect.name == 'sqlite'\n"
+            "    assert op.get_context().bind is op.get_bind()\n"
+            "    assert alembic.op is op and alembic.context is context\n"
+            "    tenant = context.get_x_argument(as_dictionary=True)['tenant']\n"
+            "    op.execute(sa.text(f'CREATE TABLE seen_{tenant} (id INTEGER)'))\n",
+        )
+    )
+    upgraded = distill(root, "-x", "tenant=acme", "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (root / "x.txt").read_text() == "{'tenant': 'acme'}"
+    assert "seen_acme" in tables(root / "app.db")
+
+
+def test_scripts_see_offline_mode_with_sql(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    script = root / "alembic" / "versions" / "a1_users.py"
+    script.write_text(
+        script.read_text()
+        .replace("from alembic import op", "from alembic import context, op")
+        .replace(
+            "def upgrade():\n",
+            "def upgrade():\n"
+            "    if context.is_offline_mode():\n"
+            "        suffix = context.get_x_argument(as_dictionary=True)['tenant']\n"
+            "        op.execute(f'SELECT 1 AS offline_marker_{suffix}')\n",
+        )
+    )
+    offline = distill(root, "-x", "tenant=acme", "upgrade", "head", "--sql")
+    assert offline.returncode == 0, offline.stderr
+    assert "offline_marker_acme" in offline.stdout
+    assert not (root / "app.db").exists()
+
+
+def test_prepend_sys_path_finds_models_in_src(tmp_path: Path) -> None:
+    root = make_project(tmp_path, models_folder="src")
+    edit_ini(root / "alembic.ini", prepend_sys_path="src")
+    checked = distill(root, "check")
+    assert "users" not in checked.stdout, checked.stdout + checked.stderr
+    assert "database is at base" in checked.stdout or checked.returncode == 1
+    missing = make_project(tmp_path / "no_path", models_folder="src")
+    edit_ini(missing / "alembic.ini", prepend_sys_path=".")
+    failed = distill(missing, "check")
+    assert failed.returncode == 1
+    assert "env.py" in failed.stderr and "ModuleNotFoundError" in failed.stderr
+
+
+def test_env_py_error_is_one_line_naming_its_line(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    prepend_to_env(root, "raise RuntimeError('boom')")
+    failed = distill(root, "upgrade", "head")
+    assert failed.returncode == 1
+    (line,) = failed.stderr.strip().splitlines()
+    env = root / "alembic" / "env.py"
+    number = env.read_text().splitlines().index("raise RuntimeError('boom')") + 1
+    assert line.startswith("distill: error: ") and f"{env}:{number}: RuntimeError: boom" in line
+    assert not (root / "app.db").exists()
+    # heads and history read no env.py, as in Alembic
+    assert distill(root, "heads").returncode == 0
+
+
+def test_doctor_on_a_stock_project_and_a_multidb_one(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "generic")
+    fine = distill(root, "doctor")
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert "configure(target_metadata=...): honoured" in fine.stdout
+    assert "PROBLEM" not in fine.stdout
+
+    multi = tmp_path / "multi"
+    alembic_init(multi, template="multidb")
+    ini = multi / "alembic.ini"
+    ini.write_text(
+        ini.read_text()
+        .replace("[engine1]\nsqlalchemy.url = driver://user:pass@localhost/dbname",
+                 f"[engine1]\nsqlalchemy.url = sqlite:///{multi}/one.db")
+        .replace("[engine2]\nsqlalchemy.url = driver://user:pass@localhost/dbname2",
+                 f"[engine2]\nsqlalchemy.url = sqlite:///{multi}/two.db")
+    )  # fmt: skip
+    doctor = distill(multi, "doctor")
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    assert "context.configure() 2 times" in doctor.stdout
+    assert "upgrade_token=...): not honoured" in doctor.stdout
+
+
+@pytest.mark.parametrize("hook", ["include_name", "include_object"])
+def test_a_failing_hook_names_itself(tmp_path: Path, hook: str) -> None:
+    root = make_project(tmp_path)
+    prepend_to_env(root, f"""
+        def {hook}(*args):
+            raise KeyError("nope")
+    """)  # fmt: skip
+    add_to_online_configure(root, f"{hook}={hook}")
+    failed = distill(root, "check")
+    assert failed.returncode == 1
+    assert f"the {hook} hook" in failed.stderr and "KeyError" in failed.stderr
