@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -257,3 +258,67 @@ def test_a_failing_hook_names_itself(tmp_path: Path, hook: str) -> None:
     failed = distill(root, "check")
     assert failed.returncode == 1
     assert f"the {hook} hook" in failed.stderr and "KeyError" in failed.stderr
+
+
+def alembic(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_new_revisions_use_the_projects_mako_template_and_alembic_runs_them(
+    tmp_path: Path,
+) -> None:
+    root = make_project(tmp_path)
+    add_to_online_configure(root, "render_as_batch=True")
+    models = root / "app" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    name: Mapped[str] = mapped_column(sa.String(50))\n",
+            "    name: Mapped[str] = mapped_column(sa.String(80))\n"
+            "    email: Mapped[str | None] = mapped_column(sa.String(255))\n",
+        )
+    )
+    made = distill(root, "revision", "--autogenerate", "-m", "email and longer names",
+                   "--rev-id", "b2")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    text = (root / "alembic" / "versions" / "b2_email_and_longer_names.py").read_text()
+    assert "from alembic import op" in text and "from distill" not in text
+    assert "# revision identifiers, used by Alembic." in text  # the project's own template
+    assert 'with op.batch_alter_table("users") as batch_op:' in text
+    assert "batch_op.alter_column(" in text and "batch_op.add_column(" in text
+    compile(text, "b2", "exec")
+
+    plain = distill(root, "revision", "-m", "by hand", "--rev-id", "c3")
+    assert plain.returncode == 0, plain.stderr
+    by_hand = (root / "alembic" / "versions" / "c3_by_hand.py").read_text()
+    assert "    pass" in by_hand and "down_revision: Union[str, Sequence[str], None] = 'b2'" in (
+        by_hand
+    )
+    side = distill(root, "revision", "-m", "side", "--rev-id", "d4", "--head", "b2", "--splice")
+    assert side.returncode == 0, side.stderr
+    merged = distill(root, "merge", "heads", "-m", "join", "--rev-id", "e5")
+    assert merged.returncode == 0, merged.stderr
+    assert "('c3', 'd4')" in (root / "alembic" / "versions" / "e5_join.py").read_text()
+
+    # Alembic itself runs every file Distill wrote, on SQLite (batch mode), up and down.
+    for args in (["upgrade", "heads"], ["downgrade", "base"], ["upgrade", "heads"]):
+        ran = alembic(root, *args)
+        assert ran.returncode == 0, ran.stderr
+    assert distill(root, "current").stdout.split() == ["e5", "(head)"]
+    assert distill(root, "check").returncode == 0
+
+
+def test_current_reads_env_py_only_when_it_may_name_the_version_table(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    assert distill(root, "upgrade", "head").returncode == 0
+    prepend_to_env(root, "open('ran.txt', 'a').write('ran')")
+    assert distill(root, "current").stdout.split() == ["a1", "(head)"]
+    assert not (root / "ran.txt").exists()  # the models were not imported
+    add_to_online_configure(root, 'version_table="app_version"')
+    assert distill(root, "current").stdout.strip() == ""  # app_version does not exist yet
+    assert (root / "ran.txt").exists()

@@ -609,3 +609,24 @@ def test_version_rows_match_alembic(revisions: list[Revision], data: st.DataObje
                 continue
             rows = run(g, rows, verb, target)
             assert rows == alembic_rows(root), (verb, target, commands)
+
+
+def test_label_relative_downgrade_to_a_branch_point_keeps_the_other_branch() -> None:
+    # Found by running Alembic beside Distill: with b1 (trunk) and d1 (branch
+    # "dbr") applied, "dbr@-1" lands on a1, the branch point, and Alembic
+    # reverts d1 alone.
+    g = graph(*BRANCHED)
+    assert g.downgrade_steps(("b1", "d1"), "dbr@-1") == ["d1"]
+    assert g.downgrade_steps(("b1", "e1"), "dbr@-2") == ["e1", "d1"]
+    assert g.downgrade_steps(("b1", "e1"), "dbr@a1") == ["e1", "d1"]
+    assert g.downgrade_steps(("b1", "d1"), "a1") == ["d1", "b1"]  # no label: both go
+
+
+def test_a_revision_applied_as_a_dependency_is_current_too() -> None:
+    # As 'alembic current' shows it: x2 depends on d1 of the other branch.
+    g = graph(
+        rev("a1"), rev("b1", "a1"), rev("d1", "a1"), rev("d2", "d1"), rev("x2", "b1", deps=["d1"])
+    )
+    assert g.applied_tips(("x2",)) == ["d1", "x2"]
+    assert sorted(g.applied_tips(("x2", "d2"))) == ["d2", "x2"]
+    assert g.applied_tips(()) == []

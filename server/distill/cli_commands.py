@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from distill.runtime.plan import Progress, RunResult
 
 Handler = Callable[[argparse.Namespace], int]
-EnvMode = Literal["online", "offline", None]
+# How much of an Alembic project's env.py a command needs: all of it (online or
+# offline, as Alembic would run it), only what names the version table, or none.
+EnvMode = Literal["online", "offline", "bookkeeping", None]
 
 
 def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
@@ -37,9 +39,10 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
         load_config(Path.cwd(), config_file, args.url), x_arguments=tuple(args.x or ())
     )
     if env is not None and config.flavour == "alembic":
-        from distill.compat.alembic_env import complete_config
+        from distill.compat.alembic_env import complete_config, names_version_table
 
-        config = complete_config(config, online=env == "online")
+        if env != "bookkeeping" or names_version_table(config):
+            config = complete_config(config, online=env != "offline")
     return commands.Project(config)
 
 
@@ -262,7 +265,7 @@ def _verbose_args(p: argparse.ArgumentParser) -> None:
 
 
 def _current(args: argparse.Namespace) -> int:
-    project = _project(args, "online")
+    project = _project(args, "bookkeeping")
     rows = commands.current(project)
     if args.verbose:
         say(args, f"Current revision(s) for {mask_url(project.config.url)}:")

@@ -176,7 +176,10 @@ def current(project: Project) -> list[CurrentRevision]:
     heads = read_heads(project)
     graph = project.graph
     _check_known(graph, heads, project.config)
-    return [CurrentRevision(h, h in graph.heads, graph.revisions.get(h)) for h in heads]
+    # As Alembic shows it: a revision that is applied only as another's
+    # depends_on is current too, at the top of its own branch.
+    tips = graph.applied_tips(heads)
+    return [CurrentRevision(h, h in graph.heads, graph.revisions.get(h)) for h in tips]
 
 
 def read_heads(project: Project) -> tuple[str, ...]:

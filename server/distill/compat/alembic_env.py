@@ -72,6 +72,31 @@ def complete_config(config: Config, *, online: bool = True) -> Config:
     return config if findings is None else apply_env(config, findings)
 
 
+# configure() options that change where and how the version rows are kept.
+_BOOKKEEPING = frozenset({"version_table", "version_table_schema"})
+
+
+def names_version_table(config: Config) -> bool:
+    """Whether env.py might set the version table: a configure() call passing
+    version_table(_schema), or ``**options`` that could.  Read as text, so
+    ``current`` need not run env.py (and import the models) when it does not."""
+    import ast
+
+    env_py = config.script_location / ENV_PY
+    try:
+        tree = ast.parse(env_py.read_bytes(), str(env_py))
+    except (OSError, SyntaxError, ValueError):
+        return env_py.exists()  # running it will say what is wrong
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "configure"
+            and any(k.arg is None or k.arg in _BOOKKEEPING for k in node.keywords)
+        ):
+            return True
+    return False
+
+
 def read_env(config: Config, *, online: bool = True) -> EnvFindings | None:
     """Run env.py with the stand-in context; None when the project has no env.py."""
     env_py = config.script_location / ENV_PY

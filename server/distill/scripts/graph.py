@@ -220,6 +220,14 @@ class RevisionGraph:
         """The revisions applied when the version table holds ``current``."""
         return self._closure(tuple(c for c in current if c in self._revisions), self.prerequisites)
 
+    def applied_tips(self, current: Iterable[str]) -> list[str]:
+        """Applied revisions with no applied child: the version rows, plus a revision
+        another one only depends on (which stands at the top of its own branch)."""
+        applied = self.applied(current)
+        return self.in_order(
+            rev for rev in applied if not any(c in applied for c in self._children[rev])
+        )
+
     def _next(self, rev_id: str) -> Iterator[str]:
         yield from self._children[rev_id]
         yield from self._dependents[rev_id]
@@ -285,7 +293,8 @@ class RevisionGraph:
         and so do revisions that merely depend on the target.
         """
         applied = self.applied(current)
-        keep, remove = _resolve.downgrade_bounds(self, target, tuple(current))
+        bounds = _resolve.downgrade_bounds(self, target, tuple(current))
+        keep, remove = bounds.keep, bounds.remove
         if not keep and not remove:  # plain "base": everything goes
             revert = set(applied)
         else:
@@ -298,7 +307,10 @@ class RevisionGraph:
                 )
             # What stands on the target's lineage children goes; revisions that
             # merely depend on the target stay, as it stays (Alembic does the same).
-            above = self._closure([c for k in keep for c in self._children[k]], self._next)
+            first = [c for k in keep for c in self._children[k]]
+            if bounds.within is not None:  # label@...: only that branch steps down
+                first = [c for c in first if c in bounds.within]
+            above = self._closure(first, self._next)
             revert = {i for i in above | self._closure(remove, self._next) if i in applied}
         tops = [c for c in current if c in revert]
         return list(reversed(self._plan_order([*tops, *self.in_order(revert)], frozenset(revert))))

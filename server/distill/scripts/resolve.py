@@ -31,19 +31,28 @@ _RELATIVE = re.compile(r"^(?P<anchor>[^+-]*)(?P<sign>[+-])(?P<count>\d+)$")
 class _Target:
     ids: tuple[str, ...]  # the revisions meant; () is base
     below: tuple[str, ...] = ()  # revisions a downgrade to this target removes too
+    # With ``label@...``: the branch's revisions, the only ones a downgrade steps
+    # through (others standing on the target stay, as in Alembic).
+    within: frozenset[str] | None = None
 
 
 def resolve(graph: RevisionGraph, identifier: str, current: tuple[str, ...]) -> tuple[str, ...]:
     return _target(graph, identifier, current).ids
 
 
+@dataclass(frozen=True)
+class DowngradeBounds:
+    keep: tuple[str, ...]  # revisions that stay applied
+    remove: tuple[str, ...]  # revisions removed with all they carry
+    within: frozenset[str] | None  # a branch's revisions, when the target named one
+
+
 def downgrade_bounds(
     graph: RevisionGraph, identifier: str, current: tuple[str, ...]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(revisions to keep, revisions to remove with all they carry) for a downgrade."""
+) -> DowngradeBounds:
     target = _target(graph, identifier, current)
     keep = tuple(i for i in target.ids if i not in target.below)
-    return keep, target.below
+    return DowngradeBounds(keep, target.below, target.within)
 
 
 def _target(graph: RevisionGraph, identifier: str, current: tuple[str, ...]) -> _Target:
@@ -101,14 +110,15 @@ def _on_branch(
         return _Target(bases, below=bases)
     relative = _RELATIVE.match(rest)
     if relative:
-        return _relative(graph, relative, ident, current, branch)
+        found = _relative(graph, relative, ident, current, branch)
+        return _Target(found.ids, found.below, branch.members)
     rev = graph.get(rest).id
     if rev not in branch.members:
         raise RevisionError(
             f"revision {rev} is not on branch {label!r}; drop '{label}@' or name a revision "
             "of that branch"
         )
-    return _Target((rev,))
+    return _Target((rev,), within=branch.members)
 
 
 def _below(graph: RevisionGraph, branch: _Branch) -> frozenset[str]:
