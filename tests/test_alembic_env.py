@@ -322,3 +322,19 @@ def test_current_reads_env_py_only_when_it_may_name_the_version_table(tmp_path: 
     add_to_online_configure(root, 'version_table="app_version"')
     assert distill(root, "current").stdout.strip() == ""  # app_version does not exist yet
     assert (root / "ran.txt").exists()
+
+
+def test_the_editor_reads_the_online_branch_without_the_database(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    prepend_to_env(root, """
+        def include_object(object, name, type_, reflected, compare_to):
+            return name != "legacy_things"
+    """)  # fmt: skip
+    add_to_online_configure(root, "include_object=include_object")
+    # A server nobody could reach: the editor's reading must not need it.
+    edit_ini(root / "alembic.ini", sqlalchemy__url="postgresql+psycopg://u@127.0.0.1:9/x")
+    findings = read_env(load_config(root, environ={}), mode="editor")
+    assert findings is not None and not findings.offline and findings.url is None
+    assert callable(findings.options["include_object"])
+    doctor = distill(root, "doctor")
+    assert "the editor reads env.py's online branch (no database connection)" in doctor.stdout

@@ -42,7 +42,7 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
         from distill.compat.alembic_env import complete_config, names_version_table
 
         if env != "bookkeeping" or names_version_table(config):
-            config = complete_config(config, online=env != "offline")
+            config = complete_config(config, mode="offline" if env == "offline" else "online")
     return commands.Project(config)
 
 

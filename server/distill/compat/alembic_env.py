@@ -11,7 +11,9 @@ Online mode is read first, because Alembic autogenerates online and many
 projects pass their options only there.  That branch usually connects to the
 database (and closes the connection again); when it cannot, the offline
 branch is read instead and the reason is kept for ``distill doctor``.  The
-language server reads offline only: it must not connect on every keystroke.
+language server must not connect on every keystroke: for it, ``context.config``
+names an in-memory SQLite database instead (mode "editor"), so the online
+branch connects to nothing real and still passes its options.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -64,11 +66,16 @@ class EnvFindings:
     executed: tuple[str, ...] = field(default_factory=tuple)
 
 
-def complete_config(config: Config, *, online: bool = True) -> Config:
+Mode = Literal["online", "offline", "editor"]
+# What env.py is told the database is, in the editor: connecting to it costs nothing.
+_STAND_IN_URL = "sqlite://"
+
+
+def complete_config(config: Config, *, mode: Mode = "online") -> Config:
     """``config`` with what an Alembic project's env.py says; other projects unchanged."""
     if config.flavour != "alembic":
         return config
-    findings = read_env(config, online=online)
+    findings = read_env(config, mode=mode)
     return config if findings is None else apply_env(config, findings)
 
 
@@ -97,24 +104,30 @@ def names_version_table(config: Config) -> bool:
     return False
 
 
-def read_env(config: Config, *, online: bool = True) -> EnvFindings | None:
+def read_env(config: Config, *, mode: Mode = "online") -> EnvFindings | None:
     """Run env.py with the stand-in context; None when the project has no env.py."""
     env_py = config.script_location / ENV_PY
     if not env_py.is_file():
         return None
     put_on_sys_path(config)
-    if not online:
+    if mode == "offline":
         return _read(config, env_py, offline=True)
+    url = _STAND_IN_URL if mode == "editor" else config.url
     try:
-        return _read(config, env_py, offline=False, passthrough=_CANNOT_CONNECT)
+        found = _read(config, env_py, offline=False, url=url, passthrough=_CANNOT_CONNECT)
     except _CANNOT_CONNECT as error:
         reason = _connect_problem(error, config)
         return replace(_read(config, env_py, offline=True), why_offline=reason)
+    # The stand-in database is no database of the project's.
+    return replace(found, url=None) if mode == "editor" else found
 
 
 # A driver that is not installed, a URL that is a placeholder, a server that
 # is down: the online branch cannot be read, the offline branch still can.
-_CANNOT_CONNECT: tuple[type[BaseException], ...] = (exc.DBAPIError, exc.ArgumentError, ImportError)
+# InvalidRequestError: an async engine refusing the editor's sqlite:// stand-in.
+_CANNOT_CONNECT: tuple[type[BaseException], ...] = (
+    exc.DBAPIError, exc.ArgumentError, exc.InvalidRequestError, ImportError,
+)  # fmt: skip
 
 
 def _connect_problem(error: BaseException, config: Config) -> str:
@@ -129,9 +142,11 @@ def _read(
     env_py: Path,
     *,
     offline: bool,
+    url: str | None = None,
     passthrough: tuple[type[BaseException], ...] = (),
 ) -> EnvFindings:
-    recorder = EnvRecorder(ProjectConfig(config), offline=offline, x_arguments=config.x_arguments)
+    project_config = ProjectConfig(config, url=url if url is not None else config.url)
+    recorder = EnvRecorder(project_config, offline=offline, x_arguments=config.x_arguments)
     with recording(recorder):
         load_module(env_py, passthrough=passthrough)
     last = recorder.configure_calls[-1] if recorder.configure_calls else {}
@@ -197,14 +212,14 @@ class ProjectConfig:
 
     config_ini_section = "alembic"
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, url: str | None) -> None:
         ini = config.source if config.source and config.source.suffix == ".ini" else None
         self.config_file_name = str(ini) if ini else None
         self.toml_file_name = str(config.root / "pyproject.toml")
         self.attributes: dict[str, Any] = {}
         self.cmd_opts = argparse.Namespace(x=list(config.x_arguments), config=self.config_file_name)
         self._ini = ini
-        self._url = config.url
+        self._url = url
         self._parser: configparser.ConfigParser | None = None
         self._sections: dict[str, dict[str, str]] = {}  # read on demand, as Alembic does
 

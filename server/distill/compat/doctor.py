@@ -51,16 +51,16 @@ def diagnose(config: Config) -> list[Finding]:
     if config.flavour != "alembic":
         found.append(Finding("ok", "a Distill project: no env.py is read"))
         return found
-    online = read_env(config, online=True)
+    online = read_env(config, mode="online")
     if online is None:
         env_py = config.script_location / "env.py"
         found.append(Finding("note", f"{env_py} does not exist; nothing is read from it"))
         return found
     found += _how_read(online)
     found += _configure_findings(online)
-    offline = online if online.offline else read_env(config, online=False)
-    assert offline is not None
-    found += _only_online(online, offline)
+    editor = read_env(config, mode="editor")
+    assert editor is not None
+    found += _in_the_editor(online, editor)
     settings = apply_env(config, online)
     found.append(Finding("ok", f"version table: {_table(settings)} (shared with Alembic)"))
     found.append(Finding(
@@ -125,17 +125,16 @@ def _option(key: str, value: Any) -> Finding:
     return Finding("note", f"configure({key}=...): unknown to Distill, ignored")
 
 
-def _only_online(online: EnvFindings, offline: EnvFindings) -> list[Finding]:
-    """Options the editor misses: the language server reads env.py offline."""
-    if online.offline:
-        return []
+def _in_the_editor(online: EnvFindings, editor: EnvFindings) -> list[Finding]:
+    """The language server reads env.py against an in-memory SQLite stand-in."""
+    if not editor.offline:
+        return [Finding("ok", "the editor reads env.py's online branch (no database connection)")]
     wanted = HONOURED - {"target_metadata"}
-    missing = sorted(k for k in online.options if k in wanted and k not in offline.options)
-    if not missing:
-        return []
+    missing = sorted(k for k in online.options if k in wanted and k not in editor.options)
+    lost = f"; so it misses {', '.join(missing)}" if missing else ""
     return [Finding(
-        "note", f"only the online configure() passes {', '.join(missing)}; the editor reads "
-        "env.py offline, so pass them in run_migrations_offline() too",
+        "note", f"the editor cannot read env.py's online branch without a database "
+        f"({editor.why_offline}) and reads the offline one{lost}",
     )]  # fmt: skip
 
 

@@ -91,11 +91,11 @@ _CONFIGS: dict[tuple[str, str | None], Config] = {}
 
 def project_config(request: BuildRequest) -> Config:
     """The project's settings, read once per child process; an Alembic project's env.py
-    is read in offline mode, so no keystroke connects to the database."""
+    is read against an in-memory stand-in database, so no keystroke connects to the real one."""
     key = (request.root, request.url)
     if key not in _CONFIGS:
         config = load_config(Path(request.root), url=request.url)
-        _CONFIGS[key] = complete_config(config, online=False)
+        _CONFIGS[key] = complete_config(config, mode="editor")
     return _CONFIGS[key]
 
 
