@@ -3,9 +3,10 @@
 export const CONFIG_FILES = ["distill.toml", "pyproject.toml", "alembic.ini"] as const;
 export type ConfigFile = (typeof CONFIG_FILES)[number];
 
-/** A `[tool.distill]` table, or one of its sub-tables, in a pyproject.toml. */
-export function pyprojectHasDistill(text: string): boolean {
-  return /^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*distill[ \t]*(\.[^\]\n]*)?\][ \t]*(#.*)?$/m.test(text);
+/** A `[tool.distill]` table (or `[tool.alembic]`, with `tool`), or a sub-table, in a pyproject.toml. */
+export function pyprojectHasDistill(text: string, tool: "distill" | "alembic" = "distill"): boolean {
+  const table = new RegExp(`^[ \\t]*\\[[ \\t]*tool[ \\t]*\\.[ \\t]*${tool}[ \\t]*(\\.[^\\]\\n]*)?\\][ \\t]*(#.*)?$`, "m");
+  return table.test(text);
 }
 
 /**
@@ -17,5 +18,7 @@ export function detectConfig(contents: Partial<Record<ConfigFile, string>>): Con
   const pyproject = contents["pyproject.toml"];
   if (pyproject !== undefined && pyprojectHasDistill(pyproject)) return "pyproject.toml";
   if (contents["alembic.ini"] !== undefined) return "alembic.ini";
+  // An Alembic 1.16+ project may keep its settings in pyproject.toml alone.
+  if (pyproject !== undefined && pyprojectHasDistill(pyproject, "alembic")) return "pyproject.toml";
   return undefined;
 }

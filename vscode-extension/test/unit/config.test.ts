@@ -11,6 +11,7 @@ describe("config detection", () => {
       "pyproject.toml",
     );
     assert.equal(detectConfig({ "alembic.ini": "[alembic]\n" }), "alembic.ini");
+    assert.equal(detectConfig({ "pyproject.toml": '[tool.alembic]\nscript_location = "a"\n' }), "pyproject.toml");
     assert.equal(detectConfig({}), undefined);
   });
 
