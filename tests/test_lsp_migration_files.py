@@ -368,3 +368,12 @@ def test_show_sql_ranges_upgrade_through_exactly_their_revision(project: Project
         steps = graph.upgrade_steps(graph.resolve(start) if start else (), end)
         # A dependency outside the lineage comes along: without it d1 cannot run.
         assert steps == (["x1", "d1"] if rev == "d1" else [rev])
+
+
+def test_an_emptied_buffer_is_read_as_empty_not_from_disk(project: ProjectDir) -> None:
+    from distill.lsp.session import Session, Settings
+
+    path = project.add("a1", None, ADD_EMAIL)
+    session = Session(project.root, Settings())
+    assert session.revision_texts({})[str(path)] == path.read_text()
+    assert session.revision_texts({str(path): ""})[str(path)] == ""

@@ -66,7 +66,9 @@ class _Files:
 
     def text(self, path: str) -> str:
         if path not in self._texts:
-            self._texts[path] = self.buffers.get(path) or self.read(path)
+            # An emptied buffer is still the buffer: "" must not fall back to the file.
+            buffer = self.buffers.get(path)
+            self._texts[path] = buffer if buffer is not None else self.read(path)
         return self._texts[path]
 
     def index(self, path: str) -> ModelIndex:

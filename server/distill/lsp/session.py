@@ -229,7 +229,8 @@ class Session:
         for folder in self.config.version_locations:
             for path in sorted(folder.glob("*.py")):
                 key = str(path)
-                texts[key] = buffers.get(key) or self.files.read(key)
+                buffer = buffers.get(key)  # "" is an emptied buffer, not a missing one
+                texts[key] = buffer if buffer is not None else self.files.read(key)
         return texts
 
     # -- the database ------------------------------------------------------------------------
