@@ -49,6 +49,7 @@ from sqlalchemy.pool import NullPool
 
 from tests.conftest import create_scratch_database
 from tests.projects import DISTILL
+from tests.test_alembic_config import edit_ini
 
 # ---------------------------------------------------------------------------
 # running the two tools
@@ -329,14 +330,7 @@ def replace_once(path: Path, old: str, new: str) -> None:
 
 def set_ini(ini: Path, key: str, value: str) -> None:
     """Set ``key`` in the [alembic] section of ``ini`` (uncommenting it if need be)."""
-    lines = ini.read_text().splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith((f"{key} =", f"# {key} =")):
-            lines[i] = f"{key} = {value}"
-            break
-    else:
-        lines.insert(lines.index("[alembic]") + 1, f"{key} = {value}")
-    ini.write_text("\n".join(lines) + "\n")
+    edit_ini(ini, **{key.replace(".", "__"): value})
 
 
 def use_models(env_py: Path) -> None:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,20 @@ def upgrade():
 def downgrade():
     op.drop_table("users")
 '''
+
+
+@pytest.fixture(autouse=True)
+def fresh_app_modules() -> Iterator[None]:
+    """Every project here has its own ``app`` package; tests reading env.py in this
+    process must import theirs, not one an earlier test left in sys.modules."""
+
+    def forget() -> None:
+        for name in [n for n in sys.modules if n == "app" or n.startswith("app.")]:
+            del sys.modules[name]
+
+    forget()
+    yield
+    forget()
 
 
 def make_project(root: Path, models_folder: str = "") -> Path:
@@ -338,3 +353,37 @@ def test_the_editor_reads_the_online_branch_without_the_database(tmp_path: Path)
     assert callable(findings.options["include_object"])
     doctor = distill(root, "doctor")
     assert "the editor reads env.py's online branch (no database connection)" in doctor.stdout
+
+
+def test_include_object_gets_the_models_objects(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    models = root / "app" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            '    __tablename__ = "legacy_things"\n',
+            '    __tablename__ = "legacy_things"\n    __table_args__ = {"info": {"skip": True}}\n',
+        )
+    )
+    prepend_to_env(root, """
+        seen = []
+
+        def include_object(object, name, type_, reflected, compare_to):
+            if type_ == "column" and not reflected:
+                assert object.table.name in ("users", "legacy_things"), object
+            seen.append((type_, name, reflected, type(object).__name__))
+            return not object.info.get("skip", False)
+    """)  # fmt: skip
+    add_to_online_configure(root, "include_object=include_object")
+    checked = distill(root, "check")
+    assert "legacy_things" not in checked.stdout + checked.stderr, checked.stderr
+    config = complete_config(load_config(root, environ={}))
+    from distill.autogen.generate import options_for
+
+    include = options_for(config).include
+    assert include is not None
+    assert include("table", "legacy_things", None, False) is False
+    assert include("table", "legacy_things", None, True) is True  # a stand-in: empty info
+    assert include("column", "name", "users", False) is True
+    env = config.extra["include_object"].__globals__
+    assert ("table", "legacy_things", False, "Table") in env["seen"]
+    assert ("column", "name", False, "Column") in env["seen"]

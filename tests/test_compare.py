@@ -142,7 +142,7 @@ def test_include_hook_filters_tables_and_columns() -> None:
     orders = Table("orders", (Column("id", INT),))
     now, wanted = pg(users()), pg(users(Column("secret", VC20)), orders)
 
-    def include(kind: str, name: str, table: str | None) -> bool:
+    def include(kind: str, name: str, table: str | None, reflected: bool) -> bool:
         return name != "orders" and not (kind == "column" and name == "secret")
 
     assert compare(now, wanted, Options(include=include)) == []
@@ -150,15 +150,16 @@ def test_include_hook_filters_tables_and_columns() -> None:
 
 def test_include_hook_gets_none_for_an_unnamed_constraint() -> None:
     fk = ForeignKey(("id",), "accounts", ("id",))
-    seen: list[tuple[str, str | None]] = []
+    seen: list[tuple[str, str | None, bool]] = []
 
-    def include(kind: str, name: str | None, table: str | None) -> bool:
-        seen.append((kind, name))
+    def include(kind: str, name: str | None, table: str | None, reflected: bool) -> bool:
+        seen.append((kind, name, reflected))
         return True
 
     changes = compare(pg(users()), pg(users(foreign_keys=(fk,))), Options(include=include))
     assert [c.describe() for c in changes] == ["users: foreign key (id) in models, not in database"]
-    assert ("fk", None) in seen
+    assert ("fk", None, False) in seen  # from the wanted side (the models)
+    assert ("table", "users", True) in seen and ("table", "users", False) in seen
 
 
 @pytest.mark.parametrize(

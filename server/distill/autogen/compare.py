@@ -74,23 +74,32 @@ def _show(code: str, value: Any) -> str:
     return str(value)
 
 
+Include = Callable[[str, str | None, str | None, bool], bool]
+
+
+def _keep_all(_kind: str, _name: str | None, _table: str | None, _reflected: bool) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Options:
     compare_type: bool = True
     compare_server_default: bool = True
-    # (kind, name or None, table name or None) -> keep?  kind is "table",
-    # "column", "index", "unique", "fk", "check" or "enum", as Alembic's
-    # include_object; the name is None for an unnamed constraint.
-    include: Callable[[str, str | None, str | None], bool] | None = None
+    # (kind, name or None, table name or None, reflected) -> keep?  kind is
+    # "table", "column", "index", "unique", "fk", "check" or "enum", as
+    # Alembic's include_object; the name is None for an unnamed constraint.
+    # ``reflected``: the item is from ``now`` (the migrations' or database's
+    # side), not from ``wanted`` (the models, in autogenerate and check).
+    include: Include | None = None
 
 
 def compare(now: Schema, wanted: Schema, options: Options = Options()) -> list[Change]:
     """What must change in ``now`` for it to equal ``wanted``, tables in name order."""
     dialect = wanted.dialect
-    keep = options.include or (lambda _kind, _name, _table: True)
+    keep = options.include or _keep_all
     changes: list[Change] = list(_enums(now, wanted))
-    now_tables = {t.key: t for t in now.tables if keep("table", t.name, None)}
-    wanted_tables = {t.key: t for t in wanted.tables if keep("table", t.name, None)}
+    now_tables = {t.key: t for t in now.tables if keep("table", t.name, None, True)}
+    wanted_tables = {t.key: t for t in wanted.tables if keep("table", t.name, None, False)}
     for key in sorted(wanted_tables.keys() - now_tables.keys(), key=_sort_key):
         table = wanted_tables[key]
         changes.append(Change("table.added", table.name, table.schema, new=table))
@@ -106,8 +115,7 @@ def compare(now: Schema, wanted: Schema, options: Options = Options()) -> list[C
 
 def table_changes(now: Table, wanted: Table, dialect: str, options: Options) -> list[Change]:
     """What must change in one table (``wanted``'s name is used throughout)."""
-    keep = options.include or (lambda _kind, _name, _table: True)
-    return _table(now, wanted, dialect, options, keep)
+    return _table(now, wanted, dialect, options, options.include or _keep_all)
 
 
 def column_changes(
@@ -142,15 +150,15 @@ def _table(
     wanted: Table,
     dialect: str,
     options: Options,
-    keep: Callable[[str, str | None, str | None], bool],
+    keep: Include,
 ) -> list[Change]:
     found: list[Change] = []
 
     def add(code: str, name: str | None = None, old: Any = None, new: Any = None) -> None:
         found.append(Change(code, wanted.name, wanted.schema, name, old, new))
 
-    have = {c.name: c for c in now.columns if keep("column", c.name, now.name)}
-    want = {c.name: c for c in wanted.columns if keep("column", c.name, now.name)}
+    have = {c.name: c for c in now.columns if keep("column", c.name, now.name, True)}
+    want = {c.name: c for c in wanted.columns if keep("column", c.name, now.name, False)}
     for column in wanted.columns:
         if column.name in want and column.name not in have:
             add("column.added", column.name, new=column)
@@ -210,14 +218,14 @@ def _keyed(
     kind: str,
     have: Keyed,
     want: Keyed,
-    keep: Callable[[str, str | None, str | None], bool],
+    keep: Include,
 ) -> Iterator[Change]:
-    def kept(items: Keyed) -> Keyed:
+    def kept(items: Keyed, reflected: bool) -> Keyed:
         # The hook gets the real name, None for an unnamed constraint (as
         # Alembic's does), not the "(columns)" shown to the user.
-        return {k: v for k, v in items.items() if keep(kind, v[1].name, now.name)}
+        return {k: v for k, v in items.items() if keep(kind, v[1].name, now.name, reflected)}
 
-    have, want = kept(have), kept(want)
+    have, want = kept(have, True), kept(want, False)
     for key in sorted(want.keys() - have.keys(), key=repr):
         name, item = want[key]
         yield Change(f"{kind}.added", wanted.name, wanted.schema, name, new=item)

@@ -12,9 +12,10 @@ with no database at all, or with a database that is behind.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -114,22 +115,25 @@ def options_for(config: Config, *, hooks: bool = True) -> Options:
     include_object = _hook(config, "include_object") if hooks else None
     include_name = _hook(config, "include_name") if hooks else None
 
-    def include(kind: str, name: str | None, table: str | None) -> bool:
+    objects = _HookObjects(extra.get("target_metadata"))
+
+    def include(kind: str, name: str | None, table: str | None, reflected: bool) -> bool:
         if kind == "table" and (name in own_tables or any(
             fnmatch.fnmatchcase(name, glob) for glob in excluded
         )):  # fmt: skip
             return False
-        # The hooks take Alembic's arguments, so existing hooks keep working;
-        # the object itself is None because Distill compares neutral schemas.
+        # The hooks take Alembic's arguments, so existing hooks keep working.
         kind_name = _ALEMBIC_KINDS.get(kind, kind)
         parents = {"table_name": table, "schema_name": None}
         if include_name is not None and not _call(
             config, "include_name", include_name, name, kind_name, parents
         ):
             return False
-        return include_object is None or _call(
-            config, "include_object", include_object, None, name, kind_name, False, None
-        )
+        if include_object is None:
+            return True
+        item = objects.find(kind, name, table, reflected)
+        return _call(config, "include_object", include_object, item, name, kind_name,
+                     reflected, None)  # fmt: skip
 
     return Options(
         compare_type=extra.get("compare_type", True),
@@ -145,15 +149,66 @@ _ALEMBIC_KINDS = {
 }
 
 
+class _HookObjects:
+    """The object include_object is given, as Alembic gives it.
+
+    With an Alembic project's target_metadata, an item of the models is the
+    SQLAlchemy object itself (``object.info`` and ``object.table`` work as the
+    hook expects).  Anything else — the other side, a Distill project, an item
+    not found — gets a stand-in with ``name``, ``schema``, ``info`` (empty)
+    and, below a table, ``table``: Distill compares plain schema descriptions.
+    """
+
+    def __init__(self, metadata: object) -> None:
+        self.metadata = metadata if isinstance(metadata, sa.MetaData) else None
+
+    def find(self, kind: str, name: str | None, table: str | None, reflected: bool) -> object:
+        found = None if reflected or self.metadata is None else self._in_models(kind, name, table)
+        if found is not None:
+            return found
+        parent = SimpleNamespace(name=table, schema=None, info={}) if table else None
+        return SimpleNamespace(name=name, schema=None, info={}, table=parent)
+
+    def _in_models(self, kind: str, name: str | None, table: str | None) -> object:
+        assert self.metadata is not None
+        owner = self.metadata.tables.get(table if table is not None else name or "")
+        if owner is None or kind == "table":
+            return owner
+        if kind == "column":
+            return owner.c.get(name or "")
+        if name is None:
+            return None
+        pool: Iterable[Any] = owner.indexes if kind == "index" else owner.constraints
+        wanted = _CONSTRAINT_TYPES.get(kind, object)
+        return next((i for i in pool if i.name == name and isinstance(i, wanted)), None)
+
+
+_CONSTRAINT_TYPES: dict[str, type] = {
+    "index": sa.Index,
+    "unique": sa.UniqueConstraint,
+    "fk": sa.ForeignKeyConstraint,
+    "check": sa.CheckConstraint,
+}
+
+
 def _call(config: Config, key: str, hook: Callable[..., Any], *args: Any) -> bool:
     try:
         return bool(hook(*args))
     except Exception as error:
         raise ConfigError(
-            f"the {key} hook {config.extra.get(key)!r} raised {type(error).__name__}: {error} "
-            f"(called with {args!r}; Distill passes None as the object, since it compares "
-            "neutral schemas: decide by name and type)"
+            f"the {key} hook {_hook_name(config.extra.get(key))} raised "
+            f"{type(error).__name__}: {error} "
+            f"(called with {args!r}; unless it comes from an Alembic project's "
+            "target_metadata, the object is a stand-in with name, schema and info only, "
+            "since Distill compares plain schema descriptions)"
         ) from None
+
+
+def _hook_name(spec: object) -> str:
+    code = getattr(spec, "__code__", None)
+    if code is None:  # a "module:function" setting
+        return repr(spec)
+    return f"{getattr(spec, '__qualname__', '?')} ({code.co_filename}:{code.co_firstlineno})"
 
 
 def _hook(config: Config, key: str) -> Callable[..., Any] | None:
