@@ -387,3 +387,17 @@ def test_include_object_gets_the_models_objects(tmp_path: Path) -> None:
     env = config.extra["include_object"].__globals__
     assert ("table", "legacy_things", False, "Table") in env["seen"]
     assert ("column", "name", False, "Column") in env["seen"]
+
+
+def test_the_version_table_is_read_from_env_py_text_where_it_is_a_literal(tmp_path: Path) -> None:
+    from distill.compat.alembic_env import bookkeeping_in_text
+    from distill.lsp.session import Session, Settings
+
+    root = make_project(tmp_path)
+    config = load_config(root, environ={})
+    assert bookkeeping_in_text(config).mentioned is False
+    add_to_online_configure(root, 'version_table="app_version", version_table_schema=SCHEMA')
+    found = bookkeeping_in_text(config)
+    assert found.mentioned and found.literal == {"version_table": "app_version"}
+    # The language server runs no project code, and still reads the right table.
+    assert Session(root, Settings()).config.version_table == "app_version"

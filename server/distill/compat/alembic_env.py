@@ -79,29 +79,51 @@ def complete_config(config: Config, *, mode: Mode = "online") -> Config:
     return config if findings is None else apply_env(config, findings)
 
 
-# configure() options that change where and how the version rows are kept.
+# configure() options that change where the version rows are kept.
 _BOOKKEEPING = frozenset({"version_table", "version_table_schema"})
 
 
-def names_version_table(config: Config) -> bool:
-    """Whether env.py might set the version table: a configure() call passing
-    version_table(_schema), or ``**options`` that could.  Read as text, so
-    ``current`` need not run env.py (and import the models) when it does not."""
+@dataclass(frozen=True)
+class Bookkeeping:
+    """What env.py's text says of the version table, read without running it."""
+
+    mentioned: bool  # a configure() call passes version_table(_schema), or **options
+    literal: Mapping[str, str]  # the ones passed as plain strings
+
+
+def bookkeeping_in_text(config: Config) -> Bookkeeping:
+    """Read as text, so ``current`` and the language server (which runs no project
+    code) know the version table without running env.py and importing the models."""
     import ast
 
     env_py = config.script_location / ENV_PY
     try:
         tree = ast.parse(env_py.read_bytes(), str(env_py))
     except (OSError, SyntaxError, ValueError):
-        return env_py.exists()  # running it will say what is wrong
+        return Bookkeeping(env_py.exists(), {})  # running it will say what is wrong
+    mentioned = False
+    literal: dict[str, str] = {}
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and getattr(node.func, "attr", None) == "configure"
-            and any(k.arg is None or k.arg in _BOOKKEEPING for k in node.keywords)
-        ):
-            return True
-    return False
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure":
+            for keyword in node.keywords:
+                if keyword.arg is None or keyword.arg in _BOOKKEEPING:
+                    mentioned = True
+                value = getattr(keyword.value, "value", None)  # an ast.Constant's
+                if keyword.arg in _BOOKKEEPING and isinstance(value, str):
+                    literal[keyword.arg] = value
+    return Bookkeeping(mentioned, literal)
+
+
+def with_literal_bookkeeping(config: Config) -> Config:
+    """An Alembic project's config with the version table env.py names in plain text."""
+    if config.flavour != "alembic":
+        return config
+    found = bookkeeping_in_text(config).literal
+    return replace(
+        config,
+        version_table=found.get("version_table", config.version_table),
+        version_table_schema=found.get("version_table_schema", config.version_table_schema),
+    )
 
 
 def read_env(config: Config, *, mode: Mode = "online") -> EnvFindings | None:

@@ -27,6 +27,7 @@ from distill import commands
 from distill.autogen.check import expected_schema, reflect_database
 from distill.autogen.compare import Options
 from distill.autogen.generate import compared_schemas, options_for, target_dialect
+from distill.compat.alembic_env import with_literal_bookkeeping
 from distill.config import Config, load_config, project_folder
 from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts
@@ -91,7 +92,9 @@ class Session:
     # -- settings and the parts that depend on them ----------------------------------------
 
     def _load_config(self) -> Config:
-        return load_config(self.root, url=self.settings.database_url)
+        # An Alembic project may name its version table in env.py, which this
+        # process never runs: a plain string there is read from the text.
+        return with_literal_bookkeeping(load_config(self.root, url=self.settings.database_url))
 
     @property
     def config_file(self) -> Path | None:
