@@ -401,3 +401,15 @@ def test_the_version_table_is_read_from_env_py_text_where_it_is_a_literal(tmp_pa
     assert found.mentioned and found.literal == {"version_table": "app_version"}
     # The language server runs no project code, and still reads the right table.
     assert Session(root, Settings()).config.version_table == "app_version"
+
+
+def test_a_metadata_key_serves_when_env_py_sets_no_target_metadata(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    env = root / "alembic" / "env.py"
+    env.write_text(
+        env.read_text().replace("target_metadata = Base.metadata", "target_metadata = None")
+    )
+    assert "sets no target_metadata" in distill(root, "check").stderr
+    edit_ini(root / "alembic.ini", metadata="app.models:Base.metadata")
+    checked = distill(root, "check")
+    assert "legacy_things: table in models, not in migrations" in checked.stdout, checked.stderr

@@ -40,6 +40,8 @@ class AlembicSettings:
     prepend_sys_path: tuple[Path, ...]
     url: str | None
     file_template: str | None
+    # Distill's own key, for a project whose env.py sets no target_metadata
+    metadata: str | None = None
 
 
 def has_alembic_settings(folder: Path, pyproject_data: Mapping[str, Any] | None) -> bool:
@@ -102,6 +104,7 @@ def read_alembic_settings(
         )
 
     file_template = ini("file_template") or toml("file_template")
+    metadata = ini("metadata") or toml("metadata")
     return AlembicSettings(
         source=source,
         script_location=script_location,
@@ -109,6 +112,7 @@ def read_alembic_settings(
         prepend_sys_path=sys_path,
         url=ini("sqlalchemy.url") or None,
         file_template=file_template if isinstance(file_template, str) else None,
+        metadata=metadata if isinstance(metadata, str) else None,
     )
 
 

@@ -62,17 +62,19 @@ def model_schema(config: Config, dialect: sa.Dialect) -> Schema:
 
 
 def project_metadata(config: Config) -> sa.MetaData:
-    """The models: the ``metadata`` setting, or an Alembic project's env.py target_metadata."""
-    if config.flavour == "alembic" and not config.metadata:
+    """The models: an Alembic project's env.py target_metadata, else the ``metadata`` setting."""
+    if config.flavour == "alembic":
         from distill.compat.alembic_env import ENV_PY, metadata_of
 
         metadata = metadata_of(config)
-        if metadata is None:
+        if metadata is not None:
+            return metadata
+        if not config.metadata:
             raise ConfigError(
                 f"{config.script_location / ENV_PY} sets no target_metadata: "
-                "import your models there and set target_metadata = Base.metadata"
+                "import your models there and set target_metadata = Base.metadata "
+                f"(or set metadata = module:attribute in {config.source})"
             )
-        return metadata
     return load_metadata(config)
 
 

@@ -130,7 +130,8 @@ class Session:
             dialect = target_dialect(self.config)
             self._worker = ModelWorker(
                 self.config.root,
-                self.config.metadata or "",  # "": an Alembic project's env.py names it
+                # "": an Alembic project, whose env.py names the models (the child reads it)
+                "" if self.config.flavour == "alembic" else self.config.metadata or "",
                 f"{dialect.name}+{dialect.driver}",
                 compared_schemas(self.config),
                 timeout=self.settings.timeout,
