@@ -390,7 +390,7 @@ def test_include_object_gets_the_models_objects(tmp_path: Path) -> None:
 
 
 def test_the_version_table_is_read_from_env_py_text_where_it_is_a_literal(tmp_path: Path) -> None:
-    from distill.compat.alembic_env import bookkeeping_in_text
+    from distill.compat.env_text import bookkeeping_in_text
     from distill.lsp.session import Session, Settings
 
     root = make_project(tmp_path)

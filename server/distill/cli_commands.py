@@ -39,7 +39,8 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
         load_config(Path.cwd(), config_file, args.url), x_arguments=tuple(args.x or ())
     )
     if env is not None and config.flavour == "alembic":
-        from distill.compat.alembic_env import bookkeeping_in_text, complete_config
+        from distill.compat.alembic_env import complete_config
+        from distill.compat.env_text import bookkeeping_in_text
 
         if env != "bookkeeping" or bookkeeping_in_text(config).mentioned:
             config = complete_config(config, mode="offline" if env == "offline" else "online")

@@ -64,7 +64,8 @@ def model_schema(config: Config, dialect: sa.Dialect) -> Schema:
 def project_metadata(config: Config) -> sa.MetaData:
     """The models: an Alembic project's env.py target_metadata, else the ``metadata`` setting."""
     if config.flavour == "alembic":
-        from distill.compat.alembic_env import ENV_PY, metadata_of
+        from distill.compat.alembic_env import metadata_of
+        from distill.compat.env_text import ENV_PY
 
         metadata = metadata_of(config)
         if metadata is not None:

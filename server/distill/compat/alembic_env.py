@@ -18,8 +18,6 @@ branch connects to nothing real and still passes its options.
 
 from __future__ import annotations
 
-import argparse
-import configparser
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,14 +27,14 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from distill import alembic_config
 from distill.compat.alembic_modules import EnvRecorder, recording
+from distill.compat.env_config import ProjectConfig
+from distill.compat.env_text import ENV_PY
 from distill.config import Config
 from distill.errors import ConfigError
 from distill.masking import mask_text
 from distill.scripts.script import load_module
 
-ENV_PY = "env.py"
 # configure() options Distill takes from env.py (see apply_env).
 HONOURED = frozenset({
     "target_metadata", "include_object", "include_name", "compare_type",
@@ -77,53 +75,6 @@ def complete_config(config: Config, *, mode: Mode = "online") -> Config:
         return config
     findings = read_env(config, mode=mode)
     return config if findings is None else apply_env(config, findings)
-
-
-# configure() options that change where the version rows are kept.
-_BOOKKEEPING = frozenset({"version_table", "version_table_schema"})
-
-
-@dataclass(frozen=True)
-class Bookkeeping:
-    """What env.py's text says of the version table, read without running it."""
-
-    mentioned: bool  # a configure() call passes version_table(_schema), or **options
-    literal: Mapping[str, str]  # the ones passed as plain strings
-
-
-def bookkeeping_in_text(config: Config) -> Bookkeeping:
-    """Read as text, so ``current`` and the language server (which runs no project
-    code) know the version table without running env.py and importing the models."""
-    import ast
-
-    env_py = config.script_location / ENV_PY
-    try:
-        tree = ast.parse(env_py.read_bytes(), str(env_py))
-    except (OSError, SyntaxError, ValueError):
-        return Bookkeeping(env_py.exists(), {})  # running it will say what is wrong
-    mentioned = False
-    literal: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure":
-            for keyword in node.keywords:
-                if keyword.arg is None or keyword.arg in _BOOKKEEPING:
-                    mentioned = True
-                value = getattr(keyword.value, "value", None)  # an ast.Constant's
-                if keyword.arg in _BOOKKEEPING and isinstance(value, str):
-                    literal[keyword.arg] = value
-    return Bookkeeping(mentioned, literal)
-
-
-def with_literal_bookkeeping(config: Config) -> Config:
-    """An Alembic project's config with the version table env.py names in plain text."""
-    if config.flavour != "alembic":
-        return config
-    found = bookkeeping_in_text(config).literal
-    return replace(
-        config,
-        version_table=found.get("version_table", config.version_table),
-        version_table_schema=found.get("version_table_schema", config.version_table_schema),
-    )
 
 
 def read_env(config: Config, *, mode: Mode = "online") -> EnvFindings | None:
@@ -223,76 +174,6 @@ def apply_env(config: Config, findings: EnvFindings) -> Config:
         ),
         extra=extra,
     )
-
-
-class ProjectConfig:
-    """``context.config`` for env.py: Alembic's Config, answering from alembic.ini.
-
-    The database URL is the one Distill uses (``--url`` and ``DISTILL_URL``
-    applied), so env.py connects where the command was pointed.
-    """
-
-    config_ini_section = "alembic"
-
-    def __init__(self, config: Config, url: str | None) -> None:
-        ini = config.source if config.source and config.source.suffix == ".ini" else None
-        self.config_file_name = str(ini) if ini else None
-        self.toml_file_name = str(config.root / "pyproject.toml")
-        self.attributes: dict[str, Any] = {}
-        self.cmd_opts = argparse.Namespace(x=list(config.x_arguments), config=self.config_file_name)
-        self._ini = ini
-        self._url = url
-        self._parser: configparser.ConfigParser | None = None
-        self._sections: dict[str, dict[str, str]] = {}  # read on demand, as Alembic does
-
-    def _section(self, name: str) -> dict[str, str] | None:
-        if name not in self._sections:
-            if self._parser is None and self._ini is not None:
-                self._parser = alembic_config.read_ini(self._ini)
-            if self._parser is not None and self._parser.has_section(name):
-                assert self._ini is not None
-                self._sections[name] = alembic_config.ini_section(self._ini, self._parser, name)
-            elif name == self.config_ini_section:
-                self._sections[name] = {}
-            else:
-                return None
-            if name == self.config_ini_section and self._url:
-                self._sections[name]["sqlalchemy.url"] = self._url
-        return self._sections[name]
-
-    def get_section(self, name: str, default: Any = None) -> Any:
-        section = self._section(name)
-        return dict(section) if section is not None else default
-
-    def get_section_option(self, section: str, name: str, default: Any = None) -> Any:
-        values = self._section(section)
-        if values is None:
-            raise ConfigError(
-                f"{self._ini}: env.py asked for section [{section}], which is missing"
-            )
-        return values.get(name, default)
-
-    def get_main_option(self, name: str, default: Any = None) -> Any:
-        return self.get_section_option(self.config_ini_section, name, default)
-
-    def get_alembic_option(self, name: str, default: Any = None) -> Any:
-        return self.get_main_option(name, default)
-
-    def set_section_option(self, section: str, name: str, value: str) -> None:
-        values = self._section(section)
-        if values is None:
-            values = self._sections[section] = {}
-        values[name] = value
-
-    def set_main_option(self, name: str, value: str) -> None:
-        self.set_section_option(self.config_ini_section, name, value)
-
-    def remove_main_option(self, name: str) -> None:
-        self.get_section(self.config_ini_section)
-        self._sections[self.config_ini_section].pop(name, None)
-
-    def print_stdout(self, text: str, *arg: Any) -> None:
-        print(text % arg if arg else text)
 
 
 def metadata_of(config: Config) -> sa.MetaData | None:

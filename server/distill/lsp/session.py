@@ -27,7 +27,7 @@ from distill import commands
 from distill.autogen.check import expected_schema, reflect_database
 from distill.autogen.compare import Options
 from distill.autogen.generate import compared_schemas, options_for, target_dialect
-from distill.compat.alembic_env import with_literal_bookkeeping
+from distill.compat.env_text import with_literal_bookkeeping
 from distill.config import Config, load_config, project_folder
 from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts

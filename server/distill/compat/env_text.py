@@ -1,0 +1,61 @@
+"""What an Alembic project's env.py says of its version table, read as text.
+
+``distill current`` and the language server (which runs no project code) need
+the version table without running env.py, which imports the models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from distill.config import Config
+
+ENV_PY = "env.py"
+
+
+# configure() options that change where the version rows are kept.
+_BOOKKEEPING = frozenset({"version_table", "version_table_schema"})
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """What env.py's text says of the version table, read without running it."""
+
+    mentioned: bool  # a configure() call passes version_table(_schema), or **options
+    literal: Mapping[str, str]  # the ones passed as plain strings
+
+
+def bookkeeping_in_text(config: Config) -> Bookkeeping:
+    """Read as text, so ``current`` and the language server (which runs no project
+    code) know the version table without running env.py and importing the models."""
+    import ast
+
+    env_py = config.script_location / ENV_PY
+    try:
+        tree = ast.parse(env_py.read_bytes(), str(env_py))
+    except (OSError, SyntaxError, ValueError):
+        return Bookkeeping(env_py.exists(), {})  # running it will say what is wrong
+    mentioned = False
+    literal: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure":
+            for keyword in node.keywords:
+                if keyword.arg is None or keyword.arg in _BOOKKEEPING:
+                    mentioned = True
+                value = getattr(keyword.value, "value", None)  # an ast.Constant's
+                if keyword.arg in _BOOKKEEPING and isinstance(value, str):
+                    literal[keyword.arg] = value
+    return Bookkeeping(mentioned, literal)
+
+
+def with_literal_bookkeeping(config: Config) -> Config:
+    """An Alembic project's config with the version table env.py names in plain text."""
+    if config.flavour != "alembic":
+        return config
+    found = bookkeeping_in_text(config).literal
+    return replace(
+        config,
+        version_table=found.get("version_table", config.version_table),
+        version_table_schema=found.get("version_table_schema", config.version_table_schema),
+    )
