@@ -383,7 +383,9 @@ async def test_an_unreachable_database_is_one_quiet_note_until_it_exists(
             await asyncio.sleep(0.05)
         await probe.settle()
         published = client.diagnostics.published(uri)[before:]  # type: ignore[attr-defined]
-        assert 1 <= len(published) <= 6  # at most one per edit sent
+        # At most one per edit sent, plus the analysis the orders file's opening
+        # started (on a busy machine it can end after ``before`` was counted).
+        assert 1 <= len(published) <= 6 + 1
         for diagnostics in published:
             assert codes(diagnostics) == ["drift.database-unreachable"]
         with pytest.raises(JsonRpcException) as refused:
