@@ -413,3 +413,11 @@ def test_a_metadata_key_serves_when_env_py_sets_no_target_metadata(tmp_path: Pat
     edit_ini(root / "alembic.ini", metadata="app.models:Base.metadata")
     checked = distill(root, "check")
     assert "legacy_things: table in models, not in migrations" in checked.stdout, checked.stderr
+
+
+def test_prepend_sys_path_serves_a_metadata_key_without_env_py(tmp_path: Path) -> None:
+    root = make_project(tmp_path, models_folder="src")
+    (root / "alembic" / "env.py").unlink()
+    edit_ini(root / "alembic.ini", prepend_sys_path="src", metadata="app.models:Base.metadata")
+    checked = distill(root, "check")
+    assert "legacy_things: table in models, not in migrations" in checked.stdout, checked.stderr

@@ -79,10 +79,10 @@ def complete_config(config: Config, *, mode: Mode = "online") -> Config:
 
 def read_env(config: Config, *, mode: Mode = "online") -> EnvFindings | None:
     """Run env.py with the stand-in context; None when the project has no env.py."""
+    put_on_sys_path(config)  # also for models named by a metadata key, with no env.py
     env_py = config.script_location / ENV_PY
     if not env_py.is_file():
         return None
-    put_on_sys_path(config)
     if mode == "offline":
         return _read(config, env_py, offline=True)
     url = _STAND_IN_URL if mode == "editor" else config.url
