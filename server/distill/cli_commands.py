@@ -38,13 +38,18 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
     config = replace(
         load_config(Path.cwd(), config_file, args.url), x_arguments=tuple(args.x or ())
     )
-    if env is not None and config.flavour == "alembic":
-        from distill.compat.alembic_env import complete_config
-        from distill.compat.env_text import bookkeeping_in_text
+    if config.flavour != "alembic":
+        return commands.Project(config)
+    from distill.compat.env_text import bookkeeping_in_text, with_literal_bookkeeping
 
-        if env != "bookkeeping" or bookkeeping_in_text(config).mentioned:
-            config = complete_config(config, mode="offline" if env == "offline" else "online")
-    return commands.Project(config)
+    if env is None or (env == "bookkeeping" and not bookkeeping_in_text(config).mentioned):
+        # env.py is not run; a version table it names as a plain string still counts
+        return commands.Project(with_literal_bookkeeping(config))
+    from distill.compat.alembic_env import complete_config
+
+    return commands.Project(
+        complete_config(config, mode="offline" if env == "offline" else "online")
+    )
 
 
 # -- init ----------------------------------------------------------------------
