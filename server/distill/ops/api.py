@@ -32,6 +32,7 @@ from distill.ops.context import OpContext
 from distill.ops.data import BulkInsert, Execute
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
+from distill.ops.rebuild import RebuildOptions
 from distill.ops.table import (
     CreateTable,
     CreateTableComment,
@@ -333,13 +334,15 @@ class Operations:
         reflect_kwargs: Mapping[str, Any] | None = None,
         naming_convention: dict[str, Any] | None = None,
     ) -> Iterator[BatchOperations]:
-        # partial_reordering, table_args/kwargs and reflect_args/kwargs are
-        # accepted for script compatibility; the rebuild reflects everything itself.
         batch = BatchOperations(self.context, table_name, schema)
         yield batch
-        self._invoke(
-            BatchAlterTable(table_name, schema, recreate, copy_from, naming_convention, batch.ops)
-        )
+        options = RebuildOptions(
+            tuple(reflect_args), reflect_kwargs, tuple(table_args), table_kwargs,
+            partial_reordering,
+        )  # fmt: skip
+        self._invoke(BatchAlterTable(
+            table_name, schema, recreate, copy_from, naming_convention, batch.ops, options
+        ))  # fmt: skip
 
     @contextmanager
     def autocommit_block(self) -> Iterator[None]:

@@ -21,7 +21,7 @@ from distill.ops import render as r
 from distill.ops.base import Op, TableChange
 from distill.ops.column import AddColumn
 from distill.ops.context import OpContext
-from distill.ops.rebuild import rebuild_table
+from distill.ops.rebuild import RebuildOptions, rebuild_table
 
 if TYPE_CHECKING:
     from distill.ops.api import Operations
@@ -38,6 +38,8 @@ class BatchAlterTable(Op):
     copy_from: sa.Table | None = None
     naming_convention: dict[str, Any] | None = None
     ops: list[TableChange] = field(default_factory=list)
+    # Used by a SQLite rebuild only, as in Alembic (see RebuildOptions).
+    options: RebuildOptions = field(default_factory=RebuildOptions)
 
     def __post_init__(self) -> None:
         if self.recreate not in RECREATE:
@@ -59,8 +61,9 @@ class BatchAlterTable(Op):
             )
         if self.recreate == "always" or needing:
             rebuild_table(
-                ctx, self.table_name, self.schema, self.ops, self.copy_from, self.naming_convention
-            )
+                ctx, self.table_name, self.schema, self.ops, self.copy_from,
+                self.naming_convention, self.options,
+            )  # fmt: skip
             return
         for item in self.ops:
             item.execute(ctx)

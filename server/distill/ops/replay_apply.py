@@ -32,6 +32,7 @@ from distill.ops.context import OpContext
 from distill.ops.data import BulkInsert, Execute
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
+from distill.ops.rebuild import column_order
 from distill.ops.replay_schema import InexactReplay, dialect_for, put_table, require_table
 from distill.ops.replay_sql import shown, structural_statements
 from distill.ops.table import (
@@ -88,9 +89,22 @@ def _batch(op: BatchAlterTable, schema: Schema, dialect: sa.Dialect) -> Schema:
                 schema = apply_op(item, schema, dialect)
         except InexactReplay as inexact:
             reasons.append(inexact.reason)
+    if rebuilds and op.options.table_args:
+        # Arbitrary Table arguments: the scratch database shows what they make.
+        reasons.append(f"op.batch_alter_table({op.table_name!r}, table_args=...) on SQLite")
+    elif rebuilds and op.options.partial_reordering and not reasons:
+        schema = _reorder(op, schema)
     if reasons:
         raise InexactReplay("; ".join(reasons), schema)
     return schema
+
+
+def _reorder(op: BatchAlterTable, schema: Schema) -> Schema:
+    table = require_table(schema, op.table_name, op.schema, "op.batch_alter_table()")
+    assert op.options.partial_reordering is not None
+    order = column_order([c.name for c in table.columns], op.options.partial_reordering)
+    columns = tuple(sorted(table.columns, key=lambda c: order.index(c.name)))
+    return put_table(schema, replace(table, columns=columns))
 
 
 def _rebuilds(op: BatchAlterTable, dialect: sa.Dialect) -> bool:
