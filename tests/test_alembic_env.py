@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from distill.compat.alembic_env import complete_config, read_env
 from distill.config import load_config
@@ -421,3 +422,31 @@ def test_prepend_sys_path_serves_a_metadata_key_without_env_py(tmp_path: Path) -
     edit_ini(root / "alembic.ini", prepend_sys_path="src", metadata="app.models:Base.metadata")
     checked = distill(root, "check")
     assert "legacy_things: table in models, not in migrations" in checked.stdout, checked.stderr
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_async_template_with_an_asyncio_driver_url(tmp_path: Path, kind: str) -> None:
+    from tests.conftest import create_scratch_database, require_server
+
+    require_server(kind)
+    url, drop = create_scratch_database(kind, tmp_path)
+    root = tmp_path / "async"
+    alembic_init(root, template="async")
+    asyncio_url = url.replace("sqlite://", "sqlite+aiosqlite://").replace(
+        "postgresql+psycopg://", "postgresql+asyncpg://"
+    )
+    edit_ini(root / "alembic.ini", sqlalchemy__url=asyncio_url)
+    (root / "alembic" / "versions" / "a1_users.py").write_text(FIRST)
+    try:
+        # Neither asyncio driver is installed here: env.py's online branch cannot
+        # run, and Distill migrates through the database's synchronous driver.
+        upgraded = distill(root, "upgrade", "head")
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert distill(root, "current").stdout.split() == ["a1", "(head)"]
+        assert "offline configure() is used" in distill(root, "doctor").stdout
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            assert sa.inspect(conn).has_table("users")
+        engine.dispose()
+    finally:
+        drop()  # type: ignore[operator]

@@ -148,7 +148,9 @@ def _migrate(
 def _offline_dialect(project: Project) -> Dialect:
     import sqlalchemy as sa
 
-    url = sa.make_url(project.config.require_url())
+    from distill.runtime.database import synchronous
+
+    url = synchronous(sa.make_url(project.config.require_url()))
     return url.get_dialect()()
 
 

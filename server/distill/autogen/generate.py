@@ -46,7 +46,9 @@ def target_dialect(config: Config) -> sa.Dialect:
             "are compared as that database spells them; no connection is needed): set url in "
             f"{config.source or 'the settings'}, export DISTILL_URL, or pass --url"
         )
-    url = sa.make_url(config.url)
+    from distill.runtime.database import synchronous
+
+    url = synchronous(sa.make_url(config.url))
     dialect: sa.Dialect = url.get_dialect()()
     return dialect
 

@@ -28,9 +28,26 @@ WRITE_INTENT = "distill_write"
 _DRIVER_EXTRAS = {"psycopg": "postgresql", "psycopg2": "postgresql", "pymysql": "mysql"}
 
 
+# Alembic's async templates name an asyncio driver.  Distill migrates
+# synchronously, so it talks to the same database through its synchronous driver.
+_SYNCHRONOUS = {
+    "asyncpg": "psycopg",
+    "psycopg_async": "psycopg",
+    "aiosqlite": "pysqlite",
+    "aiomysql": "pymysql",
+    "asyncmy": "pymysql",
+}
+
+
+def synchronous(url: sa.URL) -> sa.URL:
+    """``url`` with an asyncio driver replaced by the synchronous one for its database."""
+    driver = _SYNCHRONOUS.get(url.get_driver_name())
+    return url.set(drivername=f"{url.get_backend_name()}+{driver}") if driver else url
+
+
 def create_engine(url: str, application: str = "distill") -> Engine:
     try:
-        parsed = sa.make_url(url)
+        parsed = synchronous(sa.make_url(url))
     except (exc.ArgumentError, ValueError):
         raise ConfigError(
             f"{mask_url(url)!r} is not a valid database URL; "

@@ -13,7 +13,7 @@ import os
 import sqlite3
 from urllib.parse import quote
 
-_SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///")
+_SQLITE_PREFIXES = ("sqlite:///", "sqlite+pysqlite:///", "sqlite+aiosqlite:///")
 
 
 def sqlite_file_missing(url: str) -> bool:
