@@ -41,8 +41,11 @@ _SYNCHRONOUS = {
 
 def synchronous(url: sa.URL) -> sa.URL:
     """``url`` with an asyncio driver replaced by the synchronous one for its database."""
-    driver = _SYNCHRONOUS.get(url.get_driver_name())
-    return url.set(drivername=f"{url.get_backend_name()}+{driver}") if driver else url
+    # Read from the text: asking the URL would load the dialect, which an
+    # unknown one fails with a message meant for later.
+    backend, _, driver = url.drivername.partition("+")
+    replacement = _SYNCHRONOUS.get(driver)
+    return url.set(drivername=f"{backend}+{replacement}") if replacement else url
 
 
 def create_engine(url: str, application: str = "distill") -> Engine:
