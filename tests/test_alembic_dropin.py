@@ -27,7 +27,6 @@ directory, so each finds the project's ``alembic.ini`` / ``pyproject.toml``.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -43,13 +42,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import create_scratch_database
 from tests.projects import DISTILL
-from tests.test_alembic_config import edit_ini
+from tests.test_alembic_config import alembic_init, edit_ini
 
 # ---------------------------------------------------------------------------
 # running the two tools
@@ -309,17 +306,6 @@ def scratch_databases(kind: str, tmp_path: Path, count: int) -> Iterator[list[st
 # ---------------------------------------------------------------------------
 # building Alembic projects
 # ---------------------------------------------------------------------------
-
-
-def alembic_init(root: Path, template: str) -> None:
-    """``alembic init -t TEMPLATE alembic`` in ``root``."""
-    root.mkdir(parents=True, exist_ok=True)
-    config = AlembicConfig(
-        file_=str(root / "alembic.ini"),
-        toml_file=str(root / "pyproject.toml"),
-        stdout=io.StringIO(),
-    )
-    command.init(config, str(root / "alembic"), template=template)
 
 
 def replace_once(path: Path, old: str, new: str) -> None:

@@ -42,9 +42,11 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
         return commands.Project(config)
     from distill.compat.env_text import bookkeeping_in_text, with_literal_bookkeeping
 
-    if env is None or (env == "bookkeeping" and not bookkeeping_in_text(config).mentioned):
-        # env.py is not run; a version table it names as a plain string still counts
-        return commands.Project(with_literal_bookkeeping(config))
+    if env in (None, "bookkeeping"):
+        read = bookkeeping_in_text(config)
+        if env is None or not read.mentioned:
+            # env.py is not run; a version table it names as a plain string still counts
+            return commands.Project(with_literal_bookkeeping(config, read))
     from distill.compat.alembic_env import complete_config
 
     return commands.Project(

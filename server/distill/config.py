@@ -56,6 +56,12 @@ class Config:
     flavour: Literal["distill", "alembic"] = "distill"
 
     @property
+    def qualified_version_table(self) -> str:
+        """``schema.table`` of the version table, or its bare name in the default schema."""
+        schema = f"{self.version_table_schema}." if self.version_table_schema else ""
+        return f"{schema}{self.version_table}"
+
+    @property
     def template_path(self) -> Path:
         return self.script_location / "script.py.tmpl"
 

@@ -32,7 +32,7 @@ from distill.compat.env_config import ProjectConfig
 from distill.compat.env_text import ENV_PY
 from distill.config import Config
 from distill.errors import ConfigError
-from distill.masking import mask_text
+from distill.masking import mask_text, password_of
 from distill.scripts.script import load_module
 
 # configure() options Distill takes from env.py (see apply_env).
@@ -106,8 +106,7 @@ _CANNOT_CONNECT: tuple[type[BaseException], ...] = (
 def _connect_problem(error: BaseException, config: Config) -> str:
     detail = getattr(error, "orig", None) or error
     text = " ".join(str(detail).split()) or type(error).__name__
-    password = sa.make_url(config.url).password if config.url and "://" in config.url else None
-    return mask_text(f"{type(error).__name__}: {text[:200]}", password)
+    return mask_text(f"{type(error).__name__}: {text[:200]}", password_of(config.url))
 
 
 def _read(

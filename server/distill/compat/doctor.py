@@ -20,6 +20,7 @@ from distill.compat.alembic_env import (
     metadata_of,
     read_env,
 )
+from distill.compat.env_text import ENV_PY
 from distill.config import Config
 from distill.masking import mask_url
 
@@ -53,7 +54,7 @@ def diagnose(config: Config) -> list[Finding]:
         return found
     online = read_env(config, mode="online")
     if online is None:
-        env_py = config.script_location / "env.py"
+        env_py = config.script_location / ENV_PY
         found.append(Finding("note", f"{env_py} does not exist; nothing is read from it"))
         return found
     found += _how_read(online)
@@ -62,7 +63,9 @@ def diagnose(config: Config) -> list[Finding]:
     assert editor is not None
     found += _in_the_editor(online, editor)
     settings = apply_env(config, online)
-    found.append(Finding("ok", f"version table: {_table(settings)} (shared with Alembic)"))
+    found.append(Finding(
+        "ok", f"version table: {settings.qualified_version_table} (shared with Alembic)"
+    ))  # fmt: skip
     found.append(Finding(
         "note", "no audit table is kept (Alembic would see it as a table to drop)"
     ))  # fmt: skip
@@ -136,11 +139,6 @@ def _in_the_editor(online: EnvFindings, editor: EnvFindings) -> list[Finding]:
         "note", f"the editor cannot read env.py's online branch without a database "
         f"({editor.why_offline}) and reads the offline one{lost}",
     )]  # fmt: skip
-
-
-def _table(config: Config) -> str:
-    schema = f"{config.version_table_schema}." if config.version_table_schema else ""
-    return f"{schema}{config.version_table}"
 
 
 def render(findings: list[Finding], say: Callable[[str], None]) -> None:

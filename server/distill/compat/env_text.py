@@ -49,11 +49,12 @@ def bookkeeping_in_text(config: Config) -> Bookkeeping:
     return Bookkeeping(mentioned, literal)
 
 
-def with_literal_bookkeeping(config: Config) -> Config:
-    """An Alembic project's config with the version table env.py names in plain text."""
+def with_literal_bookkeeping(config: Config, read: Bookkeeping | None = None) -> Config:
+    """An Alembic project's config with the version table env.py names in plain text
+    (``read``: what ``bookkeeping_in_text`` already found)."""
     if config.flavour != "alembic":
         return config
-    found = bookkeeping_in_text(config).literal
+    found = (read or bookkeeping_in_text(config)).literal
     return replace(
         config,
         version_table=found.get("version_table", config.version_table),

@@ -31,15 +31,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-import sqlalchemy as sa
-
 from distill.autogen.compare import Change, compare
 from distill.autogen.generate import migration_schema, options_for, target_dialect
 from distill.compat.alembic_env import complete_config
 from distill.config import Config, load_config
 from distill.errors import ConfigError, DistillError
 from distill.lsp.worker_protocol import BuildRequest, MigrationsResult, ModelError, digest, dump
-from distill.masking import mask_text
+from distill.masking import mask_text, password_of
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import scan_revisions
@@ -63,7 +61,7 @@ def run_migrations(
     try:
         with _time_limit(deadline - min(_MARGIN, request.timeout / 10)):
             config = project_config(request)
-            secret = _password(config.url)
+            secret = password_of(config.url)
             graph = RevisionGraph(scan_revisions(config.version_locations))
             scripts = {_normal(str(r.path)): str(r.path) for r in graph.revisions.values()}
             dialect = target_dialect(config)
@@ -114,13 +112,6 @@ def digest_of(schema: Schema) -> str:
     if known is not None and known[0] is schema:
         return known[1]
     return digest(dump(schema))
-
-
-def _password(url: str | None) -> str | None:
-    try:
-        return sa.make_url(url).password if url else None
-    except Exception:  # not a URL: no password to single out (mask_text masks URL-shaped ones)
-        return None
 
 
 def _masked(error: ModelError, secret: str | None) -> ModelError:

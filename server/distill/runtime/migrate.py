@@ -41,11 +41,6 @@ def tables_for(config: Config) -> VersionTables:
     return VersionTables(config.version_table, config.history_table, config.version_table_schema)
 
 
-def lock_name(config: Config) -> str:
-    schema = f"{config.version_table_schema}." if config.version_table_schema else ""
-    return f"{schema}{config.version_table}"
-
-
 def next_heads(graph: RevisionGraph, heads: frozenset[str], step: Step) -> frozenset[str]:
     if step.direction == "upgrade":
         return graph.heads_after_upgrade(heads, step.revision.id)
@@ -63,7 +58,7 @@ def locked_session(
             # Must be set outside any transaction; table rebuilds need it off
             # and check foreign keys themselves (PRAGMA foreign_key_check).
             conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
-        with migration_lock(conn, lock_name(config), config.lock_timeout, notify):
+        with migration_lock(conn, config.qualified_version_table, config.lock_timeout, notify):
             _create_bookkeeping(conn, tables)
             before = tables.heads(conn)
             conn.commit()
