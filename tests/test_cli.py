@@ -51,7 +51,62 @@ def test_init_adds_a_section_to_an_existing_pyproject(tmp_path: Path) -> None:
     again = subprocess.run(
         [*DISTILL, "init", "other"], cwd=tmp_path, capture_output=True, text=True
     )
-    assert again.returncode == 1 and "already holds Distill settings" in again.stderr
+    assert again.returncode == 1
+    assert "already names script_location = 'migrations', not " in again.stderr
+    assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    ['script_location = "db/migrations"\nurl = "sqlite:///app.db"\n', None],
+    ids=["named", "the-default-folder"],
+)
+def test_init_keeps_settings_that_already_name_the_folder(
+    tmp_path: Path, settings: str | None
+) -> None:
+    """As alembic init keeps an existing alembic.ini: the settings came first (a clone
+    without the folder, or settings written by hand), init creates the folder only."""
+    folder = "db/migrations" if settings else "migrations"
+    text = "[tool.distill]\n" + (settings or 'url = "sqlite:///app.db"\n')
+    (tmp_path / "distill.toml").write_text(text)
+    done = subprocess.run([*DISTILL, "init", folder], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "distill.toml").read_text() == text
+    assert (tmp_path / folder / "versions").is_dir()
+    assert (tmp_path / folder / "script.py.tmpl").is_file()
+    assert "already name this folder; left as they are" in done.stderr
+    # The folder is usable at once: a revision lands in it.
+    made = subprocess.run(
+        [*DISTILL, "revision", "-m", "first"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    assert list((tmp_path / folder / "versions").glob("*_first.py"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "args", "expect"),
+    [
+        ('script_location = "other"\n', ["init", "migrations"], "names script_location = 'other'"),
+        ("script_location = 3\n", ["init", "migrations"], "'script_location' must be a folder"),
+        (
+            'script_location = "migrations"\nurl = "sqlite:///a.db"\n',
+            ["--url", "sqlite:///b.db", "init", "migrations"],
+            "already names another url",
+        ),
+    ],
+    ids=["other-folder", "not-a-path", "other-url"],
+)
+def test_init_refuses_settings_that_conflict(
+    tmp_path: Path, settings: str, args: list[str], expect: str
+) -> None:
+    text = f"[tool.distill]\n{settings}"
+    (tmp_path / "distill.toml").write_text(text)
+    done = subprocess.run([*DISTILL, *args], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith("distill: error: ") and expect in line
+    assert (tmp_path / "distill.toml").read_text() == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["distill.toml"]
 
 
 def test_init_writes_distill_toml_without_pyproject(tmp_path: Path) -> None:

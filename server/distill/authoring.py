@@ -38,29 +38,43 @@ class InitResult:
     directory: Path
     config_file: Path
     created_config_file: bool
+    # the settings already named this folder: they were left as they are
+    kept_settings: bool = False
 
 
 def init(directory: Path, cwd: Path, url: str | None = None) -> InitResult:
-    """Create the migrations folder and add Distill settings next to it."""
+    """Create the migrations folder and add Distill settings next to it.
+
+    Settings that already name this folder as their ``script_location`` are
+    kept, as ``alembic init`` keeps an existing alembic.ini: a team that
+    commits its settings first (or clones a project without its folder) can
+    still create the folder.
+    """
     target = (cwd / directory).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ConfigError(f"{target} already exists and is not empty; choose another folder")
     existing = find_config_file(cwd)
-    if existing is not None and existing[0].parent == cwd:
-        raise ConfigError(f"{existing[0]} already holds Distill settings; edit it instead")
+    kept = existing is not None and existing[0].parent == cwd
+    if kept:
+        assert existing is not None
+        _refuse_conflicting_settings(existing[0], existing[1], target, cwd, url)
     try:
         location = target.relative_to(cwd).as_posix()
     except ValueError:
         location = target.as_posix()
     section = _settings_text(location, url)
     pyproject = cwd / PYPROJECT
-    config_file = pyproject if pyproject.is_file() else cwd / DISTILL_TOML
+    config_file = existing[0] if kept and existing else pyproject
+    if not kept and not pyproject.is_file():
+        config_file = cwd / DISTILL_TOML
     created_folder = not target.exists()
     try:
         (target / "versions").mkdir(parents=True, exist_ok=True)
         (target / "versions" / ".gitkeep").write_text("", "utf-8")
         (target / "script.py.tmpl").write_text(default_template(), "utf-8")
-        if config_file == pyproject:
+        if kept:
+            pass
+        elif config_file == pyproject:
             original = pyproject.read_text("utf-8")
             glue = (
                 "" if original.endswith("\n\n") else ("\n" if original.endswith("\n") else "\n\n")
@@ -72,7 +86,27 @@ def init(directory: Path, cwd: Path, url: str | None = None) -> InitResult:
         if created_folder:
             shutil.rmtree(target, ignore_errors=True)
         raise ConfigError(f"cannot write {error.filename}: {error.strerror}") from None
-    return InitResult(target, config_file, config_file != pyproject)
+    return InitResult(target, config_file, not kept and config_file != pyproject, kept)
+
+
+def _refuse_conflicting_settings(
+    file: Path, settings: object, target: Path, cwd: Path, url: str | None
+) -> None:
+    """Existing settings are kept only when they already say what init would write."""
+    section = settings if isinstance(settings, dict) else {}
+    # Without the key the scripts live in "migrations", as Config reads it.
+    named = section.get("script_location", "migrations")
+    if not isinstance(named, str):
+        raise ConfigError(f"{file}: 'script_location' must be a folder path, not {named!r}")
+    if (cwd / named).resolve() != target:
+        raise ConfigError(
+            f"{file} already names script_location = {named!r}, not {target}; "
+            f"run 'distill init {named}', or change the setting first"
+        )
+    if url is not None and section.get("url") not in (None, url):
+        raise ConfigError(
+            f"{file} already names another url; leave out --url, or change the setting first"
+        )
 
 
 def _settings_text(location: str, url: str | None) -> str:

@@ -65,6 +65,9 @@ def _init(args: argparse.Namespace) -> int:
     result = commands.init(Path(args.directory), Path.cwd(), args.url)
     where = display_path(result.config_file)
     say(args, f"Created {display_path(result.directory)}/ with versions/ and script.py.tmpl")
+    if result.kept_settings:
+        say(args, f"Settings in {where} already name this folder; left as they are")
+        return 0
     say(
         args,
         f"Settings {'written to' if result.created_config_file else 'added to'} {where}"
@@ -142,6 +145,37 @@ def _revision(args: argparse.Namespace) -> int:
         notify=lambda text: say(args, text),
     )
     print(f"Created {display_path(path)}")
+    return 0
+
+
+def _baseline_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-m", "--message", default="baseline", help="what the revision says (default: baseline)"
+    )
+    p.add_argument("--rev-id", help="use this revision id instead of a random one")
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    from distill.authoring import NewRevision
+
+    _no_cycle_collection()
+    project = _project(args, "online")
+    spec = NewRevision(message=args.message, rev_id=args.rev_id)
+    result = commands.baseline(project, spec, notify=lambda text: say(args, text))
+    url = mask_url(project.config.url)
+    if result.path is None and result.before:
+        say(args, f"Nothing to do: {url} is at {result.revision}, the head")
+        return 0
+    tables = f"{result.tables} table{'s' if result.tables != 1 else ''}"
+    if result.path is None:
+        say(args, f"Stamped {url} at {result.revision}: its {tables} are what the revisions build")
+        return 0
+    print(f"Created {display_path(result.path)}")
+    say(
+        args,
+        f"Stamped {url} at {result.revision} ({tables} adopted); "
+        "the models, the migrations and the database now agree",
+    )
     return 0
 
 
@@ -464,6 +498,12 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
     ("show", "show one revision", _show_args, _show),
     ("merge", "create a revision that joins several heads", _merge_args, _merge),
     ("stamp", "set the database's revision without running anything", _stamp_args, _stamp),
+    (
+        "baseline",
+        "adopt a database made without migrations: first revision from the models, stamped",
+        _baseline_args,
+        _baseline,
+    ),
     (
         "check",
         "compare models, migrations and database; exit 1 on any difference",

@@ -32,10 +32,12 @@ if TYPE_CHECKING:
     from distill.scripts.writing import RevisionTemplate
 
 __all__ = [
+    "BaselineResult",
     "Progress",
     "Project",
     "RunResult",
     "Step",
+    "baseline",
     "branches",
     "check",
     "current",
@@ -419,6 +421,79 @@ def _warn_distill_only(path: Path, text: str, notify: Write) -> None:
             f"warning: {path.name} uses {names}, which Alembic does not have: "
             "only Distill can run this revision"
         )
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    revision: str
+    path: Path | None  # the revision written; None when the revisions already existed
+    before: tuple[str, ...]  # the version rows before (empty: stamped now)
+    tables: int
+
+
+def baseline(
+    project: Project, spec: authoring.NewRevision, *, notify: Write = _ignore
+) -> BaselineResult:
+    """Adopt a database made without migrations (see ``autogen.baseline``).
+
+    With no revisions: write a first revision from the models, check that it
+    rebuilds the database exactly, and stamp the database at it.  With
+    revisions: stamp a database with no version rows that is what they build.
+    A database already at the heads is left as it is.
+    """
+    from distill.autogen import baseline as adoption
+    from distill.autogen.check import reflect_database
+    from distill.autogen.generate import (
+        migration_schema,
+        model_schema,
+        options_for,
+        target_dialect,
+    )
+    from distill.masking import mask_url
+    from distill.runtime import migrate
+
+    config, graph = project.config, project.graph
+    url = mask_url(config.require_url())
+    current_heads = read_heads(project)
+    _check_known(graph, current_heads, config)
+    if current_heads:
+        if set(current_heads) == set(graph.heads):
+            head = ", ".join(current_heads)
+            return BaselineResult(head, None, current_heads, 0)
+        raise RevisionError(
+            f"the database {url} is at {', '.join(current_heads)}, not at the heads: it is "
+            "migrated already, so there is nothing to adopt; run 'distill upgrade head'"
+        )
+    dialect = target_dialect(config)
+    options = options_for(config)
+    database = reflect_database(config, lambda: project.engine)
+    if graph.revisions:
+        heads = tuple(graph.heads)
+        built = migration_schema(graph, config, dialect, notify)
+        adoption.require_revisions_match(database, built, options, url, heads)
+        result = migrate.run_stamp(project.engine, config, lambda _: frozenset(heads),
+                                   notify=notify)  # fmt: skip
+        return BaselineResult(", ".join(heads), None, result.before, len(database.tables))
+    models = model_schema(config, dialect)
+    adoption.require_models_match(database, models, options, url)
+    path = revision(project, spec, autogenerate=True, notify=notify, models=models,
+                    migrations=adoption.empty_like(models))  # fmt: skip
+    try:
+        written = RevisionGraph(scan_revisions(config.version_locations))
+        [rev_id] = written.heads
+        rebuilt = migration_schema(written, config, dialect, notify)
+        missing = adoption.rebuilt_differences(database, rebuilt, options)
+        if missing:
+            raise adoption.NotAdoptable(
+                f"the revision made from the models does not rebuild the database {url} "
+                f"exactly: {missing}; nothing was kept or stamped"
+            )
+        result = migrate.run_stamp(project.engine, config, lambda _: frozenset({rev_id}),
+                                   notify=notify)  # fmt: skip
+    except BaseException:
+        path.unlink(missing_ok=True)  # nothing half-done: no revision without its stamp
+        raise
+    return BaselineResult(rev_id, path, result.before, len(database.tables))
 
 
 def check(project: Project, *, notify: Write = _ignore) -> CheckReport:

@@ -64,7 +64,22 @@ def _describe_database_error(ctx: OpContext, run: RevisionRun, error: exc.DBAPIE
         statement = statement[: _SQL_SHOWN - 3] + "..."
     password = ctx.connection.engine.url.password if not ctx.is_offline else None
     text = f"{_what(run)} failed: {reason}; statement: {statement}; {_state_after(ctx, run)}"
+    if _adopting(run, reason):
+        text += (
+            "; the database already has tables of the first revision: if it was built "
+            "without migrations (create_all), adopt it with 'distill baseline'"
+        )
     return mask_text(text, password)
+
+
+def _adopting(run: RevisionRun, reason: str) -> bool:
+    """A first upgrade from base that meets existing tables: a create_all database."""
+    return (
+        run.direction == "upgrade"
+        and not run.revision.down_revisions
+        and run.state_before.startswith("base")
+        and "already exists" in reason.lower()
+    )
 
 
 def _state_after(ctx: OpContext, run: RevisionRun) -> str:
