@@ -42,6 +42,10 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
         return commands.Project(config)
     from distill.compat.env_text import bookkeeping_in_text, with_literal_bookkeeping
 
+    # The most common FastAPI layout builds the URL in env.py from the app's
+    # settings: a command that talks to the database must run env.py to find it.
+    if env == "bookkeeping" and not config.url:
+        env = "online"
     if env in (None, "bookkeeping"):
         read = bookkeeping_in_text(config)
         if env is None or not read.mentioned:
@@ -335,7 +339,10 @@ def _history_args(p: argparse.ArgumentParser) -> None:
 
 
 def _history(args: argparse.Namespace) -> int:
-    project = _project(args)
+    needs_database = (
+        args.indicate_current or args.verbose or commands.range_needs_current(args.rev_range)
+    )
+    project = _project(args, "bookkeeping" if needs_database else None)
     lines, problem = commands.history(
         project, args.rev_range, indicate_current=args.indicate_current, with_applied=args.verbose
     )

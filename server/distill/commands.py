@@ -273,11 +273,11 @@ def history(
     current_heads: tuple[str, ...] = ()
     entries: list[HistoryEntry] = []
     problem = None
-    range_needs_current = bool(range_ and _RELATIVE_TO_CURRENT.search(range_))
-    if indicate_current or with_applied or range_needs_current:
+    needs_current = range_needs_current(range_)
+    if indicate_current or with_applied or needs_current:
         state = database_state(project)
         if isinstance(state, str):
-            if range_needs_current:  # without the database the range would be wrong
+            if needs_current:  # without the database the range would be wrong
                 raise DatabaseError(f"history -r {range_} needs the database: {state}")
             problem = state
         else:
@@ -303,6 +303,11 @@ def history(
 
 # "current", or a side of the range that steps from it: -3:, :+2, branch@-1
 _RELATIVE_TO_CURRENT = re.compile(r"current|(?:^|:|@)[+-]\d")
+
+
+def range_needs_current(range_: str | None) -> bool:
+    """Whether a history range can only be read with the database's revisions."""
+    return bool(range_ and _RELATIVE_TO_CURRENT.search(range_))
 
 
 def last_applied(entries: Sequence[HistoryEntry]) -> dict[str, HistoryEntry]:

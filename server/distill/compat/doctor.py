@@ -48,11 +48,14 @@ _NOT_HONOURED = {
 
 def diagnose(config: Config) -> list[Finding]:
     found = [Finding("ok", f"settings: {config.source or 'defaults'} ({config.flavour})")]
-    found.append(Finding("ok", f"database: {mask_url(config.url) if config.url else 'none set'}"))
     if config.flavour != "alembic":
+        found.append(
+            Finding("ok", f"database: {mask_url(config.url) if config.url else 'none set'}")
+        )
         found.append(Finding("ok", "a Distill project: no env.py is read"))
         return found
     online = read_env(config, mode="online")
+    found.append(_database(config, online))
     if online is None:
         env_py = config.script_location / ENV_PY
         found.append(Finding("note", f"{env_py} does not exist; nothing is read from it"))
@@ -78,6 +81,22 @@ def diagnose(config: Config) -> list[Finding]:
     else:
         found.append(Finding("ok", f"target_metadata: {len(metadata.tables)} table(s)"))
     return found
+
+
+def _database(config: Config, online: EnvFindings | None) -> Finding:
+    """Where the URL comes from: the settings, or env.py, which often builds it from
+    the application's own settings (the usual FastAPI layout)."""
+    if config.url:
+        return Finding("ok", f"database: {mask_url(config.url)}")
+    if online is not None and online.url:
+        return Finding(
+            "ok", f"database: {mask_url(online.url)} (built by env.py; commands run it to find it)"
+        )
+    return Finding(
+        "problem",
+        f"database: {config.source} sets no sqlalchemy.url and env.py names none; commands "
+        "that need the database will stop: set one, export DISTILL_URL, or pass --url",
+    )
 
 
 def _how_read(findings: EnvFindings) -> list[Finding]:
