@@ -216,6 +216,8 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         url=_resolve_url(url_from, raw_url, folder, env) if raw_url else None,
         version_table=alembic_config.ALEMBIC_VERSION_TABLE,
         history_table=None,
+        # Alembic's default: one transaction for the whole command (env.py may say otherwise)
+        transaction_per_migration=False,
         metadata=read.metadata,
         file_template=read.file_template or DEFAULT_FILE_TEMPLATE,
         extra={"prepend_sys_path": read.prepend_sys_path},

@@ -80,7 +80,7 @@ def run_online(
         steps = planner(before)
         heads = frozenset(before)
         started = time.monotonic()
-        units = _RevisionUnits(conn, config.transaction_per_migration)
+        units = _RevisionUnits(conn, _per_revision(config, conn.dialect.name))
         for index, step in enumerate(steps, start=1):
             if progress:
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
@@ -90,6 +90,19 @@ def run_online(
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
+
+
+def _per_revision(config: Config, dialect: str) -> bool:
+    """Whether each revision commits on its own.
+
+    Alembic runs SQLite without transactional DDL, so there a failure keeps the
+    revisions before it whatever ``transaction_per_migration`` says; an Alembic
+    project keeps that end state (and the failing revision itself is still
+    rolled back, which Alembic leaves half-applied).
+    """
+    return config.transaction_per_migration or (
+        config.flavour == "alembic" and dialect == "sqlite"
+    )
 
 
 class _RevisionUnits:
