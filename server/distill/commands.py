@@ -447,11 +447,11 @@ def baseline(
     A database already at the heads is left as it is.
     """
     from distill.autogen import baseline as adoption
-    from distill.autogen.check import reflect_database
     from distill.autogen.generate import (
         migration_schema,
         model_schema,
         options_for,
+        reflect_database,
         target_dialect,
     )
     from distill.masking import mask_url

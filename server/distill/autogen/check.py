@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from distill.autogen.compare import compare
 from distill.autogen.generate import (
-    compared_schemas,
     migration_schema,
     model_schema,
     options_for,
+    reflect_database,
     target_dialect,
 )
 from distill.autogen.renames import possible_renames
@@ -134,22 +134,6 @@ def _read_database(
     """The applied revisions and the live schema."""
     current = read_heads()
     return current, reflect_database(config, engine)
-
-
-def reflect_database(config: Config, engine: Callable[[], Engine]) -> Schema:
-    """The live schema of the compared schemas, without Distill's own tables."""
-    from distill.runtime.database import connect
-    from distill.runtime.quickread import sqlite_file_missing
-    from distill.schema.reflect import reflect_schema
-
-    if sqlite_file_missing(config.require_url()):
-        # Nothing to reflect, and connecting would create the file.
-        return Schema(target_dialect(config).name)
-    own = {config.version_table, config.history_table}
-    with connect(engine()) as conn:
-        return reflect_schema(
-            conn, schemas=compared_schemas(config), exclude=lambda name: name in own
-        )
 
 
 def expected_schema(

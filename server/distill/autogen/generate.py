@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -27,13 +27,16 @@ from distill.autogen.render import Bodies, render_bodies
 from distill.autogen.replay import replay
 from distill.autogen.replay_cache import FOLDER
 from distill.config import Config
-from distill.errors import ConfigError
+from distill.errors import ConfigError, DistillError, MigrationFailed
 from distill.ops.base import Op, TableChange
 from distill.ops.batch import BatchAlterTable
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from distill.schema.user_metadata import import_project_module, load_metadata
 from distill.scripts.graph import RevisionGraph
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 Notify = Callable[[str], None]
 
@@ -84,15 +87,85 @@ def project_metadata(config: Config) -> sa.MetaData:
 def migration_schema(
     graph: RevisionGraph, config: Config, dialect: sa.Dialect, notify: Notify, target: str = "heads"
 ) -> Schema:
+    """What the revisions build up to ``target``: replayed symbolically, else on a scratch
+    database, else — for a history that begins from tables ``create_all`` made, which
+    no empty database can replay — read from the project's database when it is at
+    ``target``, as Alembic always compares with the database."""
     result = replay(graph, dialect, target, cache=replay_cache_folder(config))
     if result.exact:
         return result.schema
-    for reason in result.reasons:
-        notify(f"note: replay is not exact: {reason}")
-    notify("note: building the migrations' schema on a scratch database instead")
     from distill.autogen.scratch import replay_on_scratch_database
 
-    return replay_on_scratch_database(graph, config.require_url(), target=target, config=config)
+    notes = [f"note: replay is not exact: {reason}" for reason in result.reasons]
+    notes.append("note: building the migrations' schema on a scratch database instead")
+    try:
+        built = replay_on_scratch_database(
+            graph, config.require_url(), target=target, config=config
+        )
+    except MigrationFailed as failure:
+        why = str(failure)
+    else:
+        for note in notes:
+            notify(note)
+        return built
+    standing_in, where = _database_at(graph, config, target)
+    if standing_in is None:
+        for note in notes:
+            notify(note)
+        raise MigrationFailed(
+            f"the revisions cannot build their schema from an empty database ({why}); a "
+            f"history that begins from tables made by create_all is compared with a "
+            f"database at {target} instead, as Alembic does, but {where}"
+        )
+    notify(
+        "note: the revisions cannot build their schema from an empty database (a history "
+        f"that begins from create_all?); the database, at {target}, stands for them, "
+        "as in Alembic"
+    )
+    return standing_in
+
+
+def _database_at(graph: RevisionGraph, config: Config, target: str) -> tuple[Schema | None, str]:
+    """The project's database schema when it is at ``target``; else why it cannot serve."""
+    from distill.runtime.database import connect, create_engine
+    from distill.runtime.migrate import tables_for
+    from distill.runtime.quickread import sqlite_file_missing
+
+    if not config.url:
+        return None, "no database URL is set (pass --url, or export DISTILL_URL)"
+    if sqlite_file_missing(config.url):
+        return None, "the database file does not exist"
+    engine = create_engine(config.url)
+    try:
+        with connect(engine) as conn:
+            heads = tables_for(config).heads(conn)
+        if set(heads) != set(graph.resolve(target)):
+            at = ", ".join(heads) or "base"
+            return None, (
+                f"the database is at {at}: bring it to {target} first ('distill upgrade "
+                f"{target}'; for tables that create_all made, 'distill stamp {target}')"
+            )
+        return reflect_database(config, lambda: engine), ""
+    except DistillError as error:
+        return None, f"the database cannot be read: {error}"
+    finally:
+        engine.dispose()
+
+
+def reflect_database(config: Config, engine: Callable[[], Engine]) -> Schema:
+    """The live schema of the compared schemas, without Distill's own tables."""
+    from distill.runtime.database import connect
+    from distill.runtime.quickread import sqlite_file_missing
+    from distill.schema.reflect import reflect_schema
+
+    if sqlite_file_missing(config.require_url()):
+        # Nothing to reflect, and connecting would create the file.
+        return Schema(target_dialect(config).name)
+    own = {config.version_table, config.history_table}
+    with connect(engine()) as conn:
+        return reflect_schema(
+            conn, schemas=compared_schemas(config), exclude=lambda name: name in own
+        )
 
 
 def replay_cache_folder(config: Config) -> Path | None:

@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from distill import commands
-from distill.autogen.check import expected_schema, reflect_database
+from distill.autogen.check import expected_schema
 from distill.autogen.compare import Options
-from distill.autogen.generate import compared_schemas, options_for, target_dialect
+from distill.autogen.generate import compared_schemas, options_for, reflect_database, target_dialect
 from distill.compat.env_text import with_literal_bookkeeping
 from distill.config import Config, load_config, project_folder
 from distill.errors import ConfigError, DistillError, ScriptError

@@ -100,9 +100,7 @@ def _per_revision(config: Config, dialect: str) -> bool:
     project keeps that end state (and the failing revision itself is still
     rolled back, which Alembic leaves half-applied).
     """
-    return config.transaction_per_migration or (
-        config.flavour == "alembic" and dialect == "sqlite"
-    )
+    return config.transaction_per_migration or (config.flavour == "alembic" and dialect == "sqlite")
 
 
 class _RevisionUnits:
