@@ -220,7 +220,10 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         transaction_per_migration=False,
         metadata=read.metadata,
         file_template=read.file_template or DEFAULT_FILE_TEMPLATE,
-        extra={"prepend_sys_path": read.prepend_sys_path},
+        extra={
+            "prepend_sys_path": read.prepend_sys_path,
+            "distill_only_ops": read.distill_only_ops,
+        },
         flavour="alembic",
     )
 

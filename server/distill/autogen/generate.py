@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from distill.autogen.alembic_runnable import alembic_runnable
 from distill.autogen.compare import Change, Options, compare
 from distill.autogen.plan import downgrade_ops, upgrade_ops
 from distill.autogen.renames import apply_renames, possible_renames
@@ -353,6 +354,8 @@ def autogenerate(
     changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)
     ops = upgrade_ops(changes, wanted.dialect)
     down = downgrade_ops(ops)
+    if config.flavour == "alembic" and not config.extra.get("distill_only_ops"):
+        ops, down = alembic_runnable(ops, dialect), alembic_runnable(down, dialect)
     if config.extra.get("render_as_batch"):  # an Alembic project's env.py asks for it
         ops, down = in_batches(ops), in_batches(down)
     bodies = render_bodies(ops, down, possible_renames(changes))

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from distill.autogen.layout import layout
 from distill.autogen.renames import PossibleRename
 from distill.ops.base import Op
-from distill.ops.batch import BatchAlterTable
 from distill.ops.column import DropColumn
 from distill.ops.table import CreateTable
 
@@ -57,10 +56,11 @@ def _body(ops: Sequence[Op], imports: set[str], hint_for: dict[int, list[str]]) 
 
 
 def _laid_out(op: Op, imports: set[str]) -> str:
-    if isinstance(op, BatchAlterTable):  # a with-block: its calls are laid out one level in
-        head, *calls = op.render(imports).split("\n")
+    rendered = op.render(imports)
+    if rendered.startswith("with "):  # a with-block: its calls are laid out one level in
+        head, *calls = rendered.split("\n")
         return "\n".join(["    " + head, *(layout(call.strip(), indent=8) for call in calls)])
-    return layout(op.render(imports))
+    return layout(rendered)
 
 
 def _hints(ops: Sequence[Op], renames: Sequence[PossibleRename]) -> dict[int, list[str]]:

@@ -33,6 +33,7 @@ from distill.ops.data import BulkInsert, Execute
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.rebuild import column_order
+from distill.ops.replay_enum_sql import enum_op_of
 from distill.ops.replay_schema import InexactReplay, dialect_for, put_table, require_table
 from distill.ops.replay_sql import shown, structural_statements
 from distill.ops.table import (
@@ -57,9 +58,12 @@ def apply_op(op: Op, schema: Schema, dialect: sa.Dialect | None = None) -> Schem
 
 
 def _execute(op: Execute, schema: Schema, dialect: sa.Dialect) -> Schema:
-    if structural_statements(op.sqltext):
+    if not structural_statements(op.sqltext):
+        return schema
+    enum_op = enum_op_of(_text_of(op)) if dialect.name == "postgresql" else None
+    if enum_op is None:
         raise InexactReplay(f"op.execute() may change the schema: {shown(_text_of(op))}")
-    return schema
+    return apply_op(enum_op, schema, dialect)
 
 
 def _text_of(op: Execute) -> str:
