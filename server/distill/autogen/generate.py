@@ -92,7 +92,13 @@ def migration_schema(
     database, else — for a history that begins from tables ``create_all`` made, which
     no empty database can replay — read from the project's database when it is at
     ``target``, as Alembic always compares with the database."""
-    result = replay(graph, dialect, target, cache=replay_cache_folder(config))
+    result = replay(
+        graph,
+        dialect,
+        target,
+        cache=replay_cache_folder(config),
+        restate_as_alembic=config.flavour == "alembic",
+    )
     if result.exact:
         return result.schema
     from distill.autogen.scratch import replay_on_scratch_database

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from distill.autogen.replay_cache import ReplayCache
 from distill.errors import ScriptError
 from distill.ops.api import Operations
 from distill.ops.base import Op
+from distill.ops.batch import BatchAlterTable
+from distill.ops.column import AlterColumn, restated_as_alembic
 from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
 from distill.ops.replay_schema import InexactReplay
@@ -41,7 +43,12 @@ class ReplayResult:
 
 
 def replay(
-    graph: RevisionGraph, dialect: sa.Dialect, target: str = "heads", cache: Path | None = None
+    graph: RevisionGraph,
+    dialect: sa.Dialect,
+    target: str = "heads",
+    cache: Path | None = None,
+    *,
+    restate_as_alembic: bool = False,
 ) -> ReplayResult:
     """The schema ``upgrade`` from an empty database to ``target`` would build.
 
@@ -49,9 +56,10 @@ def replay(
     starts from the longest kept prefix of its path (see ``replay_cache``).
     """
     steps = graph.upgrade_steps((), target)
-    store = ReplayCache(cache, graph, steps, dialect) if cache is not None else None
+    variant = "alembic-restatement" if restate_as_alembic else ""
+    store = ReplayCache(cache, graph, steps, dialect, variant) if cache is not None else None
     done, schema = store.longest_prefix() if store is not None else (0, None)
-    recorder = _Recorder(dialect, schema)
+    recorder = _Recorder(dialect, schema, restate_as_alembic)
     for count, rev_id in enumerate(steps[done:], start=done + 1):
         recorder.run(graph.revisions[rev_id])
         if store is not None and not recorder.reasons and count == store.settled:
@@ -88,8 +96,12 @@ class _ReplayContext(OpContext):
 
 
 class _Recorder:
-    def __init__(self, dialect: sa.Dialect, schema: Schema | None = None) -> None:
+    def __init__(
+        self, dialect: sa.Dialect, schema: Schema | None = None, restate_as_alembic: bool = False
+    ) -> None:
         self.dialect = dialect
+        # An Alembic project on MySQL/MariaDB: alter_column restates as Alembic's does.
+        self.restate = restate_as_alembic and dialect.name == "mysql"
         self.schema = schema or Schema(
             dialect=schema_dialect_name(dialect), flavour=dialect_flavour(dialect)
         )
@@ -113,6 +125,8 @@ class _Recorder:
             raise _script_error(error, path) from None
 
     def _apply(self, op: Op) -> None:
+        if self.restate:
+            op = _restated(op)
         try:
             self.schema = op.apply(self.schema, self.dialect)
         except InexactReplay as inexact:
@@ -122,6 +136,15 @@ class _Recorder:
 
     def _inexact(self, reason: str) -> None:
         self.reasons.append(f"{self._file}: {reason}")
+
+
+def _restated(op: Op) -> Op:
+    if isinstance(op, AlterColumn):
+        return restated_as_alembic(op)
+    if isinstance(op, BatchAlterTable):  # no rebuild on MySQL: each change is an ALTER
+        items = [restated_as_alembic(i) if isinstance(i, AlterColumn) else i for i in op.ops]
+        return replace(op, ops=items)
+    return op
 
 
 def _script_error(error: Exception, path: Path) -> ScriptError:

@@ -44,10 +44,15 @@ _RACY_SECONDS = 2.0
 
 class ReplayCache:
     def __init__(
-        self, folder: Path, graph: RevisionGraph, steps: Sequence[str], dialect: sa.Dialect
+        self,
+        folder: Path,
+        graph: RevisionGraph,
+        steps: Sequence[str],
+        dialect: sa.Dialect,
+        variant: str = "",
     ):
         self.folder = folder
-        self.fingerprints, self.settled = _fingerprints(graph, steps, dialect)
+        self.fingerprints, self.settled = _fingerprints(graph, steps, dialect, variant)
 
     def longest_prefix(self) -> tuple[int, Schema | None]:
         """How many steps a stored schema already includes, and that schema."""
@@ -107,11 +112,14 @@ def hold_latest(folder: Path) -> Schema | None:
 
 
 def _fingerprints(
-    graph: RevisionGraph, steps: Sequence[str], dialect: sa.Dialect
+    graph: RevisionGraph, steps: Sequence[str], dialect: sa.Dialect, variant: str
 ) -> tuple[list[str], int]:
-    """One fingerprint per step, and how many leading steps have no racy file."""
+    """One fingerprint per step, and how many leading steps have no racy file.
+
+    ``variant`` names replay rules that differ for the same files (an Alembic
+    project's MySQL restatement)."""
     digest = hashlib.blake2b(_code_fingerprint().encode(), digest_size=16)
-    digest.update(f"{dialect.name}\0{getattr(dialect, 'is_mariadb', False)}".encode())
+    digest.update(f"{dialect.name}\0{getattr(dialect, 'is_mariadb', False)}\0{variant}".encode())
     racy_after = time.time() - _RACY_SECONDS
     fingerprints: list[str] = []
     settled: int | None = None

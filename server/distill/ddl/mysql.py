@@ -9,7 +9,7 @@ when we are online the live column is read instead, so a forgotten
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -47,13 +47,9 @@ def reflect_column(conn: Connection, table: str, column: str, schema: str | None
 
 
 def _existing(ctx: OpContext, op: AlterColumn) -> LiveColumn:
-    given = LiveColumn(
-        op.existing_type,
-        op.existing_nullable if op.existing_nullable is not None else True,
-        None if op.existing_server_default is False else op.existing_server_default,
-        op.existing_comment,
-        bool(op.kw.get("existing_autoincrement", False)),
-    )
+    if ctx.restate_as_alembic:
+        return _as_alembic(ctx, op)
+    given = _stated(op)
     if ctx.is_offline:
         needed = [
             arg
@@ -83,6 +79,52 @@ def _existing(ctx: OpContext, op: AlterColumn) -> LiveColumn:
         op.existing_comment if op.existing_comment is not None else live.comment,
         live.autoincrement,
     )
+
+
+def _stated(op: AlterColumn) -> LiveColumn:
+    """The column as the script states it, unstated parts as MySQL takes them."""
+    return LiveColumn(
+        op.existing_type,
+        op.existing_nullable if op.existing_nullable is not None else True,
+        None if op.existing_server_default is False else op.existing_server_default,
+        op.existing_comment,
+        bool(op.kw.get("existing_autoincrement", False)),
+    )
+
+
+def _as_alembic(ctx: OpContext, op: AlterColumn) -> LiveColumn:
+    """What Alembic restates: only the ``existing_*`` arguments given, so an unstated
+    NOT NULL, default or comment is lost — and said, since it is rarely meant.
+
+    Alembic refuses a MODIFY without ``existing_type``; the live type is used instead
+    (a better answer, docs/alembic.md)."""
+    stated = _stated(op)
+    if ctx.is_offline:
+        if op.type_ is None and op.existing_type is None:
+            raise OperationError(
+                f"op.alter_column({op.table_name!r}, {op.column_name!r}) on MySQL/MariaDB "
+                "restates the whole column and with --sql it cannot be read; pass existing_type"
+            )
+        return stated
+    live = reflect_column(ctx.connection, op.table_name, op.column_name, op.schema)
+    checks = (
+        (op.nullable is None and stated.nullable and not live.nullable,
+         "makes it NULL", "existing_nullable=False"),
+        (op.server_default is False and stated.server_default is None
+         and live.server_default is not None, "drops its default", "existing_server_default=..."),
+        (op.comment is False and stated.comment is None and live.comment is not None,
+         "drops its comment", "existing_comment=..."),
+        (not stated.autoincrement and live.autoincrement,
+         "drops AUTO_INCREMENT", "existing_autoincrement=True"),
+    )  # fmt: skip
+    lost = [(what, keep) for is_lost, what, keep in checks if is_lost]
+    if lost:
+        ctx.warnings.append(
+            f"warning: op.alter_column({op.table_name!r}, {op.column_name!r}) restates the "
+            f"column as Alembic's MODIFY does, which {', '.join(w for w, _ in lost)}; pass "
+            f"{', '.join(k for _, k in lost)} to keep it"
+        )
+    return replace(stated, type=stated.type if stated.type is not None else live.type)
 
 
 def alter_column(ctx: OpContext, op: AlterColumn) -> list[Any]:

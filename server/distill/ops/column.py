@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -285,3 +285,22 @@ class AlterColumn(TableChange):
         kwargs += [(k, r.literal(v)) for k, v in sorted(self.kw.items())]
         args = [r.literal(self.table_name), r.literal(self.column_name)]
         return r.call("op.alter_column", args, kwargs)
+
+
+def restated_as_alembic(op: AlterColumn) -> AlterColumn:
+    """``op`` as Alembic runs it on MySQL/MariaDB: a MODIFY restates only what the
+    script states, so an unstated nullability becomes NULL and an unstated default
+    or comment is dropped (see ``ddl/mysql.py``).  A rename alone or a default
+    alone is no MODIFY and keeps the rest."""
+    if op.type_ is None and op.nullable is None and op.comment is NOT_GIVEN:
+        return op
+    return replace(
+        op,
+        nullable=op.nullable if op.nullable is not None else op.existing_nullable is not False,
+        server_default=(
+            op.server_default
+            if op.server_default is not NOT_GIVEN
+            else (None if op.existing_server_default is NOT_GIVEN else op.existing_server_default)
+        ),
+        comment=op.comment if op.comment is not NOT_GIVEN else op.existing_comment,
+    )

@@ -28,6 +28,7 @@ class OpContext:
         connection: Connection | None,
         write_sql: Callable[[str], None] | None = None,
         x_arguments: Sequence[str] = (),
+        restate_as_alembic: bool = False,
     ) -> None:
         if connection is None and write_sql is None:
             raise ValueError("OpContext needs a connection (online) or write_sql (offline)")
@@ -40,6 +41,11 @@ class OpContext:
         self.in_autocommit_block = False
         # (schema, name) of the enum types op.create_enum_type made in this run.
         self.created_enum_types: set[tuple[str | None, str]] = set()
+        # An Alembic project: MySQL's MODIFY restates only what the script states,
+        # as Alembic does, so both tools build the same schema (see ddl/mysql.py).
+        self.restate_as_alembic = restate_as_alembic
+        # Lines for the person running the command ("warning: ..."), said after the revision.
+        self.warnings: list[str] = []
 
     @property
     def dialect_name(self) -> str:

@@ -86,7 +86,7 @@ def run_online(
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
             rollback_to = heads if units.each_revision_atomic else frozenset(before)
             with units.one_revision():
-                heads = _apply_step(conn, tables, graph, step, heads, rollback_to, config)
+                heads = _apply_step(conn, tables, graph, step, heads, rollback_to, config, notify)
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
@@ -220,6 +220,7 @@ def _apply_step(
     heads: frozenset[str],
     rollback_to: frozenset[str],
     config: Config,
+    notify: Notify,
 ) -> frozenset[str]:
     transactional = conn.dialect.name in TRANSACTIONAL_DDL
     started_at = utcnow()
@@ -238,10 +239,17 @@ def _apply_step(
         inserted = conn.execute(statement, params)
         entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
         conn.commit()
-    ctx = OpContext(dialect=conn.dialect, connection=conn, x_arguments=config.x_arguments)
+    ctx = OpContext(
+        dialect=conn.dialect,
+        connection=conn,
+        x_arguments=config.x_arguments,
+        restate_as_alembic=config.flavour == "alembic",
+    )
     run = RevisionRun(step.revision, step.direction, heads_text(rollback_to), transactional)
     try:
         run_revision(ctx, run)
+        for warning in ctx.warnings:
+            notify(f"{warning} ({step.revision.path.name})")
     except DistillError:
         if entry_id is not None:
             conn.rollback()
@@ -281,7 +289,11 @@ def run_offline(
     """Print the SQL of ``steps`` as a DBA would run it, bookkeeping included."""
     tables = tables_for(config)
     ctx = OpContext(
-        dialect=dialect, connection=None, write_sql=write, x_arguments=config.x_arguments
+        dialect=dialect,
+        connection=None,
+        write_sql=write,
+        x_arguments=config.x_arguments,
+        restate_as_alembic=config.flavour == "alembic",
     )
     if not start_heads and steps and steps[0].direction == "upgrade":
         for statement in tables.create_statements(dialect):
