@@ -330,3 +330,101 @@ def test_upgrade_with_a_view_over_a_rebuilt_table(tmp_path: Path) -> None:
         assert "AUTOINCREMENT" in _table_sql(conn, "items")
         assert conn.exec_driver_sql("SELECT count(*) FROM v_items").scalar() == 0
     engine.dispose()
+
+
+# -- the schema model knows AUTOINCREMENT -------------------------------------------------
+
+
+def _autoincrement_models() -> sa.MetaData:
+    metadata = sa.MetaData()
+    sa.Table(
+        "items", metadata,
+        sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.String(200)),
+        sqlite_autoincrement=True,
+    )  # fmt: skip
+    sa.Table(
+        "plain", metadata,
+        sa.Column("id", sa.Integer, primary_key=True), sa.Column("a", sa.Integer),
+        sqlite_autoincrement=True,
+    )  # fmt: skip
+    sa.Table(
+        "codes", metadata,
+        sa.Column("id", sa.String(10), primary_key=True),
+        sqlite_autoincrement=True,  # ignored by SQLAlchemy: the key is not an integer
+    )  # fmt: skip
+    return metadata
+
+
+def test_models_database_and_replay_agree_on_autoincrement(tmp_path: Path) -> None:
+    """The replay follows what each rebuild does to AUTOINCREMENT, as the database shows it."""
+    from distill.autogen.compare import compare
+    from distill.autogen.replay import replay
+    from distill.schema.from_metadata import schema_from_metadata
+    from distill.schema.reflect import reflect_schema
+
+    url = f"sqlite:///{tmp_path}/app.db"
+    project = make_project(tmp_path / "p", url)
+    project.add("r1", None, """
+        op.create_table("items", sa.Column("id", sa.Integer, primary_key=True),
+                        sa.Column("note", sa.String(20)), sqlite_autoincrement=True)
+        op.create_table("plain", sa.Column("id", sa.Integer, primary_key=True),
+                        sa.Column("a", sa.Integer))
+        op.create_table("codes", sa.Column("id", sa.Integer, primary_key=True),
+                        sqlite_autoincrement=True)
+    """)  # fmt: skip
+    project.add("r2", "r1", """
+        op.alter_column("items", "note", type_=sa.String(200))
+        with op.batch_alter_table("plain", table_kwargs={"sqlite_autoincrement": True}) as b:
+            b.alter_column("a", nullable=True, existing_nullable=False)
+        op.alter_column("codes", "id", type_=sa.String(10))
+    """)  # fmt: skip
+    done = project.cli("upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    dialect = sa.create_engine("sqlite://").dialect
+    replayed = replay(project.project().graph, dialect, "heads")
+    assert replayed.exact, replayed.reasons
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        reflected = reflect_schema(conn, exclude=lambda name: name.startswith("distill_"))
+    engine.dispose()
+    models = schema_from_metadata(_autoincrement_models(), dialect)
+    flags = {
+        side: {t.name: t.sqlite_autoincrement for t in schema.tables}
+        for side, schema in {
+            "database": reflected,
+            "replay": replayed.schema,
+            "models": models,
+        }.items()
+    }
+    wanted = {"items": True, "plain": True, "codes": False}
+    assert flags == {"database": wanted, "replay": wanted, "models": wanted}
+    assert compare(reflected, replayed.schema) == [] and compare(reflected, models) == []
+
+
+def test_autogenerate_writes_sqlite_autoincrement_as_alembic_does() -> None:
+    from alembic.autogenerate import render_python_code
+    from alembic.operations import ops as alembic_ops
+
+    from distill.autogen.compare import compare
+    from distill.autogen.plan import downgrade_ops, upgrade_ops
+    from distill.schema.from_metadata import schema_from_metadata
+    from distill.schema.model import Schema
+
+    metadata = _autoincrement_models()
+    dialect = sa.create_engine("sqlite://").dialect
+    changes = compare(Schema("sqlite"), schema_from_metadata(metadata, dialect))
+    upgrade = upgrade_ops(changes, "sqlite")
+    rendered = {op.table_name: op.render(set()) for op in upgrade if op.op_name == "create_table"}
+    by_alembic = {
+        name: render_python_code(
+            alembic_ops.UpgradeOps([alembic_ops.CreateTableOp.from_table(metadata.tables[name])])
+        )
+        for name in ("items",)
+    }
+    assert "sqlite_autoincrement=True" in rendered["items"]
+    assert "sqlite_autoincrement=True" in by_alembic["items"]
+    # The key of "codes" cannot carry it: the database would not have it, Distill does not write it.
+    assert "sqlite_autoincrement" not in rendered["codes"]
+    downgrade = downgrade_ops(upgrade)
+    recreated = [op.reverse().render(set()) for op in downgrade if op.op_name == "drop_table"]
+    assert sum("sqlite_autoincrement=True" in text for text in recreated) == 2

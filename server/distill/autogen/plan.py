@@ -221,7 +221,7 @@ def _create_table(table: Table, leave_out: Iterable[ForeignKey]) -> list[Op]:
     skipped = set(leave_out)
     items = [i for i in build.table_items(table, foreign_keys=False)]
     items += [build.sa_foreign_key(fk) for fk in table.foreign_keys if fk not in skipped]
-    ops: list[Op] = [CreateTable(table.name, items, table.schema, table.comment)]
+    ops: list[Op] = [CreateTable(table.name, items, table.schema, table.comment, _kw(table))]
     ops += [_create_index(table.name, table.schema, index) for index in table.indexes]
     return ops
 
@@ -233,8 +233,13 @@ def _drop_table(table: Table) -> Op:
     # table from it, and an index left out would be lost for good.
     indexes = [build.sa_index(index) for index in table.indexes]
     definition = sa.Table(table.name, sa.MetaData(), *build.table_items(table), *indexes,
-                          schema=table.schema, comment=table.comment)  # fmt: skip
+                          schema=table.schema, comment=table.comment, **_kw(table))  # fmt: skip
     return DropTable(table.name, table.schema, table=definition)
+
+
+def _kw(table: Table) -> dict[str, Any]:
+    """The Table keywords of ``op.create_table``, as Alembic renders them."""
+    return {"sqlite_autoincrement": True} if table.sqlite_autoincrement else {}
 
 
 # -- changes to an existing table ------------------------------------------------------
