@@ -78,12 +78,13 @@ def refuse_broken(
             continue  # uses the table only through a view, checked when created again
         for column, new_name in vanished.items():
             if column.lower() in mentioned:
-                change = f"renames it to {new_name!r}" if new_name else "removes it"
+                change = f"renames to {new_name!r}" if new_name else "removes"
+                then = f"using {new_name!r}" if new_name else f"without column {column!r}"
                 raise OperationError(
-                    f"{obj.what} uses column {column!r} of table {table!r}, and this change "
-                    f"{change}; SQLite must rebuild the table and would create the {obj.kind} "
-                    f"again broken; drop it first with op.execute('DROP {obj.kind.upper()} "
-                    f"{obj.name}') and create it again after, for the new columns"
+                    f"{obj.what} uses column {column!r} of table {table!r}, which this change "
+                    f"{change}, so the rebuild SQLite needs cannot create the {obj.kind} again; "
+                    f"drop it first with op.execute('DROP {obj.kind.upper()} {obj.name}') and "
+                    f"create it again after the change, {then}"
                 )
 
 
