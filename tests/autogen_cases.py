@@ -518,6 +518,11 @@ def _cases() -> list[Case]:
             _meta(base, _autoincrement_table(col("a", sa.Integer))),
         ),
         Case(
+            "sqlite_autoincrement_added",
+            _meta(table("counters", pk(), col("a", sa.Integer))),
+            _meta(_autoincrement_table(col("a", sa.Integer))),
+        ),
+        Case(
             "sqlite_autoincrement_kept_by_rebuild",
             _meta(_autoincrement_table(col("a", sa.Integer))),
             _meta(_autoincrement_table(col("a", sa.Integer, nullable=False))),

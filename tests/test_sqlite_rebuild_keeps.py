@@ -445,3 +445,36 @@ def test_autogenerate_writes_sqlite_autoincrement_as_alembic_does() -> None:
     downgrade = downgrade_ops(upgrade)
     recreated = [op.reverse().render(set()) for op in downgrade if op.op_name == "drop_table"]
     assert sum("sqlite_autoincrement=True" in text for text in recreated) == 2
+
+
+def test_autogenerate_puts_back_an_autoincrement_the_database_lost(conn: sa.Connection) -> None:
+    """A table Alembic's batch mode rebuilt: compare sees it, the op made restores it."""
+    from distill.autogen.compare import compare
+    from distill.autogen.plan import downgrade_ops, upgrade_ops
+    from distill.schema.from_metadata import schema_from_metadata
+    from distill.schema.reflect import reflect_schema
+
+    metadata = sa.MetaData()
+    sa.Table(
+        "items", metadata, sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("note", sa.String(20)), sqlite_autoincrement=True,
+    )  # fmt: skip
+    conn.exec_driver_sql("CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY, note VARCHAR(20))")
+    conn.exec_driver_sql("INSERT INTO items (id) VALUES (1), (2), (3)")
+    models = schema_from_metadata(metadata, conn.dialect)
+    changes = compare(reflect_schema(conn), models)
+    assert [c.describe() for c in changes] == ["items: table autoincrement none -> AUTOINCREMENT"]
+    upgrade = upgrade_ops(changes, "sqlite")
+    assert [op.render(set()) for op in upgrade] == [
+        'with op.batch_alter_table("items", recreate="always", '
+        'table_kwargs={"sqlite_autoincrement": True}) as batch_op:\n    pass'
+    ]
+    ops = _ops(conn)
+    for op in upgrade:
+        op.execute(ops.get_context())
+    assert compare(reflect_schema(conn), models) == []
+    assert _counter(conn) == [("items", 3)]  # the ids handed out before are not known
+    for op in downgrade_ops(upgrade):
+        op.execute(ops.get_context())
+    assert "AUTOINCREMENT" not in _table_sql(conn, "items")
+    assert [c.code for c in compare(reflect_schema(conn), models)] == ["table.autoincrement"]

@@ -26,6 +26,7 @@ from typing import Any
 from distill.autogen import build
 from distill.autogen.compare import Change
 from distill.ops.base import Op
+from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AddColumn, AlterColumn, DropColumn
 from distill.ops.constraint import (
     CreateCheck,
@@ -37,6 +38,7 @@ from distill.ops.constraint import (
 )
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
+from distill.ops.rebuild import RebuildOptions
 from distill.ops.table import (
     CreateTable,
     CreateTableComment,
@@ -287,6 +289,14 @@ def _alter_table(changes: list[Change], dialect: str | None) -> list[Op]:
                 )
         elif code == "table.comment":
             creates.append(_table_comment(table, schema, change.old, change.new))
+        elif code == "table.autoincrement":
+            # Only a rebuild changes it; the rebuild keeps the table's counter.
+            kwargs = {"sqlite_autoincrement": bool(change.new)}
+            creates.append(
+                BatchAlterTable(
+                    table, schema, "always", options=RebuildOptions(table_kwargs=kwargs)
+                )
+            )
     first = changes[0]
     alter_ops = [
         _alter_column(first.table or "", first.schema, name, parts, current.get(name), dialect)
