@@ -511,6 +511,22 @@ def _cases() -> list[Case]:
             _meta(thing(col("qty", sa.Integer), ck("ck_things_qty", "qty >= 0"))),
             _meta(thing(col("qty", sa.Integer))),
         ),
+        # SQLite AUTOINCREMENT (ignored by the other dialects): created, then kept by a rebuild
+        Case(
+            "sqlite_autoincrement_new_table",
+            _meta(base),
+            _meta(base, _autoincrement_table(col("a", sa.Integer))),
+        ),
+        Case(
+            "sqlite_autoincrement_added",
+            _meta(table("counters", pk(), col("a", sa.Integer))),
+            _meta(_autoincrement_table(col("a", sa.Integer))),
+        ),
+        Case(
+            "sqlite_autoincrement_kept_by_rebuild",
+            _meta(_autoincrement_table(col("a", sa.Integer))),
+            _meta(_autoincrement_table(col("a", sa.Integer, nullable=False))),
+        ),
         # comments
         Case(
             "table_comment_add",
@@ -597,6 +613,14 @@ def _cases() -> list[Case]:
         ),
     ]
     return cases
+
+
+def _autoincrement_table(*items: Callable[[], object]) -> Extra:
+    def build(metadata: sa.MetaData) -> sa.Table:
+        columns = [item() for item in items]
+        return sa.Table("counters", metadata, pk()(), *columns, sqlite_autoincrement=True)
+
+    return build
 
 
 def _commented(comment: str) -> Extra:

@@ -291,6 +291,35 @@ CASES = [
         ("upgrade", "head"),
         "outside a migration",
     ),
+    Case(
+        "sqlite rebuild under a view using the dropped column",
+        _file(
+            "v1_view.py",
+            _header("v1v1v1v1", "None")
+            + "from distill import op\nimport sqlalchemy as sa\n\ndef upgrade():\n"
+            '    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),'
+            ' sa.Column("note", sa.Text))\n'
+            '    op.execute("CREATE VIEW v AS SELECT id, note FROM t")\n'
+            '    op.drop_column("t", "note")\n',
+        ),
+        ("upgrade", "head"),
+        "view 'v' uses column 'note' of table 't', which this change removes",
+    ),
+    Case(
+        "sqlite rebuild under a trigger using a renamed column",
+        _file(
+            "v2_trigger.py",
+            _header("v2v2v2v2", "None")
+            + "from distill import op\nimport sqlalchemy as sa\n\ndef upgrade():\n"
+            '    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),'
+            ' sa.Column("note", sa.Text))\n'
+            '    op.execute("CREATE TRIGGER trg AFTER UPDATE ON t BEGIN SELECT new.note; END")\n'
+            '    with op.batch_alter_table("t") as b:\n'
+            '        b.alter_column("note", new_column_name="remark", type_=sa.String(9))\n',
+        ),
+        ("upgrade", "head"),
+        "trigger 'trg' uses column 'note' of table 't', which this change renames to 'remark'",
+    ),
     # -- identifiers and the graph ---------------------------------------------------------
     Case("unknown revision", LINEAR, ("upgrade", "ffffffffffff"), "ffffffffffff"),
     Case("ambiguous prefix", SAMEPREFIX, ("show", "cccc"), "cccc11110001"),

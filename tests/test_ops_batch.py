@@ -104,13 +104,15 @@ def test_rebuild_refuses_dangling_foreign_key(ops: Operations, conn: sa.Connecti
     assert columns(conn, "child")["label"]["type"].length == 20
 
 
-def test_rebuild_refuses_table_with_triggers(ops: Operations, conn: sa.Connection) -> None:
+def test_rebuild_keeps_the_triggers_of_the_table(ops: Operations, conn: sa.Connection) -> None:
     if conn.dialect.name != "sqlite":
         pytest.skip("only SQLite rebuilds tables")
     _family(ops)
-    conn.execute(sa.text("CREATE TRIGGER trg AFTER INSERT ON parent BEGIN SELECT 1; END"))
-    with pytest.raises(OperationError, match="triggers"):
-        ops.drop_column("parent", "note")
+    trigger = "CREATE TRIGGER trg AFTER INSERT ON parent BEGIN SELECT 1; END"
+    conn.execute(sa.text(trigger))
+    ops.drop_column("parent", "note")
+    found = rows(conn, "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+    assert found == [("trg", "parent", trigger)]
 
 
 def test_add_column_sqlite_cannot_add_natively(ops: Operations, conn: sa.Connection) -> None:

@@ -65,6 +65,8 @@ def _show(code: str, value: Any) -> str:
         return "NULL" if value else "NOT NULL"
     if code in ("column.default", "column.comment", "table.comment"):
         return "none" if value is None else str(value)
+    if code == "table.autoincrement":
+        return "AUTOINCREMENT" if value else "none"
     if code == "enum.values":
         return "(" + ", ".join(value) + ")"
     if code.endswith(".renamed"):
@@ -186,6 +188,9 @@ def _table(
     found += _keyed(now, wanted, "check", have_checks, _named_checks(wanted), keep)
     if dialect != "sqlite" and (now.comment or None) != (wanted.comment or None):
         add("table.comment", None, now.comment, wanted.comment)
+    if dialect == "sqlite" and now.sqlite_autoincrement != wanted.sqlite_autoincrement:
+        # Without it SQLite hands deleted ids out again; Alembic does not compare it.
+        add("table.autoincrement", None, now.sqlite_autoincrement, wanted.sqlite_autoincrement)
     return found
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from distill.autogen import build
 from distill.autogen.compare import Change
 from distill.ops.base import Op
+from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AddColumn, AlterColumn, DropColumn
 from distill.ops.constraint import (
     CreateCheck,
@@ -37,6 +38,7 @@ from distill.ops.constraint import (
 )
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
+from distill.ops.rebuild import RebuildOptions
 from distill.ops.table import (
     CreateTable,
     CreateTableComment,
@@ -221,7 +223,7 @@ def _create_table(table: Table, leave_out: Iterable[ForeignKey]) -> list[Op]:
     skipped = set(leave_out)
     items = [i for i in build.table_items(table, foreign_keys=False)]
     items += [build.sa_foreign_key(fk) for fk in table.foreign_keys if fk not in skipped]
-    ops: list[Op] = [CreateTable(table.name, items, table.schema, table.comment)]
+    ops: list[Op] = [CreateTable(table.name, items, table.schema, table.comment, _kw(table))]
     ops += [_create_index(table.name, table.schema, index) for index in table.indexes]
     return ops
 
@@ -233,8 +235,13 @@ def _drop_table(table: Table) -> Op:
     # table from it, and an index left out would be lost for good.
     indexes = [build.sa_index(index) for index in table.indexes]
     definition = sa.Table(table.name, sa.MetaData(), *build.table_items(table), *indexes,
-                          schema=table.schema, comment=table.comment)  # fmt: skip
+                          schema=table.schema, comment=table.comment, **_kw(table))  # fmt: skip
     return DropTable(table.name, table.schema, table=definition)
+
+
+def _kw(table: Table) -> dict[str, Any]:
+    """The Table keywords of ``op.create_table``, as Alembic renders them."""
+    return {"sqlite_autoincrement": True} if table.sqlite_autoincrement else {}
 
 
 # -- changes to an existing table ------------------------------------------------------
@@ -282,6 +289,14 @@ def _alter_table(changes: list[Change], dialect: str | None) -> list[Op]:
                 )
         elif code == "table.comment":
             creates.append(_table_comment(table, schema, change.old, change.new))
+        elif code == "table.autoincrement":
+            # Only a rebuild changes it; the rebuild keeps the table's counter.
+            kwargs = {"sqlite_autoincrement": bool(change.new)}
+            creates.append(
+                BatchAlterTable(
+                    table, schema, "always", options=RebuildOptions(table_kwargs=kwargs)
+                )
+            )
     first = changes[0]
     alter_ops = [
         _alter_column(first.table or "", first.schema, name, parts, current.get(name), dialect)

@@ -18,12 +18,24 @@ def _master(schema: str | None) -> str:
 _DIALECT = sqlite_dialect.dialect()
 
 
-def trigger_names(conn: Connection, table: str, schema: str | None) -> list[str]:
-    rows = conn.execute(
-        sa.text(f"SELECT name FROM {_master(schema)} WHERE type = 'trigger' AND tbl_name = :t"),
+def table_sql_of(conn: Connection, table: str, schema: str | None) -> str:
+    """The CREATE TABLE text SQLite keeps for ``table`` ("" if none)."""
+    found = conn.execute(
+        sa.text(f"SELECT sql FROM {_master(schema)} WHERE type = 'table' AND name = :t"),
         {"t": table},
+    ).scalar()
+    return str(found or "")
+
+
+def views_and_triggers(conn: Connection, schema: str | None) -> list[tuple[str, str, str, str]]:
+    """(type, name, table it is on, CREATE text) of every view and trigger, oldest first."""
+    rows = conn.execute(
+        sa.text(
+            f"SELECT type, name, tbl_name, sql FROM {_master(schema)} "
+            "WHERE type IN ('view', 'trigger') AND sql IS NOT NULL ORDER BY rowid"
+        )
     )
-    return [str(r[0]) for r in rows]
+    return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
 
 def index_sql_of(conn: Connection, table: str, schema: str | None) -> dict[str, str]:

@@ -76,12 +76,18 @@ class BatchAlterTable(Op):
             None,
             self.naming_convention,
             [_as_change(item.reverse()) for item in reversed(self.ops)],
+            _reversed_options(self.options),
         )
 
     def render(self, imports: set[str]) -> str:
         kwargs = r.schema_kwarg(self.schema)
         if self.recreate != "auto":
             kwargs.append(("recreate", r.literal(self.recreate)))
+        if self.options.table_kwargs:
+            pairs = ", ".join(
+                f"{r.literal(k)}: {r.literal(v)}" for k, v in self.options.table_kwargs.items()
+            )
+            kwargs.append(("table_kwargs", f"{{{pairs}}}"))
         head = r.call("op.batch_alter_table", [r.literal(self.table_name)], kwargs)
         lines = [f"with {head} as batch_op:"]
         lines += [f"    {self._render_in_batch(item, imports)}" for item in self.ops] or [
@@ -106,6 +112,15 @@ class BatchAlterTable(Op):
         elif f", {table}" in rest:
             rest = rest.replace(f", {table}", "", 1)
         return f"batch_op.{item.op_name}({rest}"
+
+
+def _reversed_options(options: RebuildOptions) -> RebuildOptions:
+    # Undoing a rebuild that set sqlite_autoincrement is a rebuild that unsets it;
+    # the other options describe the table as it was and are not carried back.
+    wanted = (options.table_kwargs or {}).get("sqlite_autoincrement")
+    if wanted is None:
+        return RebuildOptions()
+    return RebuildOptions(table_kwargs={"sqlite_autoincrement": not wanted})
 
 
 def _as_change(item: Op) -> TableChange:

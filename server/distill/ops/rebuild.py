@@ -16,9 +16,8 @@ them by name.  The runtime keeps ``PRAGMA foreign_keys`` off during a migration
 (it cannot change inside a transaction), so the closing ``foreign_key_check``
 is what stops a rebuild from leaving dangling references.
 
-Triggers and views on the rebuilt table are not recreated: a table with
-triggers is refused (dropping it would silently drop them); views are stored as
-text and keep working when the table keeps its name and columns.
+The table keeps its AUTOINCREMENT and counter, and the views and triggers that
+use it are dropped before and created again after (see ``rebuild_keep``).
 """
 
 from __future__ import annotations
@@ -34,8 +33,19 @@ import sqlalchemy as sa
 from sqlalchemy import exc
 
 from distill.ddl.common import ensure_referent, quote, raw, table_sql
-from distill.ddl.sqlite import foreign_key_problems, index_sql_of, trigger_names
+from distill.ddl.sqlite import foreign_key_problems, index_sql_of, table_sql_of
 from distill.errors import OperationError
+from distill.ops.rebuild_keep import (
+    Dependent,
+    check_views_work,
+    create_statements,
+    dependents_of,
+    drop_statements,
+    log_kept,
+    refuse_broken,
+    sequence_statements,
+)
+from distill.schema.sqlite_ddl import parse_create_table
 
 if TYPE_CHECKING:
     from distill.ops.base import TableChange
@@ -257,6 +267,8 @@ def model_from_table(table: sa.Table, index_sql: dict[str, str]) -> TableModel:
             pk.name if isinstance(pk.name, str) else None,
             [c.name for c in pk.columns],
         )
+    if table.dialect_options["sqlite"].get("autoincrement"):
+        model.kwargs["sqlite_autoincrement"] = True
     model.constraints = constraint_models(table)
     reflected = {str(i.name): i for i in table.indexes if isinstance(i.name, str)}
     for name, sql in index_sql.items():
@@ -366,16 +378,6 @@ def _columns_named_in(sql: str, table: sa.Table) -> list[str]:
     return [c.name for c in table.columns if _rename_word(on, c.name, "\0") != on]
 
 
-def refuse_triggers(ctx: OpContext, name: str, schema: str | None) -> None:
-    triggers = trigger_names(ctx.connection, name, schema)
-    if triggers:
-        raise OperationError(
-            f"table {name!r} has triggers ({', '.join(triggers)}) and SQLite must rebuild it for "
-            "this change, which would drop them; drop them first with op.execute() and create "
-            "them again after"
-        )
-
-
 def reflect_model(
     ctx: OpContext, name: str, schema: str | None, options: RebuildOptions | None = None
 ) -> TableModel:
@@ -392,7 +394,11 @@ def reflect_model(
             )  # fmt: skip
     except exc.NoSuchTableError:
         raise OperationError(f"table {name!r} does not exist; check the name") from None
-    return model_from_table(table, index_sql_of(conn, name, schema))
+    model = model_from_table(table, index_sql_of(conn, name, schema))
+    # SQLAlchemy does not reflect AUTOINCREMENT; the CREATE TABLE text has it.
+    if parse_create_table(table_sql_of(conn, name, schema)).autoincrement:
+        model.kwargs["sqlite_autoincrement"] = True
+    return model
 
 
 def rebuild_table(
@@ -404,8 +410,8 @@ def rebuild_table(
     naming_convention: dict[str, Any] | None = None,
     options: RebuildOptions | None = None,
 ) -> None:
-    if not ctx.is_offline:  # copy_from or not, a live table's triggers would be lost
-        refuse_triggers(ctx, name, schema)
+    # copy_from or not, a live table's views and triggers must outlive it.
+    dependents = [] if ctx.is_offline else dependents_of(ctx.connection, name, schema)
     if copy_from is not None:
         model = model_from_table(copy_from, {})
         model.name, model.schema = name, schema
@@ -418,15 +424,27 @@ def rebuild_table(
         )
     else:
         model = reflect_model(ctx, name, schema, options)
+    old_columns = [c.column.name for c in model.columns]
     for change in changes:
         change.change_model(model)
     if options is not None:
         options.apply_to(model)
-    run_rebuild(ctx, model, naming_convention)
+    refuse_broken(dependents, name, vanished_columns(old_columns, model))
+    run_rebuild(ctx, model, naming_convention, dependents)
+
+
+def vanished_columns(old_columns: list[str], model: TableModel) -> dict[str, str | None]:
+    """Each old column the new table lacks, with its new name (None: removed)."""
+    kept = {c.column.name for c in model.columns}
+    renamed = {c.source: c.column.name for c in model.columns if c.source is not None}
+    return {name: renamed.get(name) for name in old_columns if name not in kept}
 
 
 def run_rebuild(
-    ctx: OpContext, model: TableModel, naming_convention: dict[str, Any] | None = None
+    ctx: OpContext,
+    model: TableModel,
+    naming_convention: dict[str, Any] | None = None,
+    dependents: Sequence[Dependent] = (),
 ) -> None:
     metadata = (
         sa.MetaData(naming_convention=naming_convention) if naming_convention else (sa.MetaData())
@@ -436,7 +454,8 @@ def run_rebuild(
     tmp_name = TMP_PREFIX + model.name
     new = model.to_table(metadata, tmp_name)
     dialect = ctx.dialect
-    ctx.execute(sa.schema.CreateTable(new))
+    create = sa.schema.CreateTable(new)
+    ctx.execute(create)
     copied = [c for c in model.columns if c.source is not None]
     if copied:
         targets = ", ".join(quote(dialect, c.column.name) for c in copied)
@@ -447,6 +466,11 @@ def run_rebuild(
                 f"SELECT {sources} FROM {table_sql(dialect, model.name, model.schema)}"
             )
         )
+    if parse_create_table(str(create.compile(dialect=dialect))).autoincrement:
+        for statement, names in sequence_statements(dialect, model.schema, model.name, tmp_name):
+            ctx.execute(statement, names)
+    for drop in drop_statements(dependents, dialect, model.schema):
+        ctx.execute(raw(drop))
     ctx.execute(raw(f"DROP TABLE {table_sql(dialect, model.name, model.schema)}"))
     ctx.execute(
         raw(
@@ -459,7 +483,11 @@ def run_rebuild(
     for index_model in model.indexes:
         if index_model.sql is not None:
             ctx.execute(raw(index_model.sql))
+    for created in create_statements(dependents, dialect, model.schema):
+        ctx.execute(raw(created))
     if not ctx.is_offline:
+        check_views_work(ctx.connection, dependents, model.name, model.schema)
+        log_kept(dependents, model.name)
         problems = foreign_key_problems(ctx.connection, model.name, model.schema)
         if problems:
             raise OperationError(

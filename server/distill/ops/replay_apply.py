@@ -54,7 +54,29 @@ def apply_op(op: Op, schema: Schema, dialect: sa.Dialect | None = None) -> Schem
     apply = _APPLY.get(type(op))
     if apply is None:
         raise InexactReplay(f"{op.describe()}: this op has no symbolic replay")
-    return apply(op, schema, dialect)
+    after = apply(op, schema, dialect)
+    return _autoincrement_as_rebuilt(op, after) if dialect.name == "sqlite" else after
+
+
+def _autoincrement_as_rebuilt(op: Op, schema: Schema) -> Schema:
+    """A rebuild keeps AUTOINCREMENT only while the key can carry it, as SQLAlchemy writes it.
+
+    Keeping it is what the rebuild does (``rebuild_keep``); a key that is no
+    longer one integer column, or that became a foreign key, loses it.
+    """
+    name = getattr(op, "table_name", None)
+    table = schema.table(name, getattr(op, "schema", None)) if isinstance(name, str) else None
+    if table is None or not table.sqlite_autoincrement:
+        return schema
+    key = table.primary_key.columns if table.primary_key else ()
+    column = table.column(key[0]) if len(key) == 1 else None
+    if (
+        column is not None
+        and column.type.family in ("integer", "smallint", "bigint")
+        and not any(column.name in fk.columns for fk in table.foreign_keys)
+    ):
+        return schema
+    return put_table(schema, replace(table, sqlite_autoincrement=False))
 
 
 def _execute(op: Execute, schema: Schema, dialect: sa.Dialect) -> Schema:
@@ -98,6 +120,10 @@ def _batch(op: BatchAlterTable, schema: Schema, dialect: sa.Dialect) -> Schema:
         reasons.append(f"op.batch_alter_table({op.table_name!r}, table_args=...) on SQLite")
     elif rebuilds and op.options.partial_reordering and not reasons:
         schema = _reorder(op, schema)
+    wanted = (op.options.table_kwargs or {}).get("sqlite_autoincrement")
+    if rebuilds and wanted is not None and not reasons:
+        table = require_table(schema, op.table_name, op.schema, "op.batch_alter_table()")
+        schema = put_table(schema, replace(table, sqlite_autoincrement=bool(wanted)))
     if reasons:
         raise InexactReplay("; ".join(reasons), schema)
     return schema

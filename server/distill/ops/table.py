@@ -95,7 +95,12 @@ class DropTable(Op):
                 "write the op.create_table() of the downgrade by hand"
             )
         copy = self.table.to_metadata(sa.MetaData())
-        return CreateTable(copy.name, table_items(copy), copy.schema, copy.comment)
+        kw = (
+            {"sqlite_autoincrement": True}
+            if copy.dialect_options["sqlite"]["autoincrement"]
+            else {}
+        )
+        return CreateTable(copy.name, table_items(copy), copy.schema, copy.comment, kw)
 
     def render(self, imports: set[str]) -> str:
         kwargs = r.schema_kwarg(self.schema)

@@ -100,6 +100,23 @@ def schema_table(table: sa.Table, dialect: sa.Dialect) -> Table:
         ),
         checks=_sorted(_checks(table, created, dialect, compiler)),
         comment=table.comment if dialect.supports_comments else None,
+        sqlite_autoincrement=dialect.name == "sqlite" and _sqlite_autoincrement(table),
+    )
+
+
+def _sqlite_autoincrement(table: sa.Table) -> bool:
+    """Whether SQLAlchemy writes AUTOINCREMENT into this table's CREATE TABLE.
+
+    It does for ``sqlite_autoincrement=True`` only on a one-column integer key
+    that is not also a foreign key; otherwise the option is silently ignored.
+    """
+    if not table.dialect_options["sqlite"]["autoincrement"]:
+        return False
+    key = list(table.primary_key.columns)
+    return (
+        len(key) == 1
+        and issubclass(key[0].type._type_affinity or type(None), sa.Integer)
+        and not key[0].foreign_keys
     )
 
 

@@ -134,6 +134,8 @@ class Table:
     uniques: tuple[UniqueConstraint, ...] = ()
     checks: tuple[CheckConstraint, ...] = ()
     comment: str | None = None
+    # SQLite's PRIMARY KEY AUTOINCREMENT: ids are never handed out again.
+    sqlite_autoincrement: bool = False
 
     @property
     def key(self) -> tuple[str | None, str]:

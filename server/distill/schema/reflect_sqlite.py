@@ -67,6 +67,7 @@ def reflect_sqlite(
                 uniques=_uniques(indexes.get(name, []), parsed),
                 checks=_by_name(CheckConstraint(text, n) for n, text in parsed.checks),
                 comment=None,  # SQLite has no comments
+                sqlite_autoincrement=parsed.autoincrement,
             )
         )
     return tables

@@ -155,6 +155,8 @@ class ParsedTable:
     uniques: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)
     foreign_keys: list[ParsedForeignKey] = field(default_factory=list)
     computed: dict[str, str] = field(default_factory=dict)  # column -> expression
+    # PRIMARY KEY AUTOINCREMENT: ids are never reused (sqlite_sequence keeps the highest).
+    autoincrement: bool = False
 
 
 _TABLE_CONSTRAINT_WORDS = ("CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN")
@@ -166,6 +168,9 @@ def parse_create_table(sql: str) -> ParsedTable:
     body = next((i for i in items if isinstance(i, Group)), None)
     if body is None:  # CREATE TABLE ... AS SELECT: no definitions to read
         return parsed
+    parsed.autoincrement = any(
+        isinstance(t, Token) and t.is_word("AUTOINCREMENT") for t in body.items
+    )
     for part in split_commas(body.items):
         first = part[0]
         if isinstance(first, Token) and first.is_word(*_TABLE_CONSTRAINT_WORDS):
@@ -247,6 +252,15 @@ def _references(
         elif word in ("CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "REFERENCES"):
             break  # the next clause of a column definition
     return ParsedForeignKey(name, columns, ref_table or "", ref_columns, deferrable, initially)
+
+
+def names_used(sql: str) -> set[str]:
+    """Every name ``sql`` mentions (words and quoted identifiers), lower-cased.
+
+    SQLite compares names without regard to case; a keyword counts as a name,
+    which only makes a caller that looks for a table or column name cautious.
+    """
+    return {t.text.lower() for t in tokenize(sql) if t.kind in ("word", "ident")}
 
 
 # -- CREATE INDEX -----------------------------------------------------------------------
