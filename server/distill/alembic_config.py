@@ -42,6 +42,8 @@ class AlembicSettings:
     file_template: str | None
     # Distill's own key, for a project whose env.py sets no target_metadata
     metadata: str | None = None
+    # Distill's own key: seconds the project's code may take to import (text in an ini file)
+    timeout: object = None
 
 
 def has_alembic_settings(folder: Path, pyproject_data: Mapping[str, Any] | None) -> bool:
@@ -105,6 +107,7 @@ def read_alembic_settings(
 
     file_template = ini("file_template") or toml("file_template")
     metadata = ini("metadata") or toml("metadata")
+    timeout = ini("timeout") if ini("timeout") is not None else toml_section.get("timeout")
     return AlembicSettings(
         source=source,
         script_location=script_location,
@@ -113,6 +116,7 @@ def read_alembic_settings(
         url=ini("sqlalchemy.url") or None,
         file_template=file_template if isinstance(file_template, str) else None,
         metadata=metadata if isinstance(metadata, str) else None,
+        timeout=timeout,
     )
 
 
