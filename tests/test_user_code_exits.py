@@ -153,6 +153,18 @@ def test_an_exit_in_upgrade_while_check_replays_the_migrations(tmp_path: Path) -
     assert sorted(f.name for f in p.versions.glob("*.py")) == ["a1_a1.py", "a2_a2.py"]
 
 
+def test_an_exit_in_upgrade_with_sql_is_an_error(tmp_path: Path) -> None:
+    p = make_project(tmp_path / "proj", "sqlite:///app.db")
+    a2 = two_revisions(p, upgrade="sys.exit(0)")
+    done = p.cli("upgrade", "head", "--sql")
+    assert "CREATE TABLE t" in done.stdout  # the revision before it, printed
+    one_error(
+        done,
+        f"upgrade of revision a2 ({a2}) called sys.exit(0) at {a2}:{line_of(a2, 'sys.exit')}",
+        "the SQL written before this error is incomplete",
+    )
+
+
 def test_ctrl_c_in_user_code_still_stops_distill(tmp_path: Path) -> None:
     p = make_project(tmp_path / "proj", "sqlite:///app.db")
     two_revisions(p, upgrade="raise KeyboardInterrupt")
@@ -163,10 +175,10 @@ def test_ctrl_c_in_user_code_still_stops_distill(tmp_path: Path) -> None:
 # -- the models' import -----------------------------------------------------------------------
 
 
-def models_project(tmp_path: Path, models_tail: str, settings: str = "") -> ProjectDir:
-    p = make_project(
-        tmp_path / "proj", "sqlite:///app.db", f'metadata = "models:metadata"\n{settings}'
-    )
+def models_project(
+    tmp_path: Path, models_tail: str, settings: str = "", url: str = "sqlite:///app.db"
+) -> ProjectDir:
+    p = make_project(tmp_path / "proj", url, f'metadata = "models:metadata"\n{settings}')
     (p.root / "models.py").write_text(
         "import sys\nimport sqlalchemy as sa\nmetadata = sa.MetaData()\n"
         'sa.Table("t", metadata, sa.Column("id", sa.Integer, primary_key=True))\n' + models_tail
@@ -175,8 +187,10 @@ def models_project(tmp_path: Path, models_tail: str, settings: str = "") -> Proj
 
 
 @pytest.mark.parametrize("statement", EXITS, ids=EXIT_IDS)
-def test_an_exit_in_the_models_fails_check_and_autogenerate(tmp_path: Path, statement: str) -> None:
-    p = models_project(tmp_path, statement + "\n")
+def test_an_exit_in_the_models_fails_check_and_autogenerate(
+    tmp_path: Path, db_url: str, statement: str
+) -> None:
+    p = models_project(tmp_path, statement + "\n", url=db_url)
     models = p.root / "models.py"
     expected = (
         f"the models could not be loaded: importing models {EXITS[statement]} "
@@ -185,6 +199,7 @@ def test_an_exit_in_the_models_fails_check_and_autogenerate(tmp_path: Path, stat
     one_error(p.cli("check"), expected)
     one_error(p.cli("revision", "--autogenerate", "-m", "t"), expected)
     assert list(p.versions.glob("*.py")) == []
+    assert table_names(db_url) == set()
 
 
 def test_an_exit_in_a_hook_is_an_error_not_a_success(tmp_path: Path) -> None:
