@@ -44,6 +44,8 @@ class AlembicSettings:
     metadata: str | None = None
     # Distill's own key: autogenerate may write ops only Distill can run
     distill_only_ops: bool = False
+    # Distill's own key: seconds the project's code may take to import (text in an ini file)
+    timeout: object = None
 
 
 def has_alembic_settings(folder: Path, pyproject_data: Mapping[str, Any] | None) -> bool:
@@ -108,6 +110,7 @@ def read_alembic_settings(
     file_template = ini("file_template") or toml("file_template")
     metadata = ini("metadata") or toml("metadata")
     distill_only = ini("distill_only_ops") or toml_section.get("distill_only_ops")
+    timeout = ini("timeout") if ini("timeout") is not None else toml_section.get("timeout")
     return AlembicSettings(
         source=source,
         script_location=script_location,
@@ -117,6 +120,7 @@ def read_alembic_settings(
         file_template=file_template if isinstance(file_template, str) else None,
         metadata=metadata if isinstance(metadata, str) else None,
         distill_only_ops=distill_only is True or str(distill_only).lower() in ("true", "1", "yes"),
+        timeout=timeout,
     )
 
 

@@ -32,6 +32,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     except KeyboardInterrupt:
         return _fail("interrupted", code=130)
+    except SystemExit as exiting:
+        # Distill never exits from inside a command: this is the project's code (a
+        # hook, a model's method) and would end distill with its code, 0 too, unsaid.
+        from distill.user_code import at, exit_call, user_frame
+
+        where = user_frame(exiting)
+        if where is None:
+            raise
+        return _fail(
+            f"the project's code {exit_call(exiting)}{at(where)}; distill stopped there, "
+            "before the command was finished"
+        )
     except BrokenPipeError:
         # The reader went away (``distill history | head``): stop quietly, as
         # other command-line tools do, without a traceback at interpreter exit.
@@ -134,12 +146,30 @@ def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> N
         help="argument for env.py and revision scripts (context.get_x_argument()); repeatable",
     )
     group.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        default=default(None),
+        help="how long importing the models (and env.py) may take before Distill stops it "
+        "(overrides the timeout setting; default 60; 0: no limit)",
+    )
+    group.add_argument(
         "-q",
         "--quiet",
         action="store_true",
         default=default(False),
         help="print only results and errors",
     )
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, not {text!r}")
+    return seconds
 
 
 # -- output helpers shared by the command handlers ---------------------------------

@@ -38,10 +38,18 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
     config = replace(
         load_config(Path.cwd(), config_file, args.url), x_arguments=tuple(args.x or ())
     )
+    if args.timeout is not None:
+        config = replace(config, timeout=args.timeout)
     if config.flavour != "alembic":
         return commands.Project(config)
-    from distill.compat.env_text import bookkeeping_in_text, with_literal_bookkeeping
+    from distill.compat.env_text import (
+        bookkeeping_in_text,
+        require_env_py,
+        with_literal_bookkeeping,
+    )
 
+    if env is not None:
+        require_env_py(config)
     # The most common FastAPI layout builds the URL in env.py from the app's
     # settings: a command that talks to the database must run env.py to find it.
     if env == "bookkeeping" and not config.url:

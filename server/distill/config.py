@@ -11,6 +11,7 @@ from any sub-folder and with ``-C``.  The database URL can be overridden by
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import sys
@@ -30,6 +31,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 PYPROJECT = "pyproject.toml"
 DISTILL_TOML = "distill.toml"
 DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
+# Generous: an import that takes a minute is stuck, not slow (CI must not hang forever).
+DEFAULT_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class Config:
     transaction_per_migration: bool = True
     file_template: str = DEFAULT_FILE_TEMPLATE
     lock_timeout: float = 300.0
+    # seconds the project's code may take to import (models, env.py); 0: no limit
+    timeout: float = DEFAULT_TIMEOUT
     extra: Mapping[str, Any] = field(default_factory=dict)
     # ``-x key=value`` from the command line, for env.py and context.get_x_argument()
     x_arguments: tuple[str, ...] = ()
@@ -89,6 +94,7 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "transaction_per_migration": ((bool,), "true or false"),
     "file_template": ((str,), 'a file name template such as "%(rev)s_%(slug)s"'),
     "lock_timeout": ((int, float), "a number of seconds"),
+    "timeout": ((int, float), "a number of seconds (0: no limit)"),
 }
 # Keys later features read; accepted now so a config written for them loads.
 _FORWARD_KEYS = {
@@ -124,6 +130,7 @@ def project_folder(start: Path) -> Path | None:
 def _settings_in_folder(folder: Path) -> tuple[Path, Mapping[str, Any]] | None:
     candidates = []
     toml_file = folder / DISTILL_TOML
+    _refuse_folder(toml_file)
     if toml_file.is_file():
         data = _read_toml(toml_file)
         candidates.append((toml_file, data.get("tool", {}).get("distill", data)))
@@ -137,6 +144,15 @@ def _settings_in_folder(folder: Path) -> tuple[Path, Mapping[str, Any]] | None:
             f"both {toml_file} and [tool.distill] in {pyproject} hold Distill settings; keep one"
         )
     return candidates[0] if candidates else None
+
+
+def _refuse_folder(path: Path) -> None:
+    """A distill.toml that is a folder is a mistake to name, not a file to pass over."""
+    if path.is_dir():
+        raise ConfigError(
+            f"{path} is a folder, not a settings file: remove or rename it, "
+            "so the settings can be found"
+        )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -162,6 +178,8 @@ def load_config(
     if config_file is not None:
         source: Path | None = (cwd / config_file).resolve()
         assert source is not None
+        if source.is_dir():
+            raise ConfigError(f"config file {source} is a folder, not a file; check -c/--config")
         if not source.is_file():
             raise ConfigError(f"config file {source} does not exist; check -c/--config")
         if source.suffix == ".ini":
@@ -220,12 +238,18 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         transaction_per_migration=False,
         metadata=read.metadata,
         file_template=read.file_template or DEFAULT_FILE_TEMPLATE,
+        timeout=DEFAULT_TIMEOUT if read.timeout is None else _alembic_timeout(read),
         extra={
             "prepend_sys_path": read.prepend_sys_path,
             "distill_only_ops": read.distill_only_ops,
         },
         flavour="alembic",
     )
+
+
+def _alembic_timeout(read: alembic_config.AlembicSettings) -> float:
+    section = "[alembic]" if read.source.suffix == ".ini" else "[tool.alembic]"
+    return timeout_setting(f"{read.source} {section}", read.timeout)
 
 
 def _build(
@@ -258,6 +282,7 @@ def _build(
         transaction_per_migration=settings.get("transaction_per_migration", True),
         file_template=settings.get("file_template", DEFAULT_FILE_TEMPLATE),
         lock_timeout=float(settings.get("lock_timeout", 300.0)),
+        timeout=timeout_setting(where, settings.get("timeout", DEFAULT_TIMEOUT)),
         extra={k: v for k, v in settings.items() if k in _FORWARD_KEYS},
     )
 
@@ -274,6 +299,20 @@ def _check_keys(where: str, settings: Mapping[str, Any]) -> None:
         # bool is an int in Python; a number setting must not accept true/false
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             raise ConfigError(f"{where}: '{key}' must be {description}, not {value!r}")
+
+
+def timeout_setting(where: str, value: object) -> float:
+    """The ``timeout`` setting's seconds: a number, 0 or more (0: no limit)."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if isinstance(value, bool) or not 0 <= seconds < math.inf:
+        raise ConfigError(
+            f"{where}: 'timeout' must be a number of seconds, 0 or more (0: no limit), "
+            f"not {value!r}"
+        )
+    return seconds
 
 
 def _require_str(where: str, key: str, value: object) -> str:

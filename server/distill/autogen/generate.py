@@ -302,7 +302,7 @@ def _hook(config: Config, key: str) -> Callable[..., Any] | None:
         return spec
     module_name, _, attribute = str(spec).partition(":")
     try:
-        module = import_project_module(module_name, config.root, key)
+        module = import_project_module(module_name, config.root, key, config.timeout)
         hook = getattr(module, attribute)
     except (ConfigError, AttributeError) as error:
         raise ConfigError(

@@ -33,6 +33,7 @@ from distill.schema.from_metadata import dialect_flavour, schema_dialect_name
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision, line_in, load_module
+from distill.user_code import exit_call
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class _Recorder:
                 upgrade()
         except InexactReplay:
             pass  # recorded where it was raised; the rest of upgrade() is unknown
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # sys.exit() would end distill as a success
             raise _script_error(error, path) from None
 
     def _apply(self, op: Op) -> None:
@@ -147,10 +148,14 @@ def _restated(op: Op) -> Op:
     return op
 
 
-def _script_error(error: Exception, path: Path) -> ScriptError:
+def _script_error(error: BaseException, path: Path) -> ScriptError:
     line = line_in(error, path)
     where = f"{path}:{line}" if line else str(path)
+    if isinstance(error, SystemExit):
+        what = exit_call(error)
+    else:
+        what = f"raised {type(error).__name__}: {first_line(str(error))}"
     return ScriptError(
-        f"{where}: upgrade() raised {type(error).__name__}: {first_line(str(error))} "
+        f"{where}: upgrade() {what} "
         "(while replaying the migrations without a database); fix the script"
     )

@@ -31,9 +31,10 @@ from distill.compat.alembic_modules import EnvRecorder, recording
 from distill.compat.env_config import ProjectConfig
 from distill.compat.env_text import ENV_PY
 from distill.config import Config
-from distill.errors import ConfigError
+from distill.errors import ConfigError, ScriptError
 from distill.masking import mask_text, password_of
 from distill.scripts.script import load_module
+from distill.user_code import ImportOutOfTime, import_time_limit, timed_out_text, user_frame
 
 # configure() options Distill takes from env.py (see apply_env).
 HONOURED = frozenset({
@@ -119,8 +120,16 @@ def _read(
 ) -> EnvFindings:
     project_config = ProjectConfig(config, url=url if url is not None else config.url)
     recorder = EnvRecorder(project_config, offline=offline, x_arguments=config.x_arguments)
-    with recording(recorder):
-        load_module(env_py, passthrough=passthrough)
+    try:
+        with recording(recorder), import_time_limit(config.timeout):
+            load_module(env_py, passthrough=passthrough)
+    except ImportOutOfTime as stopped:
+        raise ScriptError(
+            f"the models could not be loaded: "
+            f"{timed_out_text(config.timeout, user_frame(stopped, config.root))} "
+            f"(while running {env_py}); find what runs endlessly there, or raise --timeout "
+            f"(or the timeout setting in {config.source}) if it needs longer"
+        ) from None
     last = recorder.configure_calls[-1] if recorder.configure_calls else {}
     return EnvFindings(
         env_py=env_py,

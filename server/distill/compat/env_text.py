@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from distill.config import Config
+from distill.errors import ConfigError
 
 ENV_PY = "env.py"
 
@@ -59,4 +60,22 @@ def with_literal_bookkeeping(config: Config, read: Bookkeeping | None = None) ->
         config,
         version_table=found.get("version_table", config.version_table),
         version_table_schema=found.get("version_table_schema", config.version_table_schema),
+    )
+
+
+def require_env_py(config: Config) -> None:
+    """Refuse, as Alembic does, a command that would run a missing env.py.
+
+    Without it Distill would migrate with none of what env.py configures (its
+    url, its version table) and could report "nothing to do" for a broken
+    project.  A ``metadata`` key says Distill alone runs this project, without one.
+    """
+    env_py = config.script_location / ENV_PY
+    if config.flavour != "alembic" or config.metadata or env_py.is_file():
+        return
+    problem = "is a folder, not a file" if env_py.exists() else "does not exist"
+    raise ConfigError(
+        f"{env_py} {problem}: an Alembic project runs it for this command, as "
+        f"script_location in {config.source} says; restore env.py (alembic init writes one), "
+        "or fix script_location"
     )

@@ -46,6 +46,7 @@ from distill.lsp.worker_protocol import (
     split_frames,
     write_all,
 )
+from distill.user_code import timed_out_text
 
 __all__ = [
     "MigrationsResult",
@@ -77,7 +78,7 @@ def failed(error: ModelError) -> ModelsResult:
 
 
 def timed_out(timeout: float) -> ModelsResult:
-    return failed(ModelError("timeout", f"timed out after {timeout:g} s"))
+    return failed(ModelError("timeout", timed_out_text(timeout)))
 
 
 def died(exit_code: int | None) -> ModelsResult:

@@ -22,14 +22,9 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import threading
-import time
 import traceback
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
-from types import FrameType
 
 from distill.autogen.compare import Change, compare
 from distill.autogen.generate import migration_schema, options_for, target_dialect
@@ -41,6 +36,7 @@ from distill.masking import mask_text, password_of
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import scan_revisions
+from distill.user_code import OutOfTime, time_limit
 
 
 def run_migrations(
@@ -59,7 +55,7 @@ def run_migrations(
     changes: tuple[Change, ...] | None = None
     error: ModelError | None = None
     try:
-        with _time_limit(deadline - min(_MARGIN, request.timeout / 10)):
+        with time_limit(deadline - min(_MARGIN, request.timeout / 10)):
             config = project_config(request)
             secret = password_of(config.url)
             graph = RevisionGraph(scan_revisions(config.version_locations))
@@ -69,7 +65,7 @@ def run_migrations(
                 schemas[target] = migration_schema(graph, config, dialect, notes.append, target)
             if request.compare and models is not None and "heads" in schemas:
                 changes = tuple(compare(schemas["heads"], models, options_for(config)))
-    except _OutOfTime as stopped:
+    except OutOfTime as stopped:
         file, line = _location(stopped, scripts)
         at = f" in {file}:{line}" if file else ""
         why = f"replaying the migrations timed out after {request.timeout:g} s{at}"
@@ -181,35 +177,3 @@ def _first_line(error: BaseException) -> str:
 # Before the host's deadline by this much (at most a tenth of the timeout): time
 # to report where it stopped, and for a scratch database to be dropped.
 _MARGIN = 0.5
-
-
-class _OutOfTime(BaseException):
-    """Raised in whatever runs at the deadline; not an Exception, so scripts rarely catch it."""
-
-
-@contextmanager
-def _time_limit(deadline: float) -> Iterator[None]:
-    """Interrupt the body at ``deadline``; the process's earlier alarm is put back after."""
-    if (
-        not hasattr(signal, "setitimer")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield  # no timer to set: the host (or the server) stops the process at the deadline
-        return
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise _OutOfTime
-
-    handler = signal.signal(signal.SIGALRM, expire)
-    started = time.monotonic()
-    earlier, _ = signal.setitimer(signal.ITIMER_REAL, max(deadline - started, 0.001))
-    try:
-        yield
-    finally:
-        try:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        finally:  # also when the timer fired just before it was stopped
-            signal.signal(signal.SIGALRM, handler)
-            if earlier:
-                left = earlier - (time.monotonic() - started)
-                signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))

@@ -18,6 +18,7 @@ from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
 from distill.runtime.database import first_line
 from distill.scripts.script import Revision, line_in, load_module
+from distill.user_code import at, exit_call, user_frame
 
 _SQL_SHOWN = 300  # characters of a failing statement worth putting in one line
 
@@ -44,6 +45,10 @@ def run_revision(ctx: OpContext, run: RevisionRun) -> None:
         raise MigrationFailed(_describe_database_error(ctx, run, error)) from None
     except DistillError as error:
         raise MigrationFailed(f"{_what(run)}: {error}; {_state_after(ctx, run)}") from None
+    except SystemExit as exiting:  # would end distill with that code, as if all went well
+        raise MigrationFailed(
+            f"{_what(run)} {exit_call(exiting)}{at(_place(exiting, run))}; {_state_after(ctx, run)}"
+        ) from None
     except Exception as error:
         line = line_in(error, run.revision.path)
         where = f" at {run.revision.path}:{line}" if line else ""
@@ -51,6 +56,12 @@ def run_revision(ctx: OpContext, run: RevisionRun) -> None:
             f"{_what(run)} raised {type(error).__name__}: {first_line(str(error))}"
             f"{where}; {_state_after(ctx, run)}"
         ) from None
+
+
+def _place(error: BaseException, run: RevisionRun) -> tuple[str, int] | None:
+    """Where the revision file went wrong; deeper code it called, when the file is not seen."""
+    line = line_in(error, run.revision.path)
+    return (str(run.revision.path), line) if line else user_frame(error)
 
 
 def _what(run: RevisionRun) -> str:

@@ -4,7 +4,8 @@
 config file's folder first on ``sys.path`` (so a project's own packages import
 as they do for its tests), then the dotted attribute path is followed.  A
 model module that fails to import is the user's error to fix, so it becomes a
-one-line message pointing at the file and line that raised.
+one-line message pointing at the file and line that raised; so does one that
+calls ``sys.exit()`` or runs past the ``timeout`` setting (see ``user_code``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ import sqlalchemy as sa
 
 from distill.config import Config
 from distill.errors import ConfigError, ScriptError
+from distill.user_code import (
+    ImportOutOfTime,
+    at,
+    exit_call,
+    import_time_limit,
+    timed_out_text,
+    user_frame,
+)
 
 
 def load_metadata(config: Config) -> sa.MetaData:
@@ -34,7 +43,7 @@ def load_metadata(config: Config) -> sa.MetaData:
             f'metadata = {spec!r} in {config.source}: expected "module:attribute", '
             'e.g. "app.models:Base.metadata"'
         )
-    module = import_project_module(module_name, config.root, "metadata")
+    module = import_project_module(module_name, config.root, "metadata", config.timeout)
     value: object = module
     for part in attribute.split("."):
         try:
@@ -52,13 +61,31 @@ def load_metadata(config: Config) -> sa.MetaData:
     return value
 
 
-def import_project_module(module_name: str, root: Path, setting: str) -> object:
-    """Import one of the project's modules named by ``setting``, as the models are."""
+def import_project_module(
+    module_name: str, root: Path, setting: str, timeout: float = 0.0
+) -> object:
+    """Import one of the project's modules named by ``setting``, as the models are.
+
+    ``timeout``: seconds the import may take (0: no limit).
+    """
     folder = str(root)
     if folder not in sys.path:
         sys.path.insert(0, folder)
+    what = "the models" if setting == "metadata" else f"the {setting} setting's module"
     try:
-        return importlib.import_module(module_name)
+        with import_time_limit(timeout):
+            return importlib.import_module(module_name)
+    except ImportOutOfTime as stopped:
+        raise ScriptError(
+            f"{what} could not be loaded: {timed_out_text(timeout, user_frame(stopped, root))} "
+            f"(while importing {module_name}); find what runs endlessly there, or raise "
+            "--timeout (or the timeout setting) if the import needs longer"
+        ) from None
+    except SystemExit as exiting:
+        raise ScriptError(
+            f"{what} could not be loaded: importing {module_name} {exit_call(exiting)}"
+            f"{at(user_frame(exiting, root))}; a module must not exit while it is imported"
+        ) from None
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise ConfigError(

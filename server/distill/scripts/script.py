@@ -201,7 +201,8 @@ _loaded = [0]  # how many revision modules were made, for unique module names
 
 
 def load_module(path: Path, passthrough: tuple[type[BaseException], ...] = ()) -> types.ModuleType:
-    """Import ``path`` as a fresh module, turning any failure into a one-line ScriptError.
+    """Import ``path`` as a fresh module, turning any failure into a one-line ScriptError
+    (a ``sys.exit()`` too; KeyboardInterrupt and the time limit's OutOfTime pass).
 
     Exceptions of the ``passthrough`` types reach the caller unchanged.
     """
@@ -229,6 +230,13 @@ def load_module(path: Path, passthrough: tuple[type[BaseException], ...] = ()) -
         ) from None
     except passthrough:
         raise
+    except SystemExit as exiting:
+        from distill.user_code import at, exit_call, user_frame
+
+        raise ScriptError(
+            f"{path}: {exit_call(exiting)}{at(user_frame(exiting))} while the file was loaded, "
+            "so nothing of it ran; remove that call (raise an exception to stop with an error)"
+        ) from None
     except Exception as error:
         line = line_in(error, path) or 1
         message = str(error).strip().split("\n", 1)[0]
