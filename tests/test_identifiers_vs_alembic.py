@@ -183,6 +183,9 @@ TABLE_CASES: list[tuple[list[str], list[str]]] = [
     # A prefix of any length that is unique names a revision.
     ([], ["stamp", "g"]),
     (["t3aa"], ["stamp", "feat@head"]),
+    # 'heads' holds l2aa, which r2aa depends on: one row for both, as upgrade leaves.
+    ([], ["stamp", "heads"]),
+    (["t1aa"], ["stamp", "--purge", "heads"]),
 ]
 
 

@@ -76,22 +76,25 @@ def stamp_rows(
             "a branch label, head, heads, base or label@head ('distill history' lists them)"
         )
     target = _target(graph, identifier, current)
+    # A target another target depends on (``heads`` may hold such a head) is implied.
+    implied = {a for t in target.ids for a in graph.ancestors(t)}
+    targets = [t for t in target.ids if t not in implied]
     if purge:
-        return frozenset(target.ids)
+        return frozenset(targets)
     known = [h for h in current if h in graph.revisions]
     if target.base_of_branch is not None:
         # None of the branch: its rows go, and so do rows that need any of it.
         owner = target.base_of_branch
         branch = graph.ancestors(owner) | graph.descendants(owner) | {owner}
         return frozenset(h for h in known if h not in branch)
-    if not target.ids:
+    if not targets:
         return frozenset()
     kept = {
         h
         for h in known
-        if not any(h in graph.ancestors(t) or t in graph.ancestors(h) for t in target.ids)
+        if not any(h in graph.ancestors(t) or t in graph.ancestors(h) for t in targets)
     }
-    return frozenset(kept | set(target.ids))
+    return frozenset(kept | set(targets))
 
 
 def _is_step(graph: RevisionGraph, ident: str) -> bool:
