@@ -287,22 +287,37 @@ def test_where_alembic_answers_wrongly_distill_answers_on_purpose(tmp_path: Path
     root = build(tmp_path / "project", url)
     cases: list[Case] = [
         # Alembic 1.20 lists nothing for branch left, whose head l2aa another
-        # branch depends on (while 'left@base:left@head' lists l2aa, l1aa).
+        # branch depends on (while 'left@base:left@head' lists l2aa, l1aa) ...
         (None, ["history", "-r", "left@base:heads"]),
         (None, ["history", "-r", "left@base:left@head"]),
+        # ... and refuses the branch from its own root ("does not refer to
+        # ancestor/descendant revisions along the same branch").
+        (None, ["history", "-r", "left@l1aa:heads"]),
+        # t1aa is on branch feat ('feat@base:heads' lists it), yet Alembic
+        # lists nothing up to it.
+        (None, ["history", "-r", "feat@base:t1aa"]),
         # An upper end off the branch the lower end names: Alembic lists
         # nothing, exit 0; Distill says why, in one line.
         (None, ["history", "-r", "feat@base:t3aa"]),
     ]
-    left, left_to_head, feat = answers("alembic", root, url, cases)
-    assert (left.code, listed(left.stdout)) == (0, set())
-    assert (left_to_head.code, listed(left_to_head.stdout)) == (0, {"l1aa", "l2aa"})
-    assert (feat.code, listed(feat.stdout)) == (0, set())
-    left, left_to_head, feat = answers("distill", root, url, cases)
-    assert (left.code, listed(left.stdout)) == (0, {"l1aa", "l2aa"}), left.stderr
-    assert (left_to_head.code, listed(left_to_head.stdout)) == (0, {"l1aa", "l2aa"})
-    assert_one_error_line(feat, feat.stderr)
-    assert "t3aa is not on branch 'feat', where the range starts" in feat.stderr
+    alembic = answers("alembic", root, url, cases)
+    distill = answers("distill", root, url, cases)
+    branch_left = {"l1aa", "l2aa"}
+    assert [(a.code != 0, listed(a.stdout)) for a in alembic] == [
+        (False, set()),
+        (False, branch_left),
+        (True, set()),  # refused
+        (False, set()),
+        (False, set()),
+    ]
+    assert [(d.code, listed(d.stdout)) for d in distill[:4]] == [
+        (0, branch_left),
+        (0, branch_left),
+        (0, branch_left),
+        (0, {"t1aa"}),
+    ], [d.stderr for d in distill]
+    assert_one_error_line(distill[4], distill[4].stderr)
+    assert "t3aa is not on branch 'feat', where the range starts" in distill[4].stderr
 
 
 # -- --sql ranges -----------------------------------------------------------------------------
