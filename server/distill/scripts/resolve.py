@@ -353,10 +353,13 @@ def history_ids(
     lower = resolve(graph, lower_text, current) if lower_text else ()
     if not lower:  # base, label@base, or nothing current yet: from the very bottom
         return frozenset(ids)
-    # Upwards only along down_revision, as Alembic's "A:" lists.
+    # Up to the heads, only along down_revision (as Alembic lists "A:"); up to a
+    # named revision, also through depends_on: what 'upgrade A:B' would run.
+    to_named = upper_text not in ("", "head", "heads") and not upper_text.endswith("@heads")
+    climb = graph.descendants if to_named else graph.lineage_descendants
     above: set[str] = set(lower)
     for rev in lower:
-        above |= graph.lineage_descendants(rev)
+        above |= climb(rev)
     if not ids & above:
         raise RevisionError(
             f"history range {range_!r} is empty: {', '.join(lower)} is not below "
