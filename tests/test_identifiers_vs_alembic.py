@@ -222,6 +222,24 @@ def same_outcome(alembic: Answer, distill: Answer) -> bool:
     return distill.code == 1 and len(lines) == 1 and lines[0].startswith("distill: error: ")
 
 
+def test_stamp_heads_keeps_the_head_a_database_is_at(db_url: str, tmp_path: Path) -> None:
+    # Alembic 1.20 drops the row of a head the table already holds when it
+    # stamps 'heads' beside another row: a database at t3aa is then recorded
+    # as not having t3aa.  Distill keeps it (found comparing both on this graph).
+    root = build(tmp_path / "project", db_url)
+    engine = sa.create_engine(db_url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
+        )
+    engine.dispose()
+    cases: list[Case] = [(["l1aa", "t3aa"], ["stamp", "heads"])]
+    [alembic] = answers("alembic", root, db_url, cases)
+    assert (alembic.code, alembic.rows) == (0, ["f2aa", "g1aa", "r2aa"])
+    [distill] = answers("distill", root, db_url, cases)
+    assert (distill.code, distill.rows) == (0, ["f2aa", "g1aa", "r2aa", "t3aa"]), distill.stderr
+
+
 def test_stamp_refuses_steps_with_one_line_naming_what_to_give(tmp_path: Path) -> None:
     root = build(tmp_path / "project", f"sqlite:///{tmp_path / 'app.db'}")
     done = distill_answer(root, ["stamp", "+1"])
