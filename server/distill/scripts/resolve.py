@@ -65,7 +65,8 @@ def stamp_rows(
     """The version rows ``stamp identifier`` leaves when the table holds ``current``.
 
     Rows of other branches stay; rows the target stands on or that stand on it
-    are replaced by it (Alembic 1.20 keeps the same rows).
+    are replaced by it.  These are Alembic 1.20's rows, except where its
+    ``stamp heads`` drops a head already recorded (docs/alembic.md).
     """
     if _is_step(graph, identifier.strip()):
         # A step would be taken from where the table says the database is,
