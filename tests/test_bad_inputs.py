@@ -329,6 +329,15 @@ CASES = [
     Case("relative beyond head", LINEAR, ("upgrade", "+7"), "+7"),
     Case("unknown label", LINEAR, ("upgrade", "nolabel@head"), "nolabel"),
     Case("bad relative syntax", LINEAR, ("upgrade", "aaaa11110001+x"), "aaaa11110001+x"),
+    Case("stamp a step", LINEAR, ("stamp", "+1"), "stamp '+1': stamp records the revision"),
+    Case("stamp current", LINEAR, ("stamp", "current"), "takes no steps"),
+    Case("stamp a step from head", LINEAR, ("stamp", "head-1"), "takes no steps"),
+    Case(
+        "reversed upgrade --sql range",
+        LINEAR,
+        ("upgrade", "aaaa11110002:aaaa11110001", "--sql"),
+        "goes down: aaaa11110001 is below aaaa11110002",
+    ),
     Case("downgrade sql without range", LINEAR, ("downgrade", "--sql", "base"), "FROM:TO"),
     Case(
         "rev-id taken", LINEAR, ("revision", "-m", "x", "--rev-id", "aaaa11110001"), "already used"

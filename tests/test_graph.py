@@ -173,12 +173,15 @@ def test_ambiguous_prefix_lists_candidates_with_files() -> None:
     )
 
 
-def test_unknown_and_too_short() -> None:
+def test_unknown_and_short_prefixes() -> None:
     g = graph(*IDS)
     with pytest.raises(RevisionError, match=r"^unknown revision 'ffff'; run 'distill history'"):
         g.get("ffff")
-    with pytest.raises(RevisionError, match="at least 4 characters"):
+    # As in Alembic, a prefix of any length names a revision when it is unique.
+    with pytest.raises(RevisionError, match="'ab1' is ambiguous"):
         g.get("ab1")
+    assert g.get("ab12c").id == "ab12cd34ef56"
+    assert graph(rev("ab12"), rev("c1", "ab12")).get("c").id == "c1"
     with pytest.raises(RevisionError, match="unknown revision 'zz'"):
         g.resolve("zz")
     with pytest.raises(RevisionError, match="empty revision identifier"):
@@ -224,7 +227,7 @@ def test_head_with_several_heads_suggests_merge() -> None:
         ("current+1", ("c1", "e1"), ("m1",)),
         ("dbr@head", (), ("m1",)),
         ("dbr@heads", (), ("m1",)),
-        ("dbr@base", (), ("a1",)),
+        ("dbr@base", (), ()),  # none of the branch, as in Alembic
         ("dbr@+1", (), ("a1",)),
         ("dbr@+1", ("a1",), ("d1",)),
         ("dbr@+1", ("b1",), ("d1",)),

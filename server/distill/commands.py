@@ -133,6 +133,8 @@ def _migrate(
         start, _, end = target.rpartition(":")
         start_heads = graph.resolve(start) if start else ()
         steps = plan(start_heads, end)
+        if direction == "upgrade" and not steps:
+            _refuse_reversed_range(graph, target, start_heads, end)
         migrate.run_offline(
             _offline_dialect(project), project.config, graph, steps, start_heads, sql
         )
@@ -145,6 +147,20 @@ def _migrate(
     return migrate.run_online(
         project.engine, project.config, graph, plan_online, notify=notify, progress=progress
     )
+
+
+def _refuse_reversed_range(
+    graph: RevisionGraph, target: str, start_heads: tuple[str, ...], end: str
+) -> None:
+    """``upgrade B:A --sql`` with A below B would write nothing: say so (Alembic stays silent)."""
+    below = graph.applied(graph.resolve(end, start_heads))
+    if below < graph.applied(start_heads):
+        start, _, _ = target.rpartition(":")
+        raise RevisionError(
+            f"upgrade --sql range {target!r} goes down: {end} is below {start}, so there is "
+            f"nothing to upgrade; write 'distill upgrade {end}:{start} --sql' to go up, or "
+            f"'distill downgrade {target} --sql' to go down"
+        )
 
 
 def _offline_dialect(project: Project) -> Dialect:
@@ -229,18 +245,10 @@ def stamp(
 
     graph = project.graph
     start, _, end = target.rpartition(":")
-    targets = graph.resolve(end)
+    graph.heads_after_stamp((), end)  # an identifier stamp refuses fails before any connection
 
     def new_heads(before: tuple[str, ...]) -> frozenset[str]:
-        if purge or not targets:
-            return frozenset(targets)
-        kept = {
-            h
-            for h in before
-            if h in graph.revisions
-            and not any(h in graph.ancestors(t) or t in graph.ancestors(h) for t in targets)
-        }
-        return frozenset(kept | set(targets))
+        return graph.heads_after_stamp(before, end, purge=purge)
 
     if sql is None:
         return migrate.run_stamp(project.engine, project.config, new_heads, notify=notify)

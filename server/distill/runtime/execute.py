@@ -50,6 +50,10 @@ def run_revision(ctx: OpContext, run: RevisionRun) -> None:
             f"{_what(run)} {exit_call(exiting)}{at(_place(exiting, run))}; {_state_after(ctx, run)}"
         ) from None
     except Exception as error:
+        if ctx.is_offline and isinstance(error, BrokenPipeError):
+            # The reader of the --sql output went away (``| head``): not the
+            # revision's fault; the command line stops quietly.
+            raise
         line = line_in(error, run.revision.path)
         where = f" at {run.revision.path}:{line}" if line else ""
         raise MigrationFailed(

@@ -23,7 +23,7 @@ from distill.errors import RevisionError
 from distill.scripts import resolve as _resolve
 from distill.scripts.script import Revision
 
-MIN_PREFIX = 4  # shorter prefixes match too much to be typed on purpose
+MIN_PREFIX = 1  # as in Alembic, any unique prefix of an id names that revision
 RESERVED = frozenset({"head", "heads", "base", "current"})
 
 _Step = Callable[[str], Iterable[str]]
@@ -144,18 +144,16 @@ class RevisionGraph:
     # -- looking revisions up -----------------------------------------------------------
 
     def get(self, identifier: str) -> Revision:
-        """A revision by full id, unique prefix (4+ characters) or branch label."""
+        """A revision by full id, unique prefix (any length, as in Alembic) or branch label."""
         rev = self._revisions.get(identifier)
         if rev is not None:
             return rev
         if identifier in self._labels:
             return self._revisions[self._labels[identifier]]
-        matches = self._with_prefix(identifier)
-        if len(identifier) < MIN_PREFIX:
-            hint = "; give at least 4 characters" if matches else ""
-            raise RevisionError(
-                f"unknown revision {identifier!r}{hint}; run 'distill history' to list revisions"
-            )
+        return self._revisions[self.one_of(identifier, self.with_prefix(identifier))]
+
+    def one_of(self, identifier: str, matches: Sequence[str]) -> str:
+        """The single revision a prefix matched, or why there is not one."""
         if not matches:
             raise RevisionError(
                 f"unknown revision {identifier!r}; run 'distill history' to list revisions"
@@ -167,9 +165,12 @@ class RevisionGraph:
                 f"revision {identifier!r} is ambiguous: it matches {listed}{more}; "
                 "give more characters"
             )
-        return self._revisions[matches[0]]
+        return matches[0]
 
-    def _with_prefix(self, prefix: str) -> list[str]:
+    def with_prefix(self, prefix: str) -> list[str]:
+        """Ids starting with ``prefix``, sorted."""
+        if len(prefix) < MIN_PREFIX:
+            return []
         ids = self._sorted_ids
         start = bisect_left(ids, prefix)
         end = start
@@ -316,6 +317,12 @@ class RevisionGraph:
         return list(reversed(self._plan_order([*tops, *self.in_order(revert)], frozenset(revert))))
 
     # -- the version table -----------------------------------------------------------------
+
+    def heads_after_stamp(
+        self, current: Sequence[str], target: str, *, purge: bool = False
+    ) -> frozenset[str]:
+        """Version rows after ``stamp target`` (``purge``: the old rows deleted first)."""
+        return _resolve.stamp_rows(self, target, tuple(current), purge=purge)
 
     def normalized_prerequisites(self, rev_id: str) -> tuple[str, ...]:
         """Prerequisites without a dependency another prerequisite already brings in.

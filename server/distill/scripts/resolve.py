@@ -1,11 +1,13 @@
 """The identifier language users know from Alembic, turned into revision ids.
 
 Forms: ``head``, ``heads``, ``base``, ``current``, a full id, a unique prefix
-of 4+ characters, a branch label; ``+N``/``-N`` relative to the current
-revisions; ``X+N``/``X-N`` relative to any of the former (``head-1``,
+(any length, as in Alembic), a branch label; ``+N``/``-N`` relative to the
+current revisions; ``X+N``/``X-N`` relative to any of the former (``head-1``,
 ``ab12+2``, ``heads-1``); and ``B@...`` where B is a branch label (or a
 revision naming its branch): ``B@head``, ``B@heads``, ``B@base``, ``B@+N``,
-``B@-N``, ``B@head-N``, ``B@<rev>``.
+``B@-N``, ``B@head-N``, ``B@<rev>`` (a prefix there is looked up among the
+branch's revisions only).  ``B@base`` means "none of this branch", as in
+Alembic: upgrading to it runs nothing, stamping it removes the branch's rows.
 
 A relative step walks the down_revision lineage.  Walking down through a merge
 continues on all of its parents (so ``-1`` from a merge reverts just the
@@ -34,6 +36,8 @@ class _Target:
     # With ``label@...``: the branch's revisions, the only ones a downgrade steps
     # through (others standing on the target stay, as in Alembic).
     within: frozenset[str] | None = None
+    # ``label@base``: the labelled revision of the branch none of which is meant.
+    base_of_branch: str | None = None
 
 
 def resolve(graph: RevisionGraph, identifier: str, current: tuple[str, ...]) -> tuple[str, ...]:
@@ -53,6 +57,53 @@ def downgrade_bounds(
     target = _target(graph, identifier, current)
     keep = tuple(i for i in target.ids if i not in target.below)
     return DowngradeBounds(keep, target.below, target.within)
+
+
+def stamp_rows(
+    graph: RevisionGraph, identifier: str, current: tuple[str, ...], *, purge: bool
+) -> frozenset[str]:
+    """The version rows ``stamp identifier`` leaves when the table holds ``current``.
+
+    Rows of other branches stay; rows the target stands on or that stand on it
+    are replaced by it.  These are Alembic 1.20's rows, except where its
+    ``stamp heads`` drops a head already recorded (docs/alembic.md).
+    """
+    if _is_step(graph, identifier.strip()):
+        # A step would be taken from where the table says the database is,
+        # which is what a stamp is there to correct; Alembic refuses these too.
+        raise RevisionError(
+            f"stamp {identifier!r}: stamp records the revision you name and takes no steps "
+            "(+N, -N, REV-N, label@+N) and not 'current'; give the revision itself: an id, "
+            "a branch label, head, heads, base or label@head ('distill history' lists them)"
+        )
+    target = _target(graph, identifier, current)
+    # A target another target depends on (``heads`` may hold such a head) is implied.
+    implied = {a for t in target.ids for a in graph.ancestors(t)}
+    targets = [t for t in target.ids if t not in implied]
+    if purge:
+        return frozenset(targets)
+    known = [h for h in current if h in graph.revisions]
+    if target.base_of_branch is not None:
+        # None of the branch: its rows go, and so do rows that need any of it.
+        owner = target.base_of_branch
+        branch = graph.ancestors(owner) | graph.descendants(owner) | {owner}
+        return frozenset(h for h in known if h not in branch)
+    if not targets:
+        return frozenset()
+    kept = {
+        h
+        for h in known
+        if not any(h in graph.ancestors(t) or t in graph.ancestors(h) for t in targets)
+    }
+    return frozenset(kept | set(targets))
+
+
+def _is_step(graph: RevisionGraph, ident: str) -> bool:
+    """``current`` or a step from something (``+1``, ``head-1``, ``label@-1``)."""
+    if ident in graph.revisions or graph.label_owner(ident) is not None:
+        return False
+    rest = ident.partition("@")[2] if "@" in ident else ident
+    return rest == "current" or _RELATIVE.match(rest) is not None
 
 
 def _target(graph: RevisionGraph, identifier: str, current: tuple[str, ...]) -> _Target:
@@ -106,19 +157,35 @@ def _on_branch(
         tops = [h for h in graph.heads if h in branch.members and h not in _below(graph, branch)]
         return _Target(tuple(tops) if rest == "heads" else _one_head(graph, tops, label))
     if rest == "base":
-        bases = _branch_bases(graph, branch)
-        return _Target(bases, below=bases)
+        # No revision of the branch; a downgrade to it reverts the branch from its roots.
+        return _Target((), below=_branch_bases(graph, branch), base_of_branch=branch.owner)
     relative = _RELATIVE.match(rest)
     if relative:
         found = _relative(graph, relative, ident, current, branch)
         return _Target(found.ids, found.below, branch.members)
-    rev = graph.get(rest).id
+    return _Target((_branch_revision(graph, branch, rest),), within=branch.members)
+
+
+def _branch_revision(graph: RevisionGraph, branch: _Branch, name: str) -> str:
+    """The revision ``name`` means on ``branch``: a prefix only matches the branch's revisions."""
+    if name in graph.revisions or graph.label_owner(name) is not None:
+        rev = graph.get(name).id
+    else:
+        matches = graph.with_prefix(name)
+        on_branch = [m for m in matches if m in branch.members]
+        if matches and not on_branch:
+            raise RevisionError(
+                f"no revision of branch {branch.label!r} starts with {name!r} (it matches "
+                f"{', '.join(matches[:10])} on other branches); name a revision of that branch "
+                f"or drop '{branch.label}@'"
+            )
+        rev = graph.one_of(name, on_branch)
     if rev not in branch.members:
         raise RevisionError(
-            f"revision {rev} is not on branch {label!r}; drop '{label}@' or name a revision "
-            "of that branch"
+            f"revision {rev} is not on branch {branch.label!r}; drop '{branch.label}@' or "
+            "name a revision of that branch"
         )
-    return _Target((rev,), within=branch.members)
+    return rev
 
 
 def _below(graph: RevisionGraph, branch: _Branch) -> frozenset[str]:
@@ -170,6 +237,8 @@ def _relative(
     elif anchor in ("head", "heads"):
         tops = graph.heads if branch is None else _target(graph, f"{branch.label}@{anchor}", ()).ids
         start = tuple(tops) if anchor == "heads" else _one_head(graph, tops, None)
+    elif branch is not None:
+        start = (_branch_revision(graph, branch, anchor),)
     else:
         start = (graph.get(anchor).id,)
     if up:
@@ -252,26 +321,46 @@ def _walk_down(graph: RevisionGraph, start: tuple[str, ...], steps: int, ident: 
 def history_ids(
     graph: RevisionGraph, range_: str | None, current: tuple[str, ...]
 ) -> frozenset[str]:
-    """Ids a ``history -r`` range covers: ``A:B``, ``A:``, ``:B`` (both ends included)."""
+    """Ids a ``history -r`` range covers: ``A:B``, ``A:``, ``:B`` (both ends included).
+
+    As in Alembic, the upper end brings everything it needs (``depends_on``
+    too: what ``upgrade B`` would run), and a lower end given as ``label@...``
+    keeps the range on that branch: ``label@base:`` ends at the branch's heads.
+    """
     if range_ is None or not range_.strip():
         return frozenset(graph.revisions)
-    lower_text, sep, upper_text = range_.strip().partition(":")
+    lower_text, sep, upper_text = (part.strip() for part in range_.strip().partition(":"))
     if not sep:
         raise RevisionError(
             f"history range {range_!r} needs a ':' — write A:B, A: (from A up) or :B (up to B)"
         )
-    upper = resolve(graph, upper_text, current) if upper_text.strip() else graph.heads
+    label = lower_text.partition("@")[0] if "@" in lower_text else ""
+    branch = _branch(graph, label) if label else None
+    if branch is not None and upper_text in ("", "head", "heads"):
+        upper = resolve(graph, f"{branch.label}@{upper_text or 'heads'}", current)
+    else:
+        upper = resolve(graph, upper_text, current) if upper_text else graph.heads
+    if branch is not None:
+        off = [u for u in upper if u not in branch.members]
+        if off:
+            raise RevisionError(
+                f"history range {range_!r}: {', '.join(off)} is not on branch "
+                f"{branch.label!r}, where the range starts; end it on that branch (e.g. "
+                f"'{lower_text}:{branch.label}@head') or start it without '{branch.label}@'"
+            )
     ids: set[str] = set(upper)
     for rev in upper:
-        ids |= graph.lineage_ancestors(rev)
-    if not lower_text.strip():
+        ids |= graph.ancestors(rev)
+    lower = resolve(graph, lower_text, current) if lower_text else ()
+    if not lower:  # base, label@base, or nothing current yet: from the very bottom
         return frozenset(ids)
-    lower = resolve(graph, lower_text, current)
-    if not lower:  # base, or nothing current yet: from the very bottom
-        return frozenset(ids)
+    # Up to the heads, only along down_revision (as Alembic lists "A:"); up to a
+    # named revision, also through depends_on: what 'upgrade A:B' would run.
+    to_named = upper_text not in ("", "head", "heads") and not upper_text.endswith("@heads")
+    climb = graph.descendants if to_named else graph.lineage_descendants
     above: set[str] = set(lower)
     for rev in lower:
-        above |= graph.lineage_descendants(rev)
+        above |= climb(rev)
     if not ids & above:
         raise RevisionError(
             f"history range {range_!r} is empty: {', '.join(lower)} is not below "
