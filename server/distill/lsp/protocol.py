@@ -7,6 +7,10 @@ answered, so the client waits for it forever.  Here a request that cannot be
 read gets the JSON-RPC error response it is owed (-32602 Invalid params, with
 what was wrong), and a body that is not JSON gets -32700 Parse error with a
 null id, as JSON-RPC 2.0 says.
+
+It is also the first to see the initialize request's ``databaseUrl``: its
+password is masked in the log from then on, pygls' own log of the request
+included (a password whose URL does not look like one is masked by value).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 from lsprotocol.types import ResponseError, ResponseErrorMessage
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcParseError
 from pygls.protocol import LanguageServerProtocol
+
+from distill.masking import LOG_MASK
 
 log = logging.getLogger("distill.lsp")
 
@@ -33,6 +39,8 @@ _UNREADABLE = _Unreadable()
 
 class DistillProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if isinstance(data, dict) and data.get("method") == "initialize":
+            LOG_MASK.add_password_of(_database_url(data.get("params")))
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
@@ -61,6 +69,12 @@ def answer_parse_error(protocol: DistillProtocol, error: Exception) -> bool:
     log.warning("a message that is not JSON: %s", error)
     protocol.answer_error(None, JsonRpcParseError.CODE, f"parse error: {error}")
     return True
+
+
+def _database_url(params: object) -> str | None:
+    options = params.get("initializationOptions") if isinstance(params, dict) else None
+    url = options.get("databaseUrl") if isinstance(options, dict) else None
+    return url if isinstance(url, str) else None
 
 
 def _is_request(data: dict[str, Any]) -> bool:

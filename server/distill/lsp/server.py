@@ -27,6 +27,7 @@ from distill.errors import DistillError
 from distill.lsp import actions, convert, migration_files
 from distill.lsp.language_server import UNTRUSTED, DistillServer
 from distill.lsp.session import Session, Settings, find_project_root
+from distill.masking import mask_logging
 
 log = logging.getLogger("distill.lsp")
 
@@ -239,4 +240,7 @@ actions.register_commands(server)
 
 
 def main() -> None:
+    # The editor shows stderr as the server's log; pygls logs every message it reads
+    # and sends there (the databaseUrl of the initialize request among them).
+    mask_logging()
     server.start_io()

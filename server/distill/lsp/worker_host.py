@@ -30,7 +30,6 @@ import pickle
 import signal
 import sys
 import time
-import traceback
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -58,6 +57,7 @@ from distill.lsp.worker_protocol import (
     wait_ready,
     write_all,
 )
+from distill.masking import LOG_MASK, mask_logging
 from distill.schema.from_metadata import schema_from_metadata
 
 log = logging.getLogger("distill.lsp.worker_host")
@@ -70,6 +70,7 @@ _ALARM_MARGIN = 2
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     logging.basicConfig(format="distill model host %(process)d: %(message)s")
+    mask_logging()  # the host's log, and the user's models' (the children inherit it)
     # ``-m`` put the start folder (the project root) first on sys.path; the host must
     # not find project modules by name when it warms third-party ones.
     if sys.path and sys.path[0] in ("", os.getcwd()):
@@ -98,6 +99,7 @@ def _serve(protocol: tuple[int, int]) -> int:
             request = pickle.loads(read_frame(protocol[0], None))
         except EOFError:
             return 0  # the server has gone: so does the host
+        LOG_MASK.add_password_of(request.url)
         try:
             (models, migrations), warm = _build_in_child(request, protocol)
         except Exception as error:  # fork refused (process or memory limits), a bug of ours
@@ -191,7 +193,7 @@ def _child(request: BuildRequest, deadline: float, out: int, protocol: tuple[int
         write_all(out, _encode_result(_sent(result, request)) + encode_frame(warm), None)
         write_all(out, _encode_result(run_migrations(request, deadline, result.schema)), None)
     except BaseException:
-        traceback.print_exc()
+        log.exception("the build failed")  # through logging: its text is masked
         code = 70
     _exit(code)
 
@@ -254,6 +256,7 @@ def _hold_replayed(request: BuildRequest) -> None:
         config = load_config(Path(request.root), url=request.url)
     except DistillError:
         return  # the child reported it
+    LOG_MASK.add_password_of(config.url)
     folder = replay_cache_folder(config)
     held = hold_latest(folder) if folder is not None else None
     if held is not None:
