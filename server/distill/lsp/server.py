@@ -26,8 +26,8 @@ from pygls.uris import from_fs_path, to_fs_path
 from distill.errors import DistillError
 from distill.lsp import actions, convert, migration_files
 from distill.lsp.language_server import UNTRUSTED, DistillServer
+from distill.lsp.log_mask import mask_logging
 from distill.lsp.session import Session, Settings, find_project_root
-from distill.masking import mask_logging
 
 log = logging.getLogger("distill.lsp")
 

@@ -33,9 +33,9 @@ from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
+from distill.lsp.log_mask import LOG_MASK
 from distill.lsp.placement import Placed, place
 from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
-from distill.masking import LOG_MASK
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 

@@ -40,6 +40,7 @@ from distill.autogen.generate import replay_cache_folder
 from distill.autogen.replay_cache import hold_latest
 from distill.config import load_config
 from distill.errors import DistillError
+from distill.lsp.log_mask import LOG_MASK, mask_logging
 from distill.lsp.worker import failed, parts_of
 from distill.lsp.worker_child import from_project, run_job
 from distill.lsp.worker_migrations import remember_digest, run_migrations
@@ -57,7 +58,6 @@ from distill.lsp.worker_protocol import (
     wait_ready,
     write_all,
 )
-from distill.masking import LOG_MASK, mask_logging
 from distill.schema.from_metadata import schema_from_metadata
 
 log = logging.getLogger("distill.lsp.worker_host")
