@@ -33,6 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
+from distill.lsp.launch import python_module
 from distill.lsp.worker_protocol import (
     BuildRequest,
     MigrationsResult,
@@ -318,7 +319,7 @@ class ModelWorker:
 
     def _spawn(self, argument: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [self._python, "-m", HOST_MODULE, argument],
+            python_module(self._python, HOST_MODULE, argument),  # not the project's distill/
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,  # the protocol; the host's stderr is this process's
             cwd=self._root,

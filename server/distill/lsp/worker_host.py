@@ -71,10 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     logging.basicConfig(format="distill model host %(process)d: %(message)s")
     mask_logging()  # the host's log, and the user's models' (the children inherit it)
-    # ``-m`` put the start folder (the project root) first on sys.path; the host must
-    # not find project modules by name when it warms third-party ones.
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        del sys.path[0]
+    # The project root is not on sys.path (see launch): the host must not find project
+    # modules by name when it warms third-party ones.
     protocol = _claim_stdio()
     if args == ["--once"]:
         _serve_once(protocol)
