@@ -67,6 +67,8 @@ def _children() -> list[int]:
         return sorted(found)
     except (OSError, ValueError):
         pass
+    if not sys.platform.startswith("linux"):
+        return []  # no /proc to read: the process group is all the worker ends there
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError, ValueError, IndexError):
