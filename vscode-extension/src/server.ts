@@ -10,7 +10,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { DistillClient } from "./client";
-import { resolveInterpreter, type Interpreter } from "./logic/interpreter";
+import { resolveInterpreter, SERVER_ARGS, type Interpreter } from "./logic/interpreter";
 import { initializationOptions } from "./logic/options";
 import type { RevisionsResult, ServerCommand, ServerStatus } from "./logic/protocol";
 import type { ServerState } from "./logic/state";
@@ -59,9 +59,9 @@ export class FolderServer implements vscode.Disposable {
     );
     this.interpreter = interpreter;
     const trusted = vscode.workspace.isTrusted;
-    // `python -m` imports from its working directory first: in an untrusted workspace a
-    // planted `distill/` folder would run. The server finds the project from the
-    // workspace folder it is given, not from its working directory.
+    // The server's arguments keep its working directory off `sys.path` (SERVER_ARGS); an
+    // untrusted workspace is not even its working directory. The server finds the project
+    // from the workspace folder it is given, not from its working directory.
     const cwd = trusted ? this.folder.uri.fsPath : this.safeCwd;
     this.log(`Python: ${interpreter.command} (from ${SOURCE_LABELS[interpreter.source]})`);
     const probe = await probeDistill(interpreter.command, cwd);
@@ -72,7 +72,7 @@ export class FolderServer implements vscode.Disposable {
     }
     const serverOptions: ServerOptions = {
       command: interpreter.command,
-      args: ["-m", "distill", "lsp"],
+      args: SERVER_ARGS,
       options: { cwd },
     };
     const clientOptions: LanguageClientOptions = {

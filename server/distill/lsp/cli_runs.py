@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from distill.errors import DistillError
+from distill.lsp.launch import python_module
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,11 @@ async def run_cli(
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if url:
         env["DISTILL_URL"] = url
+    # The project on sys.path after the installed packages: its own modules import
+    # (revision scripts may use them), never in place of Distill or SQLAlchemy.
+    command = python_module(python or sys.executable, "distill", *arguments, project_last=True)
     process = await asyncio.create_subprocess_exec(
-        python or sys.executable, "-m", "distill", *arguments,
-        cwd=str(root), env=env, stdin=asyncio.subprocess.DEVNULL,
+        *command, cwd=str(root), env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await process.communicate()

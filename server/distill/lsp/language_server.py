@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -17,7 +18,11 @@ from pygls.uris import from_fs_path, to_fs_path
 from distill import __version__
 from distill.errors import DistillError
 from distill.lsp import convert
+from distill.lsp.protocol import DistillProtocol, answer_parse_error
 from distill.lsp.session import Analysis, Session, Settings
+
+if TYPE_CHECKING:
+    from pygls.server import ServerErrors  # a typing alias only
 
 log = logging.getLogger("distill.lsp")
 
@@ -28,10 +33,13 @@ UNTRUSTED = (
 
 
 class DistillServer(LanguageServer):
+    protocol: DistillProtocol
+
     def __init__(self) -> None:
-        super().__init__("distill", __version__)
+        super().__init__("distill", __version__, protocol_cls=DistillProtocol)
         self.session: Session | None = None
-        self.trusted = True
+        self.trusted = False  # until initialize says otherwise
+        self.trust_doubt: str | None = None  # why an unclear ``trusted`` was read as false
         self.debounce = 0.3
         self.settings = Settings()
         self.root: Path | None = None
@@ -43,6 +51,10 @@ class DistillServer(LanguageServer):
         self._refresh_database = False
         self._published: set[str] = set()
         self.stopped = False  # after shutdown: nothing is analysed or published any more
+
+    def report_server_error(self, error: Exception, source: ServerErrors) -> None:
+        if not answer_parse_error(self.protocol, error):
+            super().report_server_error(error, source)
 
     def stop(self) -> None:
         """For shutdown: no new analysis, none published, the worker closed."""

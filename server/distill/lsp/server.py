@@ -6,7 +6,8 @@ model lines and the revision files.  Commands and quick fixes call
 ``distill.commands`` like the CLI does (``actions``).
 
 Initialization options (all optional):
-``trusted`` (false: import and run nothing), ``debounceMs`` (300),
+``trusted`` (only the boolean true, or no ``trusted`` at all, trusts; anything
+else imports and runs nothing), ``debounceMs`` (300),
 ``databaseUrl`` (overrides the project's url), ``timeout`` (seconds for the
 models to import, 10), ``python`` (interpreter for the model worker).
 """
@@ -14,6 +15,7 @@ models to import, 10), ``python`` (interpreter for the model worker).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from distill.errors import DistillError
 from distill.lsp import actions, convert, migration_files
 from distill.lsp.language_server import UNTRUSTED, DistillServer
+from distill.lsp.log_mask import mask_logging
 from distill.lsp.session import Session, Settings, find_project_root
 
 log = logging.getLogger("distill.lsp")
@@ -36,8 +39,7 @@ server = DistillServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
-    options: dict[str, Any] = params.initialization_options or {}
-    ls.trusted = options.get("trusted", True) is not False
+    options, ls.trusted, ls.trust_doubt = _read_trust(params.initialization_options)
     ls.debounce = max(0, int(options.get("debounceMs", 300))) / 1000
     ls.settings = Settings(
         database_url=options.get("databaseUrl") or None,
@@ -49,8 +51,37 @@ def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
     ls.root = Path(path) if path else None
 
 
+def _read_trust(given: object) -> tuple[dict[str, Any], bool, str | None]:
+    """The options, whether they trust the workspace, and why not when they were unclear.
+
+    It fails closed: only the boolean ``true``, or no ``trusted`` at all (the
+    documented default), trusts.  A value a client may have meant as "no"
+    (``"false"``, ``0``, ``null``) must never run the workspace's code.
+    """
+    if given is None:
+        return {}, True, None
+    if not isinstance(given, dict):
+        why = f"initializationOptions is {_json(given)}, not an object"
+        return {}, False, f"{why}: the workspace is treated as not trusted"
+    value = given.get("trusted", True)
+    if value is True or value is False:
+        return given, value, None
+    why = f"initializationOptions.trusted is {_json(value)}, not true or false"
+    return given, False, f"{why}: the workspace is treated as not trusted"
+
+
+def _json(value: object) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 @server.feature(types.INITIALIZED)
 async def initialized(ls: DistillServer, params: types.InitializedParams) -> None:
+    if ls.trust_doubt is not None:  # said once, whatever else happens
+        ls.window_show_message(types.ShowMessageParams(
+            type=types.MessageType.Warning, message=f"Distill: {ls.trust_doubt}"))  # fmt: skip
     root = find_project_root(ls.root) if ls.root is not None else None
     if root is None:
         log.info("no Distill settings in %s: nothing to do", ls.root)
@@ -209,4 +240,7 @@ actions.register_commands(server)
 
 
 def main() -> None:
+    # The editor shows stderr as the server's log; pygls logs every message it reads
+    # and sends there (the databaseUrl of the initialize request among them).
+    mask_logging()
     server.start_io()

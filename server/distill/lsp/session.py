@@ -33,6 +33,7 @@ from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
+from distill.lsp.log_mask import LOG_MASK
 from distill.lsp.placement import Placed, place
 from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
 from distill.schema.model import Schema
@@ -94,7 +95,9 @@ class Session:
     def _load_config(self) -> Config:
         # An Alembic project may name its version table in env.py, which this
         # process never runs: a plain string there is read from the text.
-        return with_literal_bookkeeping(load_config(self.root, url=self.settings.database_url))
+        config = with_literal_bookkeeping(load_config(self.root, url=self.settings.database_url))
+        LOG_MASK.add_password_of(config.url)  # the settings' own URL: masked in the log too
+        return config
 
     @property
     def config_file(self) -> Path | None:

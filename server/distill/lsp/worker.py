@@ -33,6 +33,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
+from distill.lsp.launch import python_module
 from distill.lsp.worker_protocol import (
     BuildRequest,
     MigrationsResult,
@@ -69,6 +70,9 @@ HOST_MODULE = "distill.lsp.worker_host"
 HOST_GRACE = 15.0
 # The fallback pays an interpreter and SQLAlchemy start per build; not the user's time.
 ONE_SHOT_GRACE = 10.0
+# Closing the host: SIGTERM lets it end what the models started (see worker_host);
+# past this, its process group is killed.
+LEAVE_GRACE = 3.0
 _NO_OVERLAYS: Mapping[str, str] = MappingProxyType({})
 _T = TypeVar("_T")
 
@@ -304,7 +308,7 @@ class ModelWorker:
             )
             ended = process.returncode
         except subprocess.TimeoutExpired:
-            _signal_kill(process)
+            _end(process)
             try:  # what it sent before: the models' part, maybe
                 output, _ = process.communicate(timeout=1.0)
             except subprocess.TimeoutExpired:  # a process it started holds the pipe open
@@ -319,7 +323,7 @@ class ModelWorker:
 
     def _spawn(self, argument: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [self._python, "-m", HOST_MODULE, argument],
+            python_module(self._python, HOST_MODULE, argument),  # not the project's distill/
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,  # the protocol; the host's stderr is this process's
             cwd=self._root,
@@ -330,9 +334,24 @@ class ModelWorker:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    _signal_kill(process)
+    _end(process)
     process.wait()
     _close_pipes(process)
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Ask the process to end what it started and leave (SIGTERM), then kill its group.
+
+    Its process group holds the build and its children, but not the processes the
+    models detached into sessions of their own: only the process itself, their
+    subreaper, can end those.
+    """
+    if os.name == "posix" and process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=LEAVE_GRACE)
+    _signal_kill(process)
 
 
 def _signal_kill(process: subprocess.Popen[bytes]) -> None:

@@ -13,6 +13,10 @@ the child did not send (it hung or died while replaying).
 ``--once`` is the fallback for platforms without fork: the process is the child,
 runs one build read from stdin and exits.
 
+Processes the user's code starts and detaches (a new session, a double fork)
+are ended after each build and when the host leaves (``descendants``): on
+SIGTERM, which the server sends to close it, and when the server is gone.
+
 Nothing but protocol frames may reach the server on stdout: the protocol keeps
 descriptors of its own, and fd 1 becomes stderr (the server's log) for everything
 else, including prints from C code.
@@ -30,7 +34,6 @@ import pickle
 import signal
 import sys
 import time
-import traceback
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
@@ -41,6 +44,8 @@ from distill.autogen.generate import replay_cache_folder
 from distill.autogen.replay_cache import hold_latest
 from distill.config import load_config
 from distill.errors import DistillError
+from distill.lsp.descendants import become_subreaper, end_descendants
+from distill.lsp.log_mask import LOG_MASK, mask_logging
 from distill.lsp.worker import failed, parts_of
 from distill.lsp.worker_child import from_project, run_job
 from distill.lsp.worker_migrations import remember_digest, run_migrations
@@ -70,11 +75,12 @@ _ALARM_MARGIN = 2
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     logging.basicConfig(format="distill model host %(process)d: %(message)s")
-    # ``-m`` put the start folder (the project root) first on sys.path; the host must
-    # not find project modules by name when it warms third-party ones.
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        del sys.path[0]
+    mask_logging()  # the host's log, and the user's models' (the children inherit it)
+    # The project root is not on sys.path (see launch): the host must not find project
+    # modules by name when it warms third-party ones.
     protocol = _claim_stdio()
+    become_subreaper()
+    signal.signal(signal.SIGTERM, _leave)
     if args == ["--once"]:
         _serve_once(protocol)
     _warm_start(args[0] if args else "sqlite")
@@ -97,13 +103,16 @@ def _serve(protocol: tuple[int, int]) -> int:
         try:
             request = pickle.loads(read_frame(protocol[0], None))
         except EOFError:
-            return 0  # the server has gone: so does the host
+            end_descendants()
+            return 0  # the server has gone: so does the host, and all it started
+        LOG_MASK.add_password_of(request.url)
         try:
             (models, migrations), warm = _build_in_child(request, protocol)
         except Exception as error:  # fork refused (process or memory limits), a bug of ours
             log.exception("cannot run the build")
             models = dump(failed(ModelError("crash", f"cannot run the build: {error}")))
             migrations, warm = dump(MigrationsResult()), []
+        end_descendants()  # what the build started and left running (the child is reaped)
         write_all(protocol[1], frame(models) + frame(migrations), None)
         _warm(warm, request.root, cold)
         _hold_replayed(request)
@@ -115,7 +124,14 @@ def _serve_once(protocol: tuple[int, int]) -> NoReturn:
     result, _ = run_job(request)
     write_all(protocol[1], _encode_result(_sent(result, request)), None)  # first: see _child
     write_all(protocol[1], _encode_result(run_migrations(request, deadline, result.schema)), None)
+    end_descendants()
     _exit(0)  # not sys.exit: no atexit handlers or threads of the user's to wait for
+
+
+def _leave(signum: int, frame: object) -> NoReturn:
+    """SIGTERM from the server closing the worker: end every process below the host first."""
+    end_descendants()
+    _exit(0)
 
 
 def _warm_start(dialect_name: str) -> None:
@@ -180,6 +196,7 @@ def _names(payload: bytes) -> list[str]:
 def _child(request: BuildRequest, deadline: float, out: int, protocol: tuple[int, int]) -> NoReturn:
     code = 0
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the host's _leave is not the child's
         for fd in protocol:
             os.close(fd)  # the server must see EOF when the host dies, whatever the child does
         signal.alarm(math.ceil(request.timeout) + _ALARM_MARGIN)
@@ -191,7 +208,7 @@ def _child(request: BuildRequest, deadline: float, out: int, protocol: tuple[int
         write_all(out, _encode_result(_sent(result, request)) + encode_frame(warm), None)
         write_all(out, _encode_result(run_migrations(request, deadline, result.schema)), None)
     except BaseException:
-        traceback.print_exc()
+        log.exception("the build failed")  # through logging: its text is masked
         code = 70
     _exit(code)
 
@@ -254,6 +271,7 @@ def _hold_replayed(request: BuildRequest) -> None:
         config = load_config(Path(request.root), url=request.url)
     except DistillError:
         return  # the child reported it
+    LOG_MASK.add_password_of(config.url)
     folder = replay_cache_folder(config)
     held = hold_latest(folder) if folder is not None else None
     if held is not None:

@@ -49,3 +49,17 @@ export function pipInstallCommand(python: string, platform: NodeJS.Platform): st
  */
 export const PROBE_DISTILL = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('distill') else 3)";
 export const PROBE_MISSING_EXIT = 3;
+
+/**
+ * The server's arguments: `python -m distill lsp`, except that `-m` puts the working folder
+ * (the workspace, when it is trusted) first on `sys.path`, so a workspace folder named
+ * `distill/` or `sqlalchemy/` would be imported in place of the real package. `-P` avoids
+ * that on Python 3.11+ only; this bootstrap takes the folder off `sys.path` before the first
+ * import, on 3.10 too, and then runs the module as `-m` would.
+ */
+export const SERVER_ARGS = [
+  "-c",
+  "import sys\nif sys.path and sys.path[0] == '':\n    del sys.path[0]\nimport runpy\n" +
+    "runpy.run_module('distill', run_name='__main__', alter_sys=True)\n",
+  "lsp",
+];

@@ -1,0 +1,101 @@
+"""Raw JSON-RPC over a ``distill lsp`` process's stdio: for messages no LSP client would send."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.lsp_client import ENV, server_command
+
+
+class RawServer:
+    """A ``distill lsp`` process spoken to in bytes; every message it sends is kept."""
+
+    def __init__(self, root: Path, command: list[str] | None = None) -> None:
+        self.root = root
+        self.process = subprocess.Popen(
+            command or server_command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=ENV,
+            cwd=root,
+        )
+        self.received: list[dict[str, Any]] = []
+        self._buffer = b""
+        self._next_id = 100
+
+    def send_bytes(self, body: bytes) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.flush()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.send_bytes(json.dumps({"jsonrpc": "2.0", **message}).encode())
+
+    def request(self, method: str, params: Any, timeout: float = 30.0) -> dict[str, Any]:
+        """The response to one request (result or error)."""
+        self._next_id += 1
+        self.send({"id": self._next_id, "method": method, "params": params})
+        return self.response_to(self._next_id, timeout)
+
+    def response_to(self, message_id: int | str | None, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in self.received:
+                if "method" not in message and message.get("id") == message_id:
+                    return message
+            self._read_one(deadline)
+
+    def initialize(self, **options: Any) -> dict[str, Any]:
+        answer = self.request("initialize", {
+            "processId": os.getpid(), "rootUri": self.root.as_uri(), "capabilities": {},
+            "workspaceFolders": [{"uri": self.root.as_uri(), "name": self.root.name}],
+            "initializationOptions": {"debounceMs": 20, **options},
+        })  # fmt: skip
+        self.send({"method": "initialized", "params": {}})
+        return answer
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.request("shutdown", None, timeout=15)
+                self.send({"method": "exit"})
+                self.process.wait(timeout=15)
+            except (OSError, TimeoutError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+    def _read_one(self, deadline: float) -> None:
+        while True:
+            head, found, rest = self._buffer.partition(b"\r\n\r\n")
+            if found:
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                )
+                if len(rest) >= length:
+                    self.received.append(json.loads(rest[:length]))
+                    self._buffer = rest[length:]
+                    return
+            self._buffer += self._read_some(deadline)
+
+    def _read_some(self, deadline: float) -> bytes:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise TimeoutError(f"no answer from the server; it sent {self.received}")
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            raise EOFError(f"the server closed its stdout; it sent {self.received}")
+        return chunk

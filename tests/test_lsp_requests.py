@@ -1,0 +1,132 @@
+"""Messages a client gets wrong: every request is answered, a doubtful ``trusted`` trusts nothing.
+
+Raw JSON-RPC over the real ``distill lsp`` process's stdio (``tests/lsp_raw``): an
+LSP client library would refuse to send most of these.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lsp_client import copy_shop
+from tests.lsp_raw import RawServer
+
+INVALID_PARAMS = -32602
+PARSE_ERROR = -32700
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return copy_shop(tmp_path / "shop")
+
+
+@pytest.fixture
+def server(shop: Path) -> Iterator[RawServer]:
+    raw = RawServer(shop)
+    try:
+        yield raw
+    finally:
+        raw.close()
+
+
+def _hover(uri: str, line: Any, character: Any) -> dict[str, Any]:
+    return {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}
+
+
+@pytest.mark.parametrize(
+    "method, params",
+    [
+        pytest.param("textDocument/hover", "negative", id="negative-position"),
+        pytest.param("textDocument/definition", "text-line", id="position-not-a-number"),
+        pytest.param("textDocument/codeLens", {"textDocument": 7}, id="document-not-an-object"),
+        pytest.param("textDocument/codeAction", {}, id="params-missing"),
+        pytest.param("workspace/executeCommand", {"command": 1}, id="command-not-a-string"),
+    ],
+)
+def test_a_request_that_does_not_parse_gets_an_error_response(
+    server: RawServer, shop: Path, method: str, params: Any
+) -> None:
+    server.initialize(trusted=False)  # nothing imported: the answers come from the protocol
+    uri = (shop / "shop" / "models.py").as_uri()
+    if params == "negative":
+        params = _hover(uri, -1, -5)
+    elif params == "text-line":
+        params = _hover(uri, "three", 0)
+    answer = server.request(method, params)
+    assert answer["error"]["code"] == INVALID_PARAMS, answer
+    assert "result" not in answer
+    # ... and the server goes on: the next request is answered as usual.
+    assert "result" in server.request("distill/status", {})
+
+
+def test_a_notification_that_does_not_parse_is_dropped_and_the_server_goes_on(
+    server: RawServer, shop: Path
+) -> None:
+    server.initialize(trusted=False)
+    server.send({"method": "textDocument/didOpen", "params": {"textDocument": {"uri": 5}}})
+    assert "result" in server.request("distill/status", {})
+    assert not [m for m in server.received if "id" in m and "error" in m]
+
+
+def test_a_body_that_is_not_json_gets_a_parse_error(server: RawServer) -> None:
+    server.initialize(trusted=False)
+    server.send_bytes(b'{"jsonrpc": "2.0", "id": 7, "method": ')
+    answer = server.response_to(None)
+    assert answer["error"]["code"] == PARSE_ERROR, answer
+    assert "result" in server.request("distill/status", {})
+
+
+# -- initializationOptions.trusted fails closed -------------------------------------------------
+
+
+def _messages(server: RawServer) -> list[str]:
+    return [
+        m["params"]["message"] for m in server.received if m.get("method") == "window/showMessage"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["false", "true", 0, None, "no", [True]],
+    ids=repr,
+)
+def test_only_the_boolean_true_trusts(server: RawServer, shop: Path, value: object) -> None:
+    server.initialize(trusted=value)
+    status = server.request("distill/status", {})["result"]
+    assert status["trusted"] is False
+    assert "not trusted" in status["lastError"]
+    (said,) = _messages(server)  # once, saying why
+    assert "trusted" in said and json.dumps(value) in said and "not true" in said
+    assert not (shop / "shop.db").exists()
+
+
+def test_options_that_are_not_an_object_trust_nothing(server: RawServer) -> None:
+    server.request("initialize", {
+        "processId": None, "rootUri": server.root.as_uri(), "capabilities": {},
+        "initializationOptions": ["trusted", True],
+    })  # fmt: skip
+    server.send({"method": "initialized", "params": {}})
+    status = server.request("distill/status", {})["result"]
+    assert status["trusted"] is False
+    (said,) = _messages(server)
+    assert "initializationOptions" in said
+
+
+@pytest.mark.parametrize("options", [{"trusted": True}, {}], ids=["true", "absent"])
+def test_true_or_absent_trusts(server: RawServer, options: dict[str, Any]) -> None:
+    server.initialize(**options)
+    status = server.request("distill/status", {})["result"]
+    assert status["trusted"] is True
+    assert _messages(server) == []
+
+
+def test_false_is_untrusted_without_a_complaint(server: RawServer) -> None:
+    server.initialize(trusted=False)
+    status = server.request("distill/status", {})["result"]
+    assert status["trusted"] is False
+    assert _messages(server) == []
