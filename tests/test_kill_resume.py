@@ -255,3 +255,30 @@ def test_a_file_changed_after_the_kill_point_resumes(killed_at_statement_6: Proj
     assert resumed.returncode == 0, resumed.stderr
     assert snapshot(project.url)["t4"][2] == [(4, "row four")]
     assert [row[2] for row in history(project.url)] == ["done", "done", "done"]
+
+
+@pytest.mark.parametrize("dialect_name", ["mariadb"], indirect=True)
+def test_an_alembic_project_after_a_kill_is_told_what_to_do(db_url: str, tmp_path: Path) -> None:
+    """No history table in an Alembic project: nothing to resume from, so a clear error."""
+    from tests.test_alembic_config import alembic_init, edit_ini
+
+    root = tmp_path / "alembic_proj"
+    alembic_init(root)
+    (root / "alembic").rename(root / "migrations")
+    edit_ini(root / "alembic.ini", sqlalchemy__url=db_url, script_location="%(here)s/migrations")
+    project = build_project(root, db_url)
+    (root / "distill.toml").unlink()
+    for path in project.versions.glob("bbbb*.py"):
+        path.write_text(
+            path.read_text().replace("from distill import op", "from alembic import op")
+        )
+    marker = tmp_path / "ticks"
+    kill_after(start_upgrade(project, marker, hold=1 + 6), marker, 1 + 6, 0)
+    rerun = project.cli("upgrade", "head")
+    assert rerun.returncode == 1
+    lines = rerun.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "distill: error: upgrade of revision bbbb00000002"
+    )
+    assert "already exists" in lines[0] and "if an earlier run of it stopped partway" in lines[0]
+    assert "distill stamp" in lines[0]

@@ -61,26 +61,43 @@ _COMMITTING = {
 _LEADING_NOISE = re.compile(r"^(?:\s+|\(|--[^\n]*\n?|#[^\n]*\n?|/\*.*?\*/)*", re.DOTALL)
 _SERVER_STATUS_IN_TRANS = 1  # MySQL protocol flag in every OK packet
 
-# What the schema looks like, as far as DDL can change it; row counts,
-# AUTO_INCREMENT values and timestamps are left out because writes move them.
-_FINGERPRINT_QUERIES = (
-    "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION, CREATE_OPTIONS, "
-    "TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA IN %(schemas)s",
-    "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_DEFAULT, "
-    "IS_NULLABLE, COLUMN_TYPE, COLLATION_NAME, EXTRA, COLUMN_COMMENT, GENERATION_EXPRESSION "
-    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN %(schemas)s",
-    "SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, "
-    "SUB_PART, INDEX_TYPE, INDEX_COMMENT FROM information_schema.STATISTICS "
-    "WHERE TABLE_SCHEMA IN %(schemas)s",
-    "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE "
-    "FROM information_schema.TABLE_CONSTRAINTS WHERE CONSTRAINT_SCHEMA IN %(schemas)s",
-    "SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS "
-    "WHERE TABLE_SCHEMA IN %(schemas)s",
-    "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, "
-    "EVENT_MANIPULATION, ACTION_STATEMENT FROM information_schema.TRIGGERS "
-    "WHERE TRIGGER_SCHEMA IN %(schemas)s",
-    "SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, ROUTINE_DEFINITION "
-    "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN %(schemas)s",
+# What the schema looks like, as far as DDL can change it: (catalog table, its
+# schema column, columns).  Row counts, AUTO_INCREMENT values and timestamps are
+# left out because writes move them.
+_CATALOG = (
+    (
+        "TABLES",
+        "TABLE_SCHEMA",
+        "TABLE_NAME TABLE_TYPE ENGINE TABLE_COLLATION CREATE_OPTIONS TABLE_COMMENT",
+    ),
+    (
+        "COLUMNS",
+        "TABLE_SCHEMA",
+        "TABLE_NAME COLUMN_NAME ORDINAL_POSITION COLUMN_DEFAULT IS_NULLABLE COLUMN_TYPE "
+        "COLLATION_NAME EXTRA COLUMN_COMMENT GENERATION_EXPRESSION",
+    ),
+    (
+        "STATISTICS",
+        "TABLE_SCHEMA",
+        "TABLE_NAME INDEX_NAME NON_UNIQUE SEQ_IN_INDEX COLUMN_NAME SUB_PART INDEX_TYPE "
+        "INDEX_COMMENT",
+    ),
+    # TABLE_SCHEMA, not CONSTRAINT_SCHEMA: MariaDB only narrows its scan by the former.
+    ("TABLE_CONSTRAINTS", "TABLE_SCHEMA", "TABLE_NAME CONSTRAINT_NAME CONSTRAINT_TYPE"),
+    ("VIEWS", "TABLE_SCHEMA", "TABLE_NAME VIEW_DEFINITION"),
+    (
+        "TRIGGERS",
+        "EVENT_OBJECT_SCHEMA",
+        "TRIGGER_NAME EVENT_OBJECT_TABLE ACTION_TIMING EVENT_MANIPULATION ACTION_STATEMENT",
+    ),
+    ("ROUTINES", "ROUTINE_SCHEMA", "ROUTINE_NAME ROUTINE_TYPE ROUTINE_DEFINITION"),
+)
+# One query, one round trip: it runs after every DDL statement.
+_FINGERPRINT = " UNION ALL ".join(
+    f"SELECT CONCAT_WS('|', '{table}', {schema_column}, "
+    f"{', '.join(f'QUOTE({column})' for column in columns.split())}) "
+    f"FROM information_schema.{table} WHERE {schema_column} IN %(schemas)s"
+    for table, schema_column, columns in _CATALOG
 )
 
 
@@ -268,10 +285,13 @@ class StatementJournal:
         if kind != "session":
             self.progress.ran.append(digest)
         if kind == "committing":
+            # Not recorded yet: the record written before it says it was running,
+            # and the fingerprint taken now tells the next run that it completed.
+            # The next DDL statement's record, or the revision's end, records it.
             self.progress.running = None
             self.progress.schema = self._fingerprint()
-        if self._committed(kind) and self.recorded < len(self.progress.ran):
-            self._record()
+        elif self._committed(kind) and self.recorded < len(self.progress.ran):
+            self._record()  # a COMMIT, or autocommit: these writes are durable now
 
     def _committed(self, kind: str) -> bool:
         """Whether the database has just committed (DDL, COMMIT, autocommit)."""
@@ -298,10 +318,9 @@ class StatementJournal:
         digest = hashlib.sha256()
         cursor = self._dbapi().cursor()
         try:
-            for query in _FINGERPRINT_QUERIES:
-                cursor.execute(query, {"schemas": self.schemas})
-                for row in sorted(repr(tuple(r)) for r in cursor.fetchall()):
-                    digest.update(row.encode("utf-8", "surrogatepass"))
+            cursor.execute(_FINGERPRINT, {"schemas": self.schemas})
+            for (row,) in sorted(cursor.fetchall()):
+                digest.update(f"{row}\n".encode("utf-8", "surrogatepass"))
         finally:
             cursor.close()
         return digest.hexdigest()
