@@ -282,3 +282,28 @@ def test_an_alembic_project_after_a_kill_is_told_what_to_do(db_url: str, tmp_pat
     )
     assert "already exists" in lines[0] and "if an earlier run of it stopped partway" in lines[0]
     assert "distill stamp" in lines[0]
+
+
+def test_a_history_table_from_before_resuming_keeps_working(db_url: str, tmp_path: Path) -> None:
+    """A distill_history made without the progress column: MariaDB gets it, others need not."""
+    from distill.runtime.version import VersionTables
+
+    old = sa.MetaData()
+    current = VersionTables("distill_version", "distill_history", None).history
+    assert current is not None
+    sa.Table("distill_history", old, *(c._copy() for c in current.columns if c.name != "progress"))
+    engine = sa.create_engine(db_url)
+    try:
+        old.create_all(engine)
+    finally:
+        engine.dispose()
+    project = build_project(tmp_path / "proj", db_url)
+    done = project.cli("upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    assert [row[2] for row in history(db_url)] == ["done", "done", "done"]
+    engine = sa.create_engine(db_url)
+    try:
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("distill_history")}
+    finally:
+        engine.dispose()
+    assert ("progress" in columns) == (engine.dialect.name == "mysql")
