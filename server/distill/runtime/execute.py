@@ -78,7 +78,7 @@ def _state_after(ctx: OpContext, run: RevisionRun) -> str:
             f"none of its statements ran, the database is still at {run.state_before}; "
             "if an earlier run of it stopped partway (killed, or failed), what that run did "
             "stays applied, as MariaDB/MySQL cannot roll back DDL: undo it by hand, or finish "
-            "the revision by hand and run 'distill stamp'"
+            f"the revision by hand and run 'distill stamp {run.revision.id}'"
         )
     listed = " | ".join(" ".join(s.split())[:120] for s in ran)
     return (

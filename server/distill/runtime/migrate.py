@@ -296,14 +296,13 @@ def _start_journal(
     The row is made durable before the first DDL statement so that a killed
     run is visible, and resumable, later.
     """
-    what = f"{run.direction} of revision {run.revision.id} ({run.revision.path})"
     schemas: tuple[str, ...] = (str(conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""),)
     if config.version_table_schema and config.version_table_schema not in schemas:
         schemas += (config.version_table_schema,)
     recorded = Recorded.from_text(resume.progress) if resume else None
     if resume is not None and recorded is not None:
         journal = StatementJournal.resume(
-            conn, tables.progress_update(resume.entry_id), schemas, what, recorded
+            conn, tables.progress_update(resume.entry_id), schemas, run, recorded
         )
         return resume.entry_id, journal
     [(statement, params)] = tables.record(
@@ -316,7 +315,7 @@ def _start_journal(
     )
     inserted = conn.execute(statement, params)
     entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-    journal = StatementJournal.begin(conn, tables.progress_update(entry_id), schemas, what)
+    journal = StatementJournal.begin(conn, tables.progress_update(entry_id), schemas, run)
     return entry_id, journal
 
 

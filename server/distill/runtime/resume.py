@@ -44,6 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from distill.errors import MigrationFailed
+from distill.runtime.execute import RevisionRun
 
 _SKIPPED = "DO 0"  # what a statement that already ran is replaced with: nothing
 _SHOWN = 120  # characters of a statement worth putting in a message
@@ -145,7 +146,6 @@ def statement_hash(sql: str, parameters: Any) -> str:
 class StatementJournal:
     """Records, and on a resumed run skips, the statements of one revision.
 
-    ``what`` names the revision in messages ("upgrade of revision X (file)");
     ``skip`` are the hashes of the statements that already ran.
     """
 
@@ -154,13 +154,14 @@ class StatementJournal:
         conn: Connection,
         progress_update: sa.Update,
         schemas: tuple[str, ...],
-        what: str,
+        run: RevisionRun,
         skip: list[str],
         progress: Progress,
     ) -> None:
         self.conn = conn
         self.schemas = schemas
-        self.what = what
+        self.run = run
+        self.what = f"{run.direction} of revision {run.revision.id} ({run.revision.path})"
         self.skip = skip
         self.progress = progress
         self.recorded = len(progress.ran)  # statements the committed record counts
@@ -176,10 +177,14 @@ class StatementJournal:
 
     @classmethod
     def begin(
-        cls, conn: Connection, progress_update: sa.Update, schemas: tuple[str, ...], what: str
+        cls,
+        conn: Connection,
+        progress_update: sa.Update,
+        schemas: tuple[str, ...],
+        run: RevisionRun,
     ) -> StatementJournal:
         """A journal for a revision that starts from its first statement."""
-        journal = cls(conn, progress_update, schemas, what, [], Progress())
+        journal = cls(conn, progress_update, schemas, run, [], Progress())
         journal.progress.schema = journal._fingerprint()
         journal._record()
         return journal
@@ -190,11 +195,12 @@ class StatementJournal:
         conn: Connection,
         progress_update: sa.Update,
         schemas: tuple[str, ...],
-        what: str,
+        run: RevisionRun,
         recorded: Progress,
     ) -> StatementJournal:
         """A journal that skips what an interrupted run of the revision did."""
-        journal = cls(conn, progress_update, schemas, what, list(recorded.ran), recorded)
+        journal = cls(conn, progress_update, schemas, run, list(recorded.ran), recorded)
+        what = journal.what
         now = journal._fingerprint()
         if now != recorded.schema:
             if recorded.running is None:
@@ -202,7 +208,8 @@ class StatementJournal:
                     f"{what} was interrupted after {len(recorded.ran)} of its statements had "
                     "run, and the schema has changed since then, not by this revision; "
                     "Distill cannot tell what is left to do: finish the revision by hand and "
-                    "run 'distill stamp', or undo what it did; nothing was changed"
+                    f"run 'distill stamp {run.revision.id}', or undo what it did; "
+                    "nothing was changed"
                 )
             # The DDL statement in flight at the kill completed: skip it as well.
             journal.skip.append(recorded.running)
@@ -329,9 +336,10 @@ class StatementJournal:
         return self.conn.connection.dbapi_connection
 
     def _advice(self) -> str:
+        revision = self.run.revision.id
         return (
             "put the file back as it was and run the command again, or finish the revision "
-            "by hand and run 'distill stamp'; nothing was changed"
+            f"by hand and run 'distill stamp {revision}'; nothing was changed"
         )
 
 
