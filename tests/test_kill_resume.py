@@ -322,3 +322,32 @@ def test_a_resumed_run_skips_a_bulk_insert_that_ran(db_url: str, tmp_path: Path)
     assert resumed.returncode == 0, resumed.stderr
     assert "after the 17 statement(s) that had run" in resumed.stderr
     assert sorted(snapshot(db_url)["t3"][2]) == [(3, "row 3"), (13, "row 13")]
+
+
+@pytest.mark.parametrize("dialect_name", ["mariadb"], indirect=True)
+@pytest.mark.parametrize(
+    "commit",
+    [
+        'op.execute("INSERT INTO c (a) VALUES (1)")\nop.get_bind().commit()',
+        'with op.get_context().autocommit_block():\n    op.execute("INSERT INTO c (a) VALUES (1)")',
+    ],
+    ids=["commit", "autocommit_block"],
+)
+def test_writes_the_revision_commits_itself_are_not_run_again(
+    db_url: str, tmp_path: Path, commit: str
+) -> None:
+    project = make_project(tmp_path / "proj", db_url)
+    project.add(
+        "cccc00000001",
+        None,
+        'op.create_table("c", sa.Column("id", sa.Integer, primary_key=True), '
+        'sa.Column("a", sa.Integer))\n'
+        f"{commit}\n_tick()\n"
+        'op.execute("INSERT INTO c (a) VALUES (2)")',
+        header=TICK,
+    )
+    marker = tmp_path / "ticks"
+    kill_after(start_upgrade(project, marker, hold=1), marker, 1, 0)
+    resumed = project.cli("upgrade", "head")
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(snapshot(db_url)["c"][2]) == [(1,), (2,)]

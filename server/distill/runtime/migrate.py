@@ -24,8 +24,7 @@ from distill.runtime.database import connect
 from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
 from distill.runtime.plan import Notify, OnProgress, Planner, Progress, RunResult, Step
-from distill.runtime.resume import Progress as Recorded
-from distill.runtime.resume import ResumeRefused, StatementJournal
+from distill.runtime.resume import ProgressRecord, ResumeRefused, StatementJournal
 from distill.runtime.version import (
     STATUS_DONE,
     STATUS_FAILED,
@@ -208,7 +207,7 @@ def _interrupted_runs(
     resumable: dict[tuple[str, str], Unfinished] = {}
     for run in tables.unfinished(conn):
         key = (run.revision, run.direction)
-        if key in planned and key not in resumable and Recorded.from_text(run.progress):
+        if key in planned and key not in resumable and ProgressRecord.from_text(run.progress):
             resumable[key] = run
             continue
         notify(
@@ -299,7 +298,7 @@ def _start_journal(
     schemas: tuple[str, ...] = (str(conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""),)
     if config.version_table_schema and config.version_table_schema not in schemas:
         schemas += (config.version_table_schema,)
-    recorded = Recorded.from_text(resume.progress) if resume else None
+    recorded = ProgressRecord.from_text(resume.progress) if resume else None
     if resume is not None and recorded is not None:
         journal = StatementJournal.resume(
             conn, tables.progress_update(resume.entry_id), schemas, run, recorded

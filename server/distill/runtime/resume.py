@@ -12,7 +12,9 @@ with what the database itself has committed:
 
 - A write (INSERT, UPDATE, ...) sits in the open transaction until something
   commits it; it is recorded only together with that commit, so a kill before
-  it rolls the write back and the record does not claim it.
+  it rolls the write back and the record does not claim it.  A commit the
+  revision makes itself (``op.get_bind().commit()``, an autocommit block)
+  carries the record with it.
 - Before each DDL statement the record is committed with the statements so far
   (committing their writes, as the DDL would have done first anyway) and the
   hash of the DDL statement about to run.  After it, the record is committed
@@ -107,7 +109,7 @@ class ResumeRefused(MigrationFailed):
 
 
 @dataclass
-class Progress:
+class ProgressRecord:
     """How far an interrupted revision got, as committed by the database."""
 
     ran: list[str] = field(default_factory=list)  # hashes of the statements that ran
@@ -118,7 +120,7 @@ class Progress:
         return json.dumps({"ran": self.ran, "running": self.running, "schema": self.schema})
 
     @classmethod
-    def from_text(cls, text: str | None) -> Progress | None:
+    def from_text(cls, text: str | None) -> ProgressRecord | None:
         """None when there is no usable record (a row written by an older Distill)."""
         if not text:
             return None
@@ -156,7 +158,7 @@ class StatementJournal:
         schemas: tuple[str, ...],
         run: RevisionRun,
         skip: list[str],
-        progress: Progress,
+        progress: ProgressRecord,
     ) -> None:
         self.conn = conn
         self.schemas = schemas
@@ -184,7 +186,7 @@ class StatementJournal:
         run: RevisionRun,
     ) -> StatementJournal:
         """A journal for a revision that starts from its first statement."""
-        journal = cls(conn, progress_update, schemas, run, [], Progress())
+        journal = cls(conn, progress_update, schemas, run, [], ProgressRecord())
         journal.progress.schema = journal._fingerprint()
         journal._record()
         return journal
@@ -196,7 +198,7 @@ class StatementJournal:
         progress_update: sa.Update,
         schemas: tuple[str, ...],
         run: RevisionRun,
-        recorded: Progress,
+        recorded: ProgressRecord,
     ) -> StatementJournal:
         """A journal that skips what an interrupted run of the revision did."""
         journal = cls(conn, progress_update, schemas, run, list(recorded.ran), recorded)
@@ -213,9 +215,9 @@ class StatementJournal:
                 )
             # The DDL statement in flight at the kill completed: skip it as well.
             journal.skip.append(recorded.running)
-            journal.progress = Progress(journal.skip.copy(), None, now)
+            journal.progress = ProgressRecord(journal.skip.copy(), None, now)
         else:
-            journal.progress = Progress(list(recorded.ran), None, now)
+            journal.progress = ProgressRecord(list(recorded.ran), None, now)
         journal.recorded = len(journal.progress.ran)
         return journal
 
@@ -227,13 +229,18 @@ class StatementJournal:
 
     @contextmanager
     def watching(self) -> Iterator[None]:
-        event.listen(self.conn, "before_cursor_execute", self._before, retval=True)
-        event.listen(self.conn, "after_cursor_execute", self._after)
+        listeners: list[tuple[str, Any, dict[str, Any]]] = [
+            ("before_cursor_execute", self._before, {"retval": True}),
+            ("after_cursor_execute", self._after, {}),
+            ("commit", self._before_commit, {}),
+        ]
+        for name, function, options in listeners:
+            event.listen(self.conn, name, function, **options)
         try:
             yield
         finally:
-            event.remove(self.conn, "before_cursor_execute", self._before)
-            event.remove(self.conn, "after_cursor_execute", self._after)
+            for name, function, _ in listeners:
+                event.remove(self.conn, name, function)
 
     def check_complete(self) -> None:
         """After the revision's code returned: it must have reached the resume point."""
@@ -300,6 +307,11 @@ class StatementJournal:
         elif self._committed(kind) and self.recorded < len(self.progress.ran):
             self._record()  # a COMMIT, or autocommit: these writes are durable now
 
+    def _before_commit(self, conn: Connection) -> None:
+        """The revision commits (op.get_bind().commit(), autocommit_block): record with it."""
+        if self.recorded < len(self.progress.ran):
+            self._record(commit=False)  # the commit under way makes it durable with the writes
+
     def _committed(self, kind: str) -> bool:
         """Whether the database has just committed (DDL, COMMIT, autocommit)."""
         status = getattr(self._dbapi(), "server_status", None)
@@ -309,7 +321,7 @@ class StatementJournal:
 
     # -- the record ---------------------------------------------------------
 
-    def _record(self) -> None:
+    def _record(self, *, commit: bool = True) -> None:
         """Write the progress to the history row and commit it (and the writes before)."""
         dbapi = self._dbapi()
         cursor = dbapi.cursor()
@@ -318,7 +330,8 @@ class StatementJournal:
             cursor.execute(self._update_sql, params)
         finally:
             cursor.close()
-        dbapi.commit()
+        if commit:
+            dbapi.commit()
         self.recorded = len(self.progress.ran)
 
     def _fingerprint(self) -> str:
