@@ -76,7 +76,10 @@ def run_online(
     *,
     notify: Notify,
     progress: OnProgress | None = None,
+    resumable: bool = True,
 ) -> RunResult:
+    """Run the planned steps; ``resumable=False`` skips the journal that lets a
+    killed MariaDB run resume (for scratch databases, thrown away after)."""
     with locked_session(engine, config, notify) as (conn, tables, before):
         steps = planner(before)
         interrupted = _interrupted_runs(conn, tables, steps, notify)
@@ -90,7 +93,7 @@ def run_online(
             resume = interrupted.pop((step.revision.id, step.direction), None)
             with units.one_revision():
                 heads = _apply_step(
-                    conn, tables, graph, step, heads, rollback_to, config, resume, notify
+                    conn, tables, graph, step, heads, rollback_to, config, resume, notify, resumable
                 )
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
@@ -234,6 +237,7 @@ def _apply_step(
     config: Config,
     resume: Unfinished | None = None,
     notify: Notify | None = None,
+    resumable: bool = True,
 ) -> frozenset[str]:
     transactional = conn.dialect.name in TRANSACTIONAL_DDL
     started_at = utcnow()
@@ -242,7 +246,11 @@ def _apply_step(
     entry_id: int | None = None
     journal: StatementJournal | None = None
     if not transactional and tables.history is not None:
-        entry_id, journal = _start_journal(conn, tables, config, run, checksum, resume)
+        if resumable:
+            entry_id, journal = _start_journal(conn, tables, config, run, checksum, resume)
+        else:
+            entry_id = _insert_running_row(conn, tables, run, checksum)
+            conn.commit()
     ctx = OpContext(dialect=conn.dialect, connection=conn, x_arguments=config.x_arguments)
     try:
         with journal.watching() if journal else nullcontext():
@@ -304,6 +312,14 @@ def _start_journal(
             conn, tables.progress_update(resume.entry_id), schemas, run, recorded
         )
         return resume.entry_id, journal
+    entry_id = _insert_running_row(conn, tables, run, checksum)
+    journal = StatementJournal.begin(conn, tables.progress_update(entry_id), schemas, run)
+    return entry_id, journal
+
+
+def _insert_running_row(
+    conn: Connection, tables: VersionTables, run: RevisionRun, checksum: str
+) -> int:
     [(statement, params)] = tables.record(
         run.revision.id,
         run.direction,
@@ -313,9 +329,7 @@ def _start_journal(
         status=STATUS_RUNNING,
     )
     inserted = conn.execute(statement, params)
-    entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-    journal = StatementJournal.begin(conn, tables.progress_update(entry_id), schemas, run)
-    return entry_id, journal
+    return int(inserted.inserted_primary_key[0])  # type: ignore[index]
 
 
 def heads_text(heads: frozenset[str] | Sequence[str]) -> str:
