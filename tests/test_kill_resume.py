@@ -351,3 +351,43 @@ def test_writes_the_revision_commits_itself_are_not_run_again(
     resumed = project.cli("upgrade", "head")
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(snapshot(db_url)["c"][2]) == [(1,), (2,)]
+
+
+@pytest.mark.parametrize("dialect_name", ["mariadb"], indirect=True)
+def test_a_schema_changed_by_hand_after_the_kill_is_refused(
+    killed_at_statement_6: ProjectDir,
+) -> None:
+    project = killed_at_statement_6
+    engine = sa.create_engine(project.url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE by_hand (id INTEGER PRIMARY KEY)")
+        before = (snapshot(project.url), history(project.url))
+        refused = project.cli("upgrade", "head")
+        assert refused.returncode == 1
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("distill: error: upgrade of revision ")
+        assert "the schema has changed since then, not by this revision" in lines[0]
+        assert (snapshot(project.url), history(project.url)) == before
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE by_hand")
+    finally:
+        engine.dispose()
+    resumed = project.cli("upgrade", "head")
+    assert resumed.returncode == 0, resumed.stderr
+
+
+@pytest.mark.parametrize("dialect_name", ["mariadb"], indirect=True)
+def test_a_revision_that_now_stops_before_the_kill_point_is_refused(
+    killed_at_statement_6: ProjectDir,
+) -> None:
+    project = killed_at_statement_6
+    path = file_of(project, "bbbb00000002")
+    original = path.read_text()
+    body = original.split("def upgrade():\n", 1)[1].split("\n\n\n", 1)[0]
+    shortened = "\n".join(body.splitlines()[:6]) + "\n"  # three operations, each with its tick
+    path.write_text(original.replace(body, shortened))
+    refused = project.cli("upgrade", "head")
+    assert refused.returncode == 1
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "but it now produces only 3" in lines[0], refused.stderr

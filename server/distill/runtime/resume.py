@@ -16,12 +16,15 @@ with what the database itself has committed:
   revision makes itself (``op.get_bind().commit()``, an autocommit block)
   carries the record with it.
 - Before each DDL statement the record is committed with the statements so far
-  (committing their writes, as the DDL would have done first anyway) and the
-  hash of the DDL statement about to run.  After it, the record is committed
-  again with the statement counted and a fingerprint of the schema.
+  (committing their writes, as the DDL would have done first anyway), the hash
+  of the DDL statement about to run, and a fingerprint of the schema.  After
+  it, the record is committed again with the statement counted and the
+  fingerprint of the schema it left.
 - A kill between those two commits leaves the DDL statement's outcome unknown
   to the record; the next run compares the schema's fingerprint with the
-  recorded one: changed means the statement ran (MariaDB DDL is atomic).
+  recorded one: changed means it ran (MariaDB's DDL is atomic), unchanged that
+  it did not.  Outside that window a changed fingerprint means someone else
+  changed the schema since, and the run is refused.
 
 The next ``distill upgrade`` runs the revision's code again, skipping every
 statement that already ran — each compared, by hash, with the one recorded —
@@ -299,11 +302,11 @@ class StatementJournal:
         if kind != "session":
             self.progress.ran.append(digest)
         if kind == "committing":
-            # Not recorded yet: the record written before it says it was running,
-            # and the fingerprint taken now tells the next run that it completed.
-            # The next DDL statement's record, or the revision's end, records it.
+            # Recorded at once with the schema it left, so the record says "ran"
+            # and a schema changed by someone else after it is seen as such.
             self.progress.running = None
             self.progress.schema = self._fingerprint()
+            self._record()
         elif self._committed(kind) and self.recorded < len(self.progress.ran):
             self._record()  # a COMMIT, or autocommit: these writes are durable now
 
