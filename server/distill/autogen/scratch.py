@@ -72,7 +72,7 @@ def _upgrade_and_reflect(graph: RevisionGraph, config: Config, target: str) -> S
     engine = create_engine(config.require_url(), application="distill scratch")
     own_tables = {config.version_table, config.history_table}
     try:
-        run_online(engine, config, graph, plan, notify=lambda _: None)
+        run_online(engine, config, graph, plan, notify=lambda _: None, resumable=False)
         with connect(engine) as conn:
             return reflect_schema(conn, exclude=own_tables.__contains__)
     finally:

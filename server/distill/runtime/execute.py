@@ -104,7 +104,12 @@ def _state_after(ctx: OpContext, run: RevisionRun) -> str:
         return f"nothing of it was applied, the database is still at {run.state_before}"
     ran = ctx.executed
     if not ran:
-        return f"none of its statements ran, the database is still at {run.state_before}"
+        return (
+            f"none of its statements ran, the database is still at {run.state_before}; "
+            "if an earlier run of it stopped partway (killed, or failed), what that run did "
+            "stays applied, as MariaDB/MySQL cannot roll back DDL: undo it by hand, or finish "
+            f"the revision by hand and run 'distill stamp {run.revision.id}'"
+        )
     listed = " | ".join(" ".join(s.split())[:120] for s in ran)
     return (
         f"MariaDB/MySQL cannot roll back DDL: {len(ran)} statement(s) of it already ran and "

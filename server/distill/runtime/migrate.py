@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -24,10 +24,12 @@ from distill.runtime.database import connect
 from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
 from distill.runtime.plan import Notify, OnProgress, Planner, Progress, RunResult, Step
+from distill.runtime.resume import ProgressRecord, ResumeRefused, StatementJournal
 from distill.runtime.version import (
     STATUS_DONE,
     STATUS_FAILED,
     STATUS_RUNNING,
+    Unfinished,
     VersionTables,
     utcnow,
 )
@@ -62,7 +64,6 @@ def locked_session(
             _create_bookkeeping(conn, tables)
             before = tables.heads(conn)
             conn.commit()
-            _report_interrupted_runs(conn, tables, notify)
             yield conn, tables, before
             conn.commit()
 
@@ -75,9 +76,13 @@ def run_online(
     *,
     notify: Notify,
     progress: OnProgress | None = None,
+    resumable: bool = True,
 ) -> RunResult:
+    """Run the planned steps; ``resumable=False`` skips the journal that lets a
+    killed MariaDB run resume (for scratch databases, thrown away after)."""
     with locked_session(engine, config, notify) as (conn, tables, before):
         steps = planner(before)
+        interrupted = _interrupted_runs(conn, tables, steps, notify)
         heads = frozenset(before)
         started = time.monotonic()
         units = _RevisionUnits(conn, _per_revision(config, conn.dialect.name))
@@ -85,8 +90,11 @@ def run_online(
             if progress:
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
             rollback_to = heads if units.each_revision_atomic else frozenset(before)
+            resume = interrupted.pop((step.revision.id, step.direction), None)
             with units.one_revision():
-                heads = _apply_step(conn, tables, graph, step, heads, rollback_to, config, notify)
+                heads = _apply_step(
+                    conn, tables, graph, step, heads, rollback_to, config, resume, notify, resumable
+                )
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
@@ -176,6 +184,7 @@ def run_stamp(
 ) -> RunResult:
     """Set the version rows without running any revision; recorded in the history."""
     with locked_session(engine, config, notify) as (conn, tables, before):
+        _interrupted_runs(conn, tables, [], notify)
         after = new_heads(before)
         for statement, params in tables.set_heads(before, after):
             conn.execute(statement, params)
@@ -193,23 +202,40 @@ def run_stamp(
 def _create_bookkeeping(conn: Connection, tables: VersionTables) -> None:
     for statement in tables.create_statements(conn):
         conn.execute(statement)
+    if conn.dialect.name not in TRANSACTIONAL_DDL:
+        tables.add_progress_column(conn)  # a history table from before resuming existed
     conn.commit()
 
 
-def _report_interrupted_runs(conn: Connection, tables: VersionTables, notify: Notify) -> None:
-    """A run killed mid-revision on MariaDB leaves a 'running' history row."""
-    for entry_id, revision, direction in tables.unfinished(conn):
+def _interrupted_runs(
+    conn: Connection, tables: VersionTables, steps: Sequence[Step], notify: Notify
+) -> dict[tuple[str, str], Unfinished]:
+    """Runs killed mid-revision (MariaDB) that this run resumes, by revision and direction.
+
+    An interrupted revision that the plan does not run again, or whose record
+    is unusable, is reported and marked failed: a person has to look at it.
+    """
+    if conn.dialect.name in TRANSACTIONAL_DDL:
+        return {}  # a killed run there was rolled back; no row says 'running'
+    planned = {(step.revision.id, step.direction) for step in steps}
+    resumable: dict[tuple[str, str], Unfinished] = {}
+    for run in tables.unfinished(conn):
+        key = (run.revision, run.direction)
+        if key in planned and key not in resumable and ProgressRecord.from_text(run.progress):
+            resumable[key] = run
+            continue
         notify(
-            f"warning: an earlier {direction} of {revision} was interrupted before it finished; "
-            "MariaDB cannot roll back DDL, so some of its statements may have run"
+            f"warning: an earlier {run.direction} of {run.revision} was interrupted before it "
+            "finished; MariaDB cannot roll back DDL, so some of its statements may have run"
         )
         assert tables.history is not None  # unfinished() found rows in it
         conn.execute(
             tables.history.update()
-            .where(tables.history.c.id == entry_id)
+            .where(tables.history.c.id == run.entry_id)
             .values(status=STATUS_FAILED)
         )
     conn.commit()
+    return resumable
 
 
 def _apply_step(
@@ -220,37 +246,46 @@ def _apply_step(
     heads: frozenset[str],
     rollback_to: frozenset[str],
     config: Config,
-    notify: Notify,
+    resume: Unfinished | None = None,
+    notify: Notify | None = None,
+    resumable: bool = True,
 ) -> frozenset[str]:
     transactional = conn.dialect.name in TRANSACTIONAL_DDL
     started_at = utcnow()
     checksum = file_sha256(step.revision.path)
+    run = RevisionRun(step.revision, step.direction, heads_text(rollback_to), transactional)
     entry_id: int | None = None
+    journal: StatementJournal | None = None
     if not transactional and tables.history is not None:
-        # Made durable before the first DDL statement so a killed run is visible later.
-        [(statement, params)] = tables.record(
-            step.revision.id,
-            step.direction,
-            started_at=started_at,
-            finished_at=None,
-            checksum=checksum,
-            status=STATUS_RUNNING,
-        )
-        inserted = conn.execute(statement, params)
-        entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
-        conn.commit()
+        if resumable:
+            entry_id, journal = _start_journal(conn, tables, config, run, checksum, resume)
+        else:
+            entry_id = _insert_running_row(conn, tables, run, checksum)
+            conn.commit()
     ctx = OpContext(
         dialect=conn.dialect,
         connection=conn,
         x_arguments=config.x_arguments,
         restate_as_alembic=config.flavour == "alembic",
     )
-    run = RevisionRun(step.revision, step.direction, heads_text(rollback_to), transactional)
     try:
-        run_revision(ctx, run)
+        with journal.watching() if journal else nullcontext():
+            run_revision(ctx, run)
         for warning in ctx.warnings:
-            notify(f"{warning} ({step.revision.path.name})")
-    except DistillError:
+            if notify:
+                notify(f"{warning} ({step.revision.path.name})")
+        if journal:
+            journal.check_complete()
+            if journal.resuming and notify:
+                notify(
+                    f"resumed the {journal.what} after the {len(journal.skip)} statement(s) "
+                    "that had run before it was interrupted"
+                )
+    except DistillError as error:
+        if journal and journal.refusal:
+            raise journal.refusal from None  # the row stays 'running', to resume once fixed
+        if isinstance(error, ResumeRefused):
+            raise
         if entry_id is not None:
             conn.rollback()
             conn.execute(*tables.finish(entry_id, STATUS_FAILED, started_at, len(ctx.executed)))
@@ -270,8 +305,50 @@ def _apply_step(
         ):
             conn.execute(statement, params)
     else:
-        conn.execute(*tables.finish(entry_id, STATUS_DONE, started_at, len(ctx.executed)))
+        conn.execute(*tables.finish(entry_id, STATUS_DONE, started_at, len(ctx.executed), checksum))
     return after
+
+
+def _start_journal(
+    conn: Connection,
+    tables: VersionTables,
+    config: Config,
+    run: RevisionRun,
+    checksum: str,
+    resume: Unfinished | None,
+) -> tuple[int, StatementJournal]:
+    """The history row of a revision on MariaDB, and the journal recording its statements.
+
+    The row is made durable before the first DDL statement so that a killed
+    run is visible, and resumable, later.
+    """
+    schemas: tuple[str, ...] = (str(conn.exec_driver_sql("SELECT DATABASE()").scalar() or ""),)
+    if config.version_table_schema and config.version_table_schema not in schemas:
+        schemas += (config.version_table_schema,)
+    recorded = ProgressRecord.from_text(resume.progress) if resume else None
+    if resume is not None and recorded is not None:
+        journal = StatementJournal.resume(
+            conn, tables.progress_update(resume.entry_id), schemas, run, recorded
+        )
+        return resume.entry_id, journal
+    entry_id = _insert_running_row(conn, tables, run, checksum)
+    journal = StatementJournal.begin(conn, tables.progress_update(entry_id), schemas, run)
+    return entry_id, journal
+
+
+def _insert_running_row(
+    conn: Connection, tables: VersionTables, run: RevisionRun, checksum: str
+) -> int:
+    [(statement, params)] = tables.record(
+        run.revision.id,
+        run.direction,
+        started_at=utcnow(),
+        finished_at=None,
+        checksum=checksum,
+        status=STATUS_RUNNING,
+    )
+    inserted = conn.execute(statement, params)
+    return int(inserted.inserted_primary_key[0])  # type: ignore[index]
 
 
 def heads_text(heads: frozenset[str] | Sequence[str]) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.mysql import MEDIUMTEXT
 from sqlalchemy.engine import Connection
 
 from distill import __version__
@@ -38,6 +39,16 @@ class HistoryEntry:
     checksum: str | None
     os_user: str | None
     hostname: str | None
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A history row of a revision that began and was never finished (killed)."""
+
+    entry_id: int
+    revision: str
+    direction: str
+    progress: str | None  # how far it got, as runtime.resume records it
 
 
 class VersionTables:
@@ -66,7 +77,10 @@ class VersionTables:
         )
         self._insert_history = None
         if self.history is not None:
-            history_columns = [c.name for c in self.history.columns if c.name != "id"]
+            # progress is left out so a history table made before it existed still takes rows
+            history_columns = [
+                c.name for c in self.history.columns if c.name not in ("id", "progress")
+            ]
             self._insert_history = self.history.insert().values(
                 {name: sa.bindparam(f"p_{name}") for name in history_columns}
             )
@@ -184,29 +198,58 @@ class VersionTables:
         return [(statement, {})]
 
     def finish(
-        self, entry_id: int, status: str, started_at: dt.datetime, statements_run: int
+        self,
+        entry_id: int,
+        status: str,
+        started_at: dt.datetime,
+        statements_run: int,
+        checksum: str | None = None,
     ) -> Bound:
         assert self.history is not None, "only runs that recorded a history row finish one"
         finished = utcnow()
-        statement = (
-            self.history.update()
-            .where(self.history.c.id == entry_id)
-            .values(
-                status=status,
-                finished_at=finished,
-                duration_ms=int((finished - started_at).total_seconds() * 1000),
-                statements_run=statements_run,
-            )
-        )
+        values: dict[str, Any] = {
+            "status": status,
+            "finished_at": finished,
+            "duration_ms": int((finished - started_at).total_seconds() * 1000),
+            "statements_run": statements_run,
+        }
+        if status == STATUS_DONE:
+            values["progress"] = None  # only an interrupted run needs it
+        if checksum is not None:
+            values["checksum"] = checksum  # a resumed run: the file that finished it
+        statement = self.history.update().where(self.history.c.id == entry_id).values(values)
         return statement, {}
 
-    def unfinished(self, conn: Connection) -> list[tuple[int, str, str]]:
+    def progress_update(self, entry_id: int) -> sa.Update:
+        """The UPDATE recording how far a running revision got (bind ``progress``)."""
+        assert self.history is not None, "only runs that recorded a history row have progress"
+        return (
+            self.history.update()
+            .where(self.history.c.id == entry_id)
+            .values(progress=sa.bindparam("progress"))
+        )
+
+    def add_progress_column(self, conn: Connection) -> None:
+        """Give a history table made before the ``progress`` column existed that column."""
+        if self.history is None or not self._has(conn, self.history):
+            return
+        columns = sa.inspect(conn).get_columns(self.history.name, schema=self.schema)
+        if any(c["name"] == "progress" for c in columns):
+            return
+        column = self.history.c.progress
+        kind = column.type.compile(dialect=conn.dialect)
+        table = conn.dialect.identifier_preparer.format_table(self.history)
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN progress {kind}")
+
+    def unfinished(self, conn: Connection) -> list[Unfinished]:
         """Runs that began and never ended (only possible without transactional DDL)."""
         if self.history is None:
             return []
         h = self.history.c
-        query = sa.select(h.id, h.revision, h.direction).where(h.status == STATUS_RUNNING)
-        return [(row.id, row.revision, row.direction) for row in conn.execute(query)]
+        query = sa.select(h.id, h.revision, h.direction, h.progress).where(
+            h.status == STATUS_RUNNING
+        )
+        return [Unfinished(*row) for row in conn.execute(query)]
 
 
 def _history_table(name: str, metadata: sa.MetaData) -> sa.Table:
@@ -225,6 +268,9 @@ def _history_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("os_user", sa.String(255)),
         sa.Column("hostname", sa.String(255)),
         sa.Column("tool_version", sa.String(32)),
+        # Where a running revision has got to, so a killed run can be resumed
+        # (MariaDB/MySQL only; see runtime.resume).  TEXT holds 64 KB there.
+        sa.Column("progress", sa.Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")),
     )
 
 
