@@ -84,7 +84,13 @@ def project_metadata(config: Config) -> sa.MetaData:
 def migration_schema(
     graph: RevisionGraph, config: Config, dialect: sa.Dialect, notify: Notify, target: str = "heads"
 ) -> Schema:
-    result = replay(graph, dialect, target, cache=replay_cache_folder(config))
+    from distill.runtime.migrate import naming_convention_of
+
+    convention = naming_convention_of(config)
+    if callable(convention):
+        convention = convention()
+    cache = replay_cache_folder(config)
+    result = replay(graph, dialect, target, cache=cache, naming_convention=convention)
     if result.exact:
         return result.schema
     for reason in result.reasons:

@@ -24,6 +24,7 @@ from distill.errors import ScriptError
 from distill.ops.api import Operations
 from distill.ops.base import Op
 from distill.ops.context import OpContext
+from distill.ops.naming import NamingConvention
 from distill.ops.proxy import operations_in_effect
 from distill.ops.replay_schema import InexactReplay
 from distill.runtime.database import first_line
@@ -41,17 +42,25 @@ class ReplayResult:
 
 
 def replay(
-    graph: RevisionGraph, dialect: sa.Dialect, target: str = "heads", cache: Path | None = None
+    graph: RevisionGraph,
+    dialect: sa.Dialect,
+    target: str = "heads",
+    cache: Path | None = None,
+    naming_convention: NamingConvention | None = None,
 ) -> ReplayResult:
     """The schema ``upgrade`` from an empty database to ``target`` would build.
 
     With ``cache`` (a folder), exact results are kept there and a later replay
     starts from the longest kept prefix of its path (see ``replay_cache``).
+    ``naming_convention`` is the models' one, which names what the scripts
+    leave unnamed, as it does when they run.
     """
     steps = graph.upgrade_steps((), target)
-    store = ReplayCache(cache, graph, steps, dialect) if cache is not None else None
+    store = (
+        ReplayCache(cache, graph, steps, dialect, naming_convention) if cache is not None else None
+    )
     done, schema = store.longest_prefix() if store is not None else (0, None)
-    recorder = _Recorder(dialect, schema)
+    recorder = _Recorder(dialect, schema, naming_convention)
     for count, rev_id in enumerate(steps[done:], start=done + 1):
         recorder.run(graph.revisions[rev_id])
         if store is not None and not recorder.reasons and count == store.settled:
@@ -68,9 +77,19 @@ def replay(
 class _ReplayContext(OpContext):
     """An op context with no database: asking for one makes the replay inexact."""
 
-    def __init__(self, dialect: sa.Dialect, on_inexact: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        dialect: sa.Dialect,
+        on_inexact: Callable[[str], None],
+        naming_convention: NamingConvention | None,
+    ) -> None:
         # Offline mode with a writer that drops everything: ops only get built.
-        super().__init__(dialect=dialect, connection=None, write_sql=lambda _: None)
+        super().__init__(
+            dialect=dialect,
+            connection=None,
+            write_sql=lambda _: None,
+            naming_convention=naming_convention,
+        )
         self._on_inexact = on_inexact
 
     @property
@@ -88,8 +107,14 @@ class _ReplayContext(OpContext):
 
 
 class _Recorder:
-    def __init__(self, dialect: sa.Dialect, schema: Schema | None = None) -> None:
+    def __init__(
+        self,
+        dialect: sa.Dialect,
+        schema: Schema | None = None,
+        naming_convention: NamingConvention | None = None,
+    ) -> None:
         self.dialect = dialect
+        self.naming_convention = naming_convention
         self.schema = schema or Schema(
             dialect=schema_dialect_name(dialect), flavour=dialect_flavour(dialect)
         )
@@ -103,7 +128,8 @@ class _Recorder:
         upgrade = getattr(module, "upgrade", None)
         if not callable(upgrade):
             raise ScriptError(f"{path}: has no upgrade() function; add one")
-        ops = Operations(_ReplayContext(self.dialect, self._inexact), invoke=self._apply)
+        context = _ReplayContext(self.dialect, self._inexact, self.naming_convention)
+        ops = Operations(context, invoke=self._apply)
         try:
             with operations_in_effect(ops):
                 upgrade()
