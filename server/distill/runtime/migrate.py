@@ -227,7 +227,14 @@ def _apply_step(
         inserted = conn.execute(statement, params)
         entry_id = int(inserted.inserted_primary_key[0])  # type: ignore[index]
         conn.commit()
-    ctx = OpContext(dialect=conn.dialect, connection=conn, x_arguments=config.x_arguments)
+    ctx = OpContext(
+        dialect=conn.dialect,
+        connection=conn,
+        x_arguments=config.x_arguments,
+        version_table=config.version_table,
+        version_table_schema=config.version_table_schema,
+        current_heads=tuple(heads),
+    )
     run = RevisionRun(step.revision, step.direction, heads_text(rollback_to), transactional)
     try:
         run_revision(ctx, run)
@@ -270,7 +277,14 @@ def run_offline(
     """Print the SQL of ``steps`` as a DBA would run it, bookkeeping included."""
     tables = tables_for(config)
     ctx = OpContext(
-        dialect=dialect, connection=None, write_sql=write, x_arguments=config.x_arguments
+        dialect=dialect,
+        connection=None,
+        write_sql=write,
+        x_arguments=config.x_arguments,
+        version_table=config.version_table,
+        version_table_schema=config.version_table_schema,
+        # As Alembic: with --sql the scripts see the starting point throughout.
+        current_heads=start_heads,
     )
     if not start_heads and steps and steps[0].direction == "upgrade":
         for statement in tables.create_statements(dialect):
