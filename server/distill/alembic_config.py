@@ -52,7 +52,30 @@ def has_alembic_settings(folder: Path, pyproject_data: Mapping[str, Any] | None)
     """Whether ``folder`` holds an Alembic project (``alembic.ini`` or ``[tool.alembic]``)."""
     if (folder / ALEMBIC_INI).is_file():
         return True
-    return pyproject_data is not None and "alembic" in pyproject_data.get("tool", {})
+    return (
+        pyproject_data is not None
+        and tool_table(folder / "pyproject.toml", pyproject_data, "alembic") is not None
+    )
+
+
+def tool_table(path: Path, data: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    """``[tool.<name>]`` of parsed TOML ``data`` read from ``path``, or None when it is absent.
+
+    A ``tool`` or ``tool.<name>`` that is not a table is refused: taking it for
+    "no settings" would run against another project's settings, or none.
+    """
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: 'tool' must be a table ([tool] or [tool.{name}]), not {tool!r}")
+    section = tool.get(name)
+    if section is not None and not isinstance(section, dict):
+        raise ConfigError(
+            f"{path}: [tool.{name}] must be a table of settings, not {section!r}; "
+            f"write the settings under a [tool.{name}] header"
+        )
+    return section
 
 
 def read_alembic_settings(
@@ -60,7 +83,9 @@ def read_alembic_settings(
 ) -> AlembicSettings:
     """Settings from ``ini_file`` and/or ``[tool.alembic]`` of ``pyproject`` (already parsed)."""
     section = _read_ini_section(ini_file) if ini_file else None
-    toml_section: Mapping[str, Any] = (toml_data or {}).get("tool", {}).get("alembic", {})
+    toml_section: Mapping[str, Any] = (
+        (tool_table(pyproject, toml_data, "alembic") or {}) if pyproject and toml_data else {}
+    )
     toml_folder = pyproject.parent if pyproject else None
     if ini_file is not None and section is None and not toml_section:
         raise ConfigError(
@@ -76,7 +101,12 @@ def read_alembic_settings(
         value = toml_section.get(key)
         if value is None or toml_folder is None:
             return None
+        if key in _TOML_STRINGS and not isinstance(value, str):
+            raise ConfigError(f"{pyproject}: [tool.alembic] {key} must be a string, not {value!r}")
         return _interpolate_toml(pyproject, key, value, toml_folder)
+
+    if ini_file is not None and section is not None:
+        _check_separators(ini_file, section)
 
     where = ini_file if ini(_SCRIPT_KEY) is not None else pyproject
     raw_location = ini(_SCRIPT_KEY) or toml(_SCRIPT_KEY)
@@ -107,7 +137,9 @@ def read_alembic_settings(
             _toml_list(pyproject, "prepend_sys_path", toml("prepend_sys_path")), toml_folder
         )
 
-    file_template = ini("file_template") or toml("file_template")
+    file_template = (
+        ini("file_template") if ini("file_template") is not None else toml("file_template")
+    )
     metadata = ini("metadata") or toml("metadata")
     distill_only = ini("distill_only_ops") or toml_section.get("distill_only_ops")
     timeout = ini("timeout") if ini("timeout") is not None else toml_section.get("timeout")
@@ -125,6 +157,17 @@ def read_alembic_settings(
 
 
 _SCRIPT_KEY = "script_location"
+_TOML_STRINGS = (_SCRIPT_KEY, "file_template", "metadata")
+
+
+def _check_separators(ini_file: Path, section: Mapping[str, str]) -> None:
+    """A separator Alembic does not know is refused whether or not a list is split by it."""
+    for key in ("path_separator", "version_path_separator"):
+        if key in section and section[key].strip() not in _SEPARATORS:
+            raise ConfigError(
+                f"{ini_file}: {key} = {section[key].strip()!r} is not a known separator; "
+                f"use one of {', '.join(_SEPARATORS)}"
+            )
 
 
 def _read_ini_section(ini_file: Path) -> Mapping[str, str] | None:
@@ -145,6 +188,11 @@ def read_ini(ini_file: Path) -> configparser.ConfigParser:
     except configparser.Error as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"{ini_file}: not a valid ini file: {message}; fix the file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{ini_file}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{ini_file}: cannot be read: {exc.strerror}") from None
     return parser

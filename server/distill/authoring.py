@@ -19,10 +19,12 @@ from distill.config import DISTILL_TOML, PYPROJECT, find_config_file
 from distill.errors import ConfigError, RevisionError, ScriptError
 from distill.files import write_atomically
 from distill.scripts.graph import RevisionGraph
+from distill.scripts.header import MAX_REVISION_LENGTH
 from distill.scripts.script import Revision
 from distill.scripts.writing import NewFile, RevisionTemplate, new_revision_id, revision_filename
 
 _REV_ID = re.compile(r"^[A-Za-z0-9_]{1,32}$")
+_RESERVED_IDS = ("head", "heads", "base", "current")
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
@@ -195,7 +197,7 @@ def _write_revision(
     spec: NewRevision,
     parents: tuple[str, ...],
 ) -> Path:
-    rev_id = spec.rev_id or new_revision_id()
+    rev_id = new_revision_id() if spec.rev_id is None else spec.rev_id
     _check_new_ids(graph, rev_id, spec.branch_labels)
     depends = tuple(graph.get(d).id for d in spec.depends_on)
     folder = _folder_for(graph, version_locations, parents, spec.version_path)
@@ -231,8 +233,18 @@ def _write_revision(
 
 
 def _check_new_ids(graph: RevisionGraph, rev_id: str, labels: Sequence[str]) -> None:
+    if len(rev_id) > MAX_REVISION_LENGTH:
+        raise RevisionError(
+            f"--rev-id {rev_id!r} is {len(rev_id)} characters; the version table holds at most "
+            f"{MAX_REVISION_LENGTH} (version_num VARCHAR(32)), so choose a shorter id"
+        )
     if not _REV_ID.match(rev_id):
         raise RevisionError(f"revision id {rev_id!r} must be 1-32 letters, digits or underscores")
+    if rev_id in _RESERVED_IDS:
+        raise RevisionError(
+            f"revision id {rev_id!r} is a word every command reads as a target "
+            f"({', '.join(_RESERVED_IDS)}); choose another --rev-id"
+        )
     if rev_id in graph.revisions:
         raise RevisionError(
             f"revision id {rev_id} is already used by {graph.revisions[rev_id].path}"

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distill.config import Config
-from distill.errors import DatabaseError, DistillError, RevisionError, ScriptError
+from distill.errors import ConfigError, DatabaseError, DistillError, RevisionError, ScriptError
+from distill.masking import mask_url
 from distill.runtime.plan import Direction, OnProgress, Progress, RunResult, Step
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision, scan_revisions
@@ -169,7 +170,10 @@ def _offline_dialect(project: Project) -> Dialect:
     from distill.runtime.database import synchronous
 
     url = synchronous(sa.make_url(project.config.require_url()))
-    return url.get_dialect()()
+    try:
+        return url.get_dialect()()
+    except sa.exc.NoSuchModuleError:
+        raise ConfigError(f"{mask_url(url)}: unknown database dialect {url.drivername!r}") from None
 
 
 def _check_known(graph: RevisionGraph, heads: Sequence[str], config: Config) -> None:

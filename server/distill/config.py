@@ -133,10 +133,10 @@ def _settings_in_folder(folder: Path) -> tuple[Path, Mapping[str, Any]] | None:
     _refuse_folder(toml_file)
     if toml_file.is_file():
         data = _read_toml(toml_file)
-        candidates.append((toml_file, data.get("tool", {}).get("distill", data)))
+        candidates.append((toml_file, _distill_toml_settings(toml_file, data)))
     pyproject = folder / PYPROJECT
     if pyproject.is_file():
-        section = _read_toml(pyproject).get("tool", {}).get("distill")
+        section = alembic_config.tool_table(pyproject, _read_toml(pyproject), "distill")
         if section is not None:
             candidates.append((pyproject, section))
     if len(candidates) > 1:
@@ -155,6 +155,12 @@ def _refuse_folder(path: Path) -> None:
         )
 
 
+def _distill_toml_settings(path: Path, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """distill.toml's settings: at its top level, or in [tool.distill] as in pyproject.toml."""
+    section = alembic_config.tool_table(path, data, "distill")
+    return data if section is None else section
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -162,6 +168,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return data
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}; fix the file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "TOML files must be saved as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
 
@@ -187,8 +198,8 @@ def load_config(
         data = _read_toml(source)
         if _alembic_only_pyproject(source, data):
             return _from_alembic(source, url, env)
-        settings: Mapping[str, Any] = data.get("tool", {}).get("distill", data)
-        if source.name == PYPROJECT and "distill" not in data.get("tool", {}):
+        settings = _distill_toml_settings(source, data)
+        if source.name == PYPROJECT and alembic_config.tool_table(source, data, "distill") is None:
             raise ConfigError(f"{source} has no [tool.distill] section; run 'distill init'")
     else:
         for folder in (cwd, *cwd.parents):
@@ -203,8 +214,9 @@ def load_config(
 
 
 def _alembic_only_pyproject(source: Path, data: Mapping[str, Any]) -> bool:
-    tool = data.get("tool", {})
-    return source.name == PYPROJECT and "distill" not in tool and "alembic" in tool
+    if source.name != PYPROJECT or alembic_config.tool_table(source, data, "distill") is not None:
+        return False
+    return alembic_config.tool_table(source, data, "alembic") is not None
 
 
 def _pyproject_data(folder: Path) -> Mapping[str, Any] | None:
@@ -217,12 +229,17 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
     folder = file.parent
     ini_file = folder / alembic_config.ALEMBIC_INI if file.suffix != ".ini" else file
     data = _pyproject_data(folder)
-    has_tool = data is not None and "alembic" in data.get("tool", {})
+    has_tool = (
+        data is not None
+        and alembic_config.tool_table(folder / PYPROJECT, data, "alembic") is not None
+    )
     read = alembic_config.read_alembic_settings(
         ini_file if ini_file.is_file() else None,
         folder / PYPROJECT if has_tool else None,
         data if has_tool else None,
     )
+    if read.metadata is not None:
+        check_metadata_spec(read.source, read.metadata)
     url_override = url or env.get("DISTILL_URL") or None
     raw_url = url_override or read.url
     url_from = "--url/DISTILL_URL" if url_override else f"{read.source}: sqlalchemy.url"
@@ -237,7 +254,7 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         # Alembic's default: one transaction for the whole command (env.py may say otherwise)
         transaction_per_migration=False,
         metadata=read.metadata,
-        file_template=read.file_template or DEFAULT_FILE_TEMPLATE,
+        file_template=_checked_file_template(read.source, read.file_template),
         timeout=DEFAULT_TIMEOUT if read.timeout is None else _alembic_timeout(read),
         extra={
             "prepend_sys_path": read.prepend_sys_path,
@@ -261,6 +278,7 @@ def _build(
 ) -> Config:
     where = str(source) if source else "settings"
     _check_keys(where, settings)
+    _check_values(where, settings)
     script_location = root / settings.get("script_location", "migrations")
     version_locations = tuple(
         root / _require_str(where, "version_locations", item)
@@ -313,6 +331,58 @@ def timeout_setting(where: str, value: object) -> float:
             f"not {value!r}"
         )
     return seconds
+
+
+def _check_values(where: str, settings: Mapping[str, Any]) -> None:
+    """Values of the right type that could only fail later, or do harm, are refused now."""
+    for key in ("version_table", "history_table", "version_table_schema"):
+        if key in settings and not settings[key].strip():
+            raise ConfigError(f"{where}: '{key}' is empty; give it a name or remove the key")
+    version_table = settings.get("version_table", "distill_version")
+    if settings.get("history_table", "distill_history") == version_table:
+        raise ConfigError(
+            f"{where}: 'version_table' and 'history_table' are both {version_table!r}; "
+            "the two tables need different names"
+        )
+    lock_timeout = settings.get("lock_timeout", 0)
+    if math.isnan(lock_timeout) or lock_timeout < 0:
+        raise ConfigError(
+            f"{where}: 'lock_timeout' is {lock_timeout}; give a number of seconds, 0 or more"
+        )
+    if "file_template" in settings:
+        _checked_file_template(where, settings["file_template"])
+    if "metadata" in settings:
+        check_metadata_spec(where, settings["metadata"])
+
+
+def check_metadata_spec(where: object, spec: str) -> None:
+    """``metadata`` must read "module:attribute"; refused on load, before any command runs."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name.strip() or not attribute.strip():
+        raise ConfigError(
+            f'{where}: metadata = {spec!r}: expected "module:attribute", '
+            'e.g. "app.models:Base.metadata"'
+        )
+
+
+def _checked_file_template(where: object, template: str | None) -> str:
+    """``template`` when it makes a file name, else a ConfigError naming ``where``."""
+    if template is None:
+        return DEFAULT_FILE_TEMPLATE
+    if not template.strip():
+        raise ConfigError(
+            f"{where}: 'file_template' is empty, which would name every revision '.py'; "
+            f"remove it or write e.g. {DEFAULT_FILE_TEMPLATE!r}"
+        )
+    from datetime import datetime
+
+    from distill.scripts.writing import revision_filename
+
+    try:
+        revision_filename(template, "0123456789ab", "a message", datetime(2000, 1, 2))
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
+    return template
 
 
 def _require_str(where: str, key: str, value: object) -> str:

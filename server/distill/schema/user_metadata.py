@@ -48,17 +48,29 @@ def load_metadata(config: Config) -> sa.MetaData:
     for part in attribute.split("."):
         try:
             value = getattr(value, part)
-        except AttributeError:
-            raise ConfigError(
-                f"metadata = {spec!r}: {module_name} has no {attribute} "
-                f"(stopped at {part!r}); check the setting in {config.source}"
-            ) from None
+        except AttributeError as error:
+            if error.obj is value and error.name == part:
+                raise ConfigError(
+                    f"metadata = {spec!r}: {module_name} has no {attribute} "
+                    f"(stopped at {part!r}); check the setting in {config.source}"
+                ) from None
+            raise _raised_reading(spec, part, error) from None
+        except Exception as error:  # a lazy attribute or property of the user's models
+            raise _raised_reading(spec, part, error) from None
     if not isinstance(value, sa.MetaData):
         raise ConfigError(
             f"metadata = {spec!r} is a {type(value).__name__}, not a SQLAlchemy MetaData; "
             "point it at Base.metadata or your MetaData() object"
         )
     return value
+
+
+def _raised_reading(spec: str, part: str, error: Exception) -> ScriptError:
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return ScriptError(
+        f"metadata = {spec!r}: reading {part!r} raised {_where(error)}"
+        f"{type(error).__name__}: {message}; fix the models"
+    )
 
 
 def import_project_module(
@@ -106,9 +118,14 @@ def import_project_module(
 
 def _where(error: BaseException) -> str:
     """'file:line: ' of the deepest frame in the user's own code."""
+    # SQLAlchemy's own frames are left out too: its checks of a model raise
+    # inside it, and the line to fix is the model's.
+    library = str(Path(sa.__file__).parent)
     frames = [
         f
         for f in traceback.extract_tb(error.__traceback__)
-        if "importlib" not in f.filename and "/distill/" not in f.filename
+        if "importlib" not in f.filename
+        and "/distill/" not in f.filename
+        and not f.filename.startswith((library, "<"))
     ]
     return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""

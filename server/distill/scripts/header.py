@@ -33,6 +33,8 @@ _DOCSTRING = re.compile(
 _CREATE_DATE = re.compile(r"^[ \t]*Create Date:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _SIMPLE_VALUE = re.compile(r"""(?:None|"([^"\\\n]*)"|'([^'\\\n]*)')[ \t]*(?:#[^\n]*)?\r?$""")
 _MAX_VALUE_LINES = 200  # a header value longer than this is not worth scanning by hand
+# The version table's version_num is VARCHAR(32), in Alembic's layout and Distill's.
+MAX_REVISION_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,12 @@ def _build(
     if not isinstance(rev_value, str) or not rev_value.strip():
         raise ScriptError(
             f"{path}:{rev_line}: revision must be a non-empty string, not {rev_value!r}"
+        )
+    if len(rev_value) > MAX_REVISION_LENGTH:
+        raise ScriptError(
+            f"{path}:{rev_line}: revision id {rev_value!r} is {len(rev_value)} characters; "
+            f"the version table holds at most {MAX_REVISION_LENGTH} (version_num VARCHAR(32)), "
+            "so choose a shorter id"
         )
     return Header(
         revision=rev_value,
