@@ -238,7 +238,7 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         folder / PYPROJECT if has_tool else None,
         data if has_tool else None,
     )
-    if read.metadata is not None:
+    if read.metadata:
         check_metadata_spec(read.source, read.metadata)
     url_override = url or env.get("DISTILL_URL") or None
     raw_url = url_override or read.url
@@ -351,7 +351,7 @@ def _check_values(where: str, settings: Mapping[str, Any]) -> None:
         )
     if "file_template" in settings:
         _checked_file_template(where, settings["file_template"])
-    if "metadata" in settings:
+    if settings.get("metadata"):  # "" is no setting, as an absent key
         check_metadata_spec(where, settings["metadata"])
 
 
