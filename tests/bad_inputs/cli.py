@@ -67,12 +67,14 @@ CASES = [
     ),
     Case("history reversed range", LINEAR, ("history", "-r", f"{A2}:{A1}"), A1),
     Case("downgrade sql without range", LINEAR, ("downgrade", "--sql", "base"), "FROM:TO"),
+    Case("stamp a step", LINEAR, ("stamp", "+1"), "stamp '+1': stamp records the revision"),
+    Case("stamp current", LINEAR, ("stamp", "current"), "takes no steps"),
+    Case("stamp a step from head", LINEAR, ("stamp", "head-1"), "takes no steps"),
     Case(
         "reversed upgrade --sql range",
         LINEAR,
         ("upgrade", "--sql", f"{A2}:{A1}"),
         A2,
-        xfail="issue 11 item 9 (a reversed --sql range prints nothing): another engineer's",
     ),
     Case(
         "stamp --sql without url",

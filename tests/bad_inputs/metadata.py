@@ -119,7 +119,6 @@ CASES = [
         chain(LINEAR, models("mx", SA + "import sys\nsys.exit(0)\n", "mx:meta")),
         ("check",),
         "sys.exit",
-        xfail="issue 11 item 8 (SystemExit from user code) is being fixed by another engineer",
     ),
     Case(
         "rename without autogenerate",

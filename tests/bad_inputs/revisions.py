@@ -361,12 +361,40 @@ CASES = [
         db_at=TOP,
     ),
     Case(
+        "sqlite rebuild under a view using the dropped column",
+        version_file(
+            "v1_view.py",
+            header("v1v1v1v1", "None")
+            + "from distill import op\nimport sqlalchemy as sa\n\ndef upgrade():\n"
+            '    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),'
+            ' sa.Column("note", sa.Text))\n'
+            '    op.execute("CREATE VIEW v AS SELECT id, note FROM t")\n'
+            '    op.drop_column("t", "note")\n',
+        ),
+        ("upgrade", "head"),
+        "view 'v' uses column 'note' of table 't', which this change removes",
+    ),
+    Case(
+        "sqlite rebuild under a trigger using a renamed column",
+        version_file(
+            "v2_trigger.py",
+            header("v2v2v2v2", "None")
+            + "from distill import op\nimport sqlalchemy as sa\n\ndef upgrade():\n"
+            '    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),'
+            ' sa.Column("note", sa.Text))\n'
+            '    op.execute("CREATE TRIGGER trg AFTER UPDATE ON t BEGIN SELECT new.note; END")\n'
+            '    with op.batch_alter_table("t") as b:\n'
+            '        b.alter_column("note", new_column_name="remark", type_=sa.String(9))\n',
+        ),
+        ("upgrade", "head"),
+        "trigger 'trg' uses column 'note' of table 't', which this change renames to 'remark'",
+    ),
+    Case(
         "sys.exit in upgrade",
         chain(LINEAR, version_file("e6_exit.py", _body("e6e6", "import sys; sys.exit(0)"))),
         ("upgrade", "head"),
         "sys.exit",
         db_at=TOP,
-        xfail="issue 11 item 8 (SystemExit from user code) is being fixed by another engineer",
     ),
     Case(
         "offline upgrade of a failing revision",
