@@ -92,11 +92,18 @@ def migration_schema(
     database, else — for a history that begins from tables ``create_all`` made, which
     no empty database can replay — read from the project's database when it is at
     ``target``, as Alembic always compares with the database."""
+    from distill.runtime.migrate import naming_convention_of
+
+    convention = naming_convention_of(config)
+    if callable(convention):
+        convention = convention()
+    cache = replay_cache_folder(config)
     result = replay(
         graph,
         dialect,
         target,
-        cache=replay_cache_folder(config),
+        cache=cache,
+        naming_convention=convention,
         restate_as_alembic=config.flavour == "alembic",
     )
     if result.exact:

@@ -26,6 +26,7 @@ from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AlterColumn, restated_as_alembic
 from distill.ops.context import OpContext
+from distill.ops.naming import NamingConvention
 from distill.ops.proxy import operations_in_effect
 from distill.ops.replay_schema import InexactReplay
 from distill.runtime.database import first_line
@@ -49,18 +50,25 @@ def replay(
     target: str = "heads",
     cache: Path | None = None,
     *,
+    naming_convention: NamingConvention | None = None,
     restate_as_alembic: bool = False,
 ) -> ReplayResult:
     """The schema ``upgrade`` from an empty database to ``target`` would build.
 
     With ``cache`` (a folder), exact results are kept there and a later replay
     starts from the longest kept prefix of its path (see ``replay_cache``).
+    ``naming_convention`` is the models' one, which names what the scripts
+    leave unnamed, as it does when they run.
     """
     steps = graph.upgrade_steps((), target)
     variant = "alembic-restatement" if restate_as_alembic else ""
-    store = ReplayCache(cache, graph, steps, dialect, variant) if cache is not None else None
+    store = (
+        ReplayCache(cache, graph, steps, dialect, naming_convention, variant)
+        if cache is not None
+        else None
+    )
     done, schema = store.longest_prefix() if store is not None else (0, None)
-    recorder = _Recorder(dialect, schema, restate_as_alembic)
+    recorder = _Recorder(dialect, schema, naming_convention, restate_as_alembic)
     for count, rev_id in enumerate(steps[done:], start=done + 1):
         recorder.run(graph.revisions[rev_id])
         if store is not None and not recorder.reasons and count == store.settled:
@@ -77,9 +85,19 @@ def replay(
 class _ReplayContext(OpContext):
     """An op context with no database: asking for one makes the replay inexact."""
 
-    def __init__(self, dialect: sa.Dialect, on_inexact: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        dialect: sa.Dialect,
+        on_inexact: Callable[[str], None],
+        naming_convention: NamingConvention | None,
+    ) -> None:
         # Offline mode with a writer that drops everything: ops only get built.
-        super().__init__(dialect=dialect, connection=None, write_sql=lambda _: None)
+        super().__init__(
+            dialect=dialect,
+            connection=None,
+            write_sql=lambda _: None,
+            naming_convention=naming_convention,
+        )
         self._on_inexact = on_inexact
 
     @property
@@ -98,9 +116,14 @@ class _ReplayContext(OpContext):
 
 class _Recorder:
     def __init__(
-        self, dialect: sa.Dialect, schema: Schema | None = None, restate_as_alembic: bool = False
+        self,
+        dialect: sa.Dialect,
+        schema: Schema | None = None,
+        naming_convention: NamingConvention | None = None,
+        restate_as_alembic: bool = False,
     ) -> None:
         self.dialect = dialect
+        self.naming_convention = naming_convention
         # An Alembic project on MySQL/MariaDB: alter_column restates as Alembic's does.
         self.restate = restate_as_alembic and dialect.name == "mysql"
         self.schema = schema or Schema(
@@ -116,7 +139,8 @@ class _Recorder:
         upgrade = getattr(module, "upgrade", None)
         if not callable(upgrade):
             raise ScriptError(f"{path}: has no upgrade() function; add one")
-        ops = Operations(_ReplayContext(self.dialect, self._inexact), invoke=self._apply)
+        context = _ReplayContext(self.dialect, self._inexact, self.naming_convention)
+        ops = Operations(context, invoke=self._apply)
         try:
             with operations_in_effect(ops):
                 upgrade()

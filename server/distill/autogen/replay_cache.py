@@ -27,9 +27,10 @@ import hashlib
 import os
 import pickle
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -49,10 +50,13 @@ class ReplayCache:
         graph: RevisionGraph,
         steps: Sequence[str],
         dialect: sa.Dialect,
+        naming_convention: Mapping[str, Any] | None = None,
         variant: str = "",
     ):
         self.folder = folder
-        self.fingerprints, self.settled = _fingerprints(graph, steps, dialect, variant)
+        self.fingerprints, self.settled = _fingerprints(
+            graph, steps, dialect, naming_convention, variant
+        )
 
     def longest_prefix(self) -> tuple[int, Schema | None]:
         """How many steps a stored schema already includes, and that schema."""
@@ -111,8 +115,22 @@ def hold_latest(folder: Path) -> Schema | None:
     return schema
 
 
+def _convention_key(convention: Mapping[str, Any] | None) -> str:
+    # A token may be a function (its repr holds an address): named by its qualified name.
+    def stable(value: Any) -> str:
+        if callable(value):
+            return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', '')}"
+        return repr(value)
+
+    return "\0".join(sorted(f"{stable(k)}={stable(v)}" for k, v in (convention or {}).items()))
+
+
 def _fingerprints(
-    graph: RevisionGraph, steps: Sequence[str], dialect: sa.Dialect, variant: str
+    graph: RevisionGraph,
+    steps: Sequence[str],
+    dialect: sa.Dialect,
+    naming_convention: Mapping[str, Any] | None = None,
+    variant: str = "",
 ) -> tuple[list[str], int]:
     """One fingerprint per step, and how many leading steps have no racy file.
 
@@ -120,6 +138,8 @@ def _fingerprints(
     project's MySQL restatement)."""
     digest = hashlib.blake2b(_code_fingerprint().encode(), digest_size=16)
     digest.update(f"{dialect.name}\0{getattr(dialect, 'is_mariadb', False)}\0{variant}".encode())
+    # The convention names what the scripts leave unnamed: another one, another schema.
+    digest.update(_convention_key(naming_convention).encode())
     racy_after = time.time() - _RACY_SECONDS
     fingerprints: list[str] = []
     settled: int | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import conv
 
 from distill.errors import OperationError
 from distill.ops.base import Op
-from distill.ops.batch import BatchAlterTable, BatchOperations
+from distill.ops.batch import BatchAlterTable
 from distill.ops.column import NOT_GIVEN, AddColumn, AlterColumn, DropColumn
 from distill.ops.constraint import (
     CreateCheck,
@@ -41,6 +41,9 @@ from distill.ops.table import (
     RenameTable,
 )
 
+if TYPE_CHECKING:
+    from distill.ops.batch_operations import BatchOperations
+
 
 class Operations:
     def __init__(self, context: OpContext, invoke: Callable[[Op], Any] | None = None) -> None:
@@ -57,7 +60,14 @@ class Operations:
         comment: str | None = None,
         **kw: Any,
     ) -> sa.Table:
-        item = CreateTable(table_name, list(columns), schema, comment, dict(kw))
+        item = CreateTable(
+            table_name,
+            list(columns),
+            schema,
+            comment,
+            dict(kw),
+            naming_convention=self.context.naming_convention,
+        )
         self._invoke(item)
         return item.to_table()
 
@@ -105,7 +115,15 @@ class Operations:
         schema: str | None = None,
         if_not_exists: bool | None = None,
     ) -> None:
-        self._invoke(AddColumn(table_name, column, schema, if_not_exists))
+        self._invoke(
+            AddColumn(
+                table_name,
+                column,
+                schema,
+                if_not_exists,
+                naming_convention=self.context.naming_convention,
+            )
+        )
 
     def drop_column(
         self,
@@ -152,6 +170,7 @@ class Operations:
                 schema,
                 postgresql_using,
                 dict(kw),
+                naming_convention=self.context.naming_convention,
             )
         )
 
@@ -170,7 +189,14 @@ class Operations:
     ) -> None:
         self._invoke(
             CreateIndex(
-                index_name, table_name, list(columns), schema, unique, if_not_exists, dict(kw)
+                index_name,
+                table_name,
+                list(columns),
+                schema,
+                unique,
+                if_not_exists,
+                dict(kw),
+                naming_convention=self.context.naming_convention,
             )
         )
 
@@ -183,7 +209,16 @@ class Operations:
         if_exists: bool | None = None,
         **kw: Any,
     ) -> None:
-        self._invoke(DropIndex(index_name, table_name, schema, if_exists, dict(kw)))
+        self._invoke(
+            DropIndex(
+                index_name,
+                table_name,
+                schema,
+                if_exists,
+                dict(kw),
+                naming_convention=self.context.naming_convention,
+            )
+        )
 
     def create_unique_constraint(
         self,
@@ -194,7 +229,16 @@ class Operations:
         schema: str | None = None,
         **kw: Any,
     ) -> None:
-        self._invoke(CreateUnique(constraint_name, table_name, list(columns), schema, dict(kw)))
+        self._invoke(
+            CreateUnique(
+                constraint_name,
+                table_name,
+                list(columns),
+                schema,
+                dict(kw),
+                naming_convention=self.context.naming_convention,
+            )
+        )
 
     def create_foreign_key(
         self,
@@ -228,6 +272,7 @@ class Operations:
                 source_schema,
                 referent_schema,
                 dict(dialect_kw),
+                naming_convention=self.context.naming_convention,
             )
         )
 
@@ -240,7 +285,16 @@ class Operations:
         schema: str | None = None,
         **kw: Any,
     ) -> None:
-        self._invoke(CreateCheck(constraint_name, table_name, condition, schema, dict(kw)))
+        self._invoke(
+            CreateCheck(
+                constraint_name,
+                table_name,
+                condition,
+                schema,
+                dict(kw),
+                naming_convention=self.context.naming_convention,
+            )
+        )
 
     def create_primary_key(
         self,
@@ -250,7 +304,15 @@ class Operations:
         *,
         schema: str | None = None,
     ) -> None:
-        self._invoke(CreatePrimaryKey(constraint_name, table_name, list(columns), schema))
+        self._invoke(
+            CreatePrimaryKey(
+                constraint_name,
+                table_name,
+                list(columns),
+                schema,
+                naming_convention=self.context.naming_convention,
+            )
+        )
 
     def drop_constraint(
         self,
@@ -261,7 +323,16 @@ class Operations:
         schema: str | None = None,
         if_exists: bool | None = None,
     ) -> None:
-        self._invoke(DropConstraint(constraint_name, table_name, type_, schema, if_exists))
+        self._invoke(
+            DropConstraint(
+                constraint_name,
+                table_name,
+                type_,
+                schema,
+                if_exists,
+                naming_convention=self.context.naming_convention,
+            )
+        )
 
     # -- enum types (PostgreSQL; nothing elsewhere) ----------------------------
 
@@ -334,7 +405,9 @@ class Operations:
         reflect_kwargs: Mapping[str, Any] | None = None,
         naming_convention: dict[str, Any] | None = None,
     ) -> Iterator[BatchOperations]:
-        batch = BatchOperations(self.context, table_name, schema)
+        from distill.ops.batch_operations import BatchOperations
+
+        batch = BatchOperations(self.context, table_name, schema, self._invoke)
         yield batch
         options = RebuildOptions(
             tuple(reflect_args), reflect_kwargs, tuple(table_args), table_kwargs,

@@ -10,21 +10,16 @@ dependent views, statistics).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
-from distill.ops.column import AddColumn
 from distill.ops.context import OpContext
 from distill.ops.rebuild import RebuildOptions, rebuild_table
-
-if TYPE_CHECKING:
-    from distill.ops.api import Operations
 
 RECREATE = ("auto", "always", "never")
 
@@ -126,86 +121,3 @@ def _reversed_options(options: RebuildOptions) -> RebuildOptions:
 def _as_change(item: Op) -> TableChange:
     assert isinstance(item, TableChange)
     return item
-
-
-class BatchOperations:
-    """What ``with op.batch_alter_table(name) as batch_op`` yields."""
-
-    def __init__(self, context: OpContext, table_name: str, schema: str | None) -> None:
-        from distill.ops.api import Operations
-
-        self.table_name = table_name
-        self.schema = schema
-        self.ops: list[TableChange] = []
-        self._record: Operations = Operations(context, invoke=self._collect)
-
-    def _collect(self, item: Op) -> None:
-        self.ops.append(_as_change(item))
-
-    def add_column(
-        self,
-        column: sa.Column[Any],
-        *,
-        insert_before: str | None = None,
-        insert_after: str | None = None,
-        if_not_exists: bool | None = None,
-    ) -> None:
-        self._collect(
-            AddColumn(
-                self.table_name, column, self.schema, if_not_exists, insert_before, insert_after
-            )
-        )
-
-    def drop_column(self, column_name: str, **kw: Any) -> None:
-        self._record.drop_column(self.table_name, column_name, schema=self.schema, **kw)
-
-    def alter_column(self, column_name: str, **kw: Any) -> None:
-        self._record.alter_column(self.table_name, column_name, schema=self.schema, **kw)
-
-    def create_index(self, index_name: str, columns: Sequence[Any], **kw: Any) -> None:
-        self._record.create_index(index_name, self.table_name, columns, schema=self.schema, **kw)
-
-    def drop_index(self, index_name: str, **kw: Any) -> None:
-        self._record.drop_index(index_name, self.table_name, schema=self.schema, **kw)
-
-    def create_unique_constraint(
-        self, constraint_name: str | None, columns: Sequence[str], **kw: Any
-    ) -> None:
-        self._record.create_unique_constraint(
-            constraint_name, self.table_name, columns, schema=self.schema, **kw
-        )
-
-    def create_foreign_key(
-        self,
-        constraint_name: str | None,
-        referent_table: str,
-        local_cols: Sequence[str],
-        remote_cols: Sequence[str],
-        **kw: Any,
-    ) -> None:
-        self._record.create_foreign_key(
-            constraint_name,
-            self.table_name,
-            referent_table,
-            local_cols,
-            remote_cols,
-            source_schema=self.schema,
-            **kw,
-        )
-
-    def create_check_constraint(
-        self, constraint_name: str | None, condition: Any, **kw: Any
-    ) -> None:
-        self._record.create_check_constraint(
-            constraint_name, self.table_name, condition, schema=self.schema, **kw
-        )
-
-    def create_primary_key(self, constraint_name: str | None, columns: Sequence[str]) -> None:
-        self._record.create_primary_key(
-            constraint_name, self.table_name, columns, schema=self.schema
-        )
-
-    def drop_constraint(self, constraint_name: str, type_: str | None = None, **kw: Any) -> None:
-        self._record.drop_constraint(
-            constraint_name, self.table_name, type_, schema=self.schema, **kw
-        )

@@ -13,6 +13,7 @@ from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
 from distill.ops.context import OpContext
+from distill.ops.naming import NamingConvention, metadata_for
 from distill.ops.rebuild import TableModel, copy_column
 
 NOT_GIVEN: Any = False  # Alembic's sentinel for "not given" where None means "none"
@@ -31,6 +32,7 @@ class AddColumn(TableChange):
     if_not_exists: bool | None = None
     insert_before: str | None = None  # batch only: position in a rebuilt table
     insert_after: str | None = None
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         return f"op.add_column({self.table_name!r}, {self.column.name!r})"
@@ -58,7 +60,9 @@ class AddColumn(TableChange):
     def execute_native(self, ctx: OpContext) -> None:
         d = ctx.dialect
         column = self.column._copy()
-        table = sa.Table(self.table_name, sa.MetaData(), column, schema=self.schema)
+        table = sa.Table(
+            self.table_name, metadata_for(self.naming_convention), column, schema=self.schema
+        )
         # SQLite has no IF NOT EXISTS here; execute() looked the column up instead.
         exists = " IF NOT EXISTS" if self.if_not_exists and ctx.dialect_name != "sqlite" else ""
         ctx.execute(
@@ -67,6 +71,9 @@ class AddColumn(TableChange):
             )
         )
         if ctx.dialect_name == "sqlite":
+            # ADD COLUMN took what SQLite allows; an index is a statement of its own.
+            for index in table.indexes:
+                ctx.execute(sa.schema.CreateIndex(index))
             return
         ensure_referents_of(table)
         if column.primary_key:
@@ -166,6 +173,7 @@ class AlterColumn(TableChange):
     schema: str | None = None
     postgresql_using: str | None = None
     kw: dict[str, Any] = field(default_factory=dict)
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         return f"op.alter_column({self.table_name!r}, {self.column_name!r})"

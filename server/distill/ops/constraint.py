@@ -15,6 +15,12 @@ from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
 from distill.ops.context import OpContext
+from distill.ops.naming import (
+    NamingConvention,
+    created_name,
+    dropped_constraint_name,
+    metadata_for,
+)
 from distill.ops.rebuild import ConstraintModel, TableModel
 
 KINDS = ("foreignkey", "unique", "check", "primary")
@@ -25,6 +31,7 @@ class CreateConstraint(TableChange):
 
     name: str | None
     kind: str
+    naming_convention: NamingConvention | None
 
     def constraint(self) -> sa.Constraint:
         raise NotImplementedError
@@ -42,7 +49,10 @@ class CreateConstraint(TableChange):
                 "could drop it; name it (name=... in the model, or a naming_convention on "
                 "the models' MetaData)"
             )
-        return DropConstraint(self.name, self.table_name, self.kind, self.schema, definition=self)
+        return DropConstraint(
+            self.name, self.table_name, self.kind, self.schema, definition=self,
+            naming_convention=self.naming_convention,
+        )  # fmt: skip
 
     def describe(self) -> str:
         return f"op.{self.op_name}({self.name!r}, {self.table_name!r})"
@@ -57,14 +67,17 @@ class CreateUnique(CreateConstraint):
     columns: Sequence[str]
     schema: str | None = None
     kw: dict[str, Any] = field(default_factory=dict)
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def constraint(self) -> sa.Constraint:
         con = sa.UniqueConstraint(*self.columns, name=self.name, **self.kw)
-        stub_table(self.table_name, self.columns, self.schema).append_constraint(con)
+        metadata = metadata_for(self.naming_convention)
+        stub_table(self.table_name, self.columns, self.schema, metadata).append_constraint(con)
         return con
 
     def change_model(self, model: TableModel) -> None:
-        model.constraints.append(ConstraintModel("unique", self.name, list(self.columns)))
+        name = created_name(self.constraint())
+        model.constraints.append(ConstraintModel("unique", name, list(self.columns)))
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.name), r.literal(self.table_name), r.literal(list(self.columns))]
@@ -89,6 +102,7 @@ class CreateForeignKey(CreateConstraint):
     schema: str | None = None
     referent_schema: str | None = None
     kw: dict[str, Any] = field(default_factory=dict)
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def _options(self) -> dict[str, Any]:
         options = {
@@ -101,7 +115,7 @@ class CreateForeignKey(CreateConstraint):
         return {k: v for k, v in options.items() if v is not None}
 
     def constraint(self) -> sa.Constraint:
-        metadata = sa.MetaData()
+        metadata = metadata_for(self.naming_convention)
         ensure_referent(metadata, self.referent_table, self.referent_schema, self.remote_cols)
         prefix = (
             f"{self.referent_schema}.{self.referent_table}"
@@ -124,7 +138,7 @@ class CreateForeignKey(CreateConstraint):
         model.constraints.append(
             ConstraintModel(
                 "foreignkey",
-                self.name,
+                created_name(self.constraint()),
                 list(self.local_cols),
                 referent=(self.referent_schema, self.referent_table, list(self.remote_cols)),
                 options=options,
@@ -155,10 +169,12 @@ class CreateCheck(CreateConstraint):
     condition: Any  # str, sa.text() or a SQL expression
     schema: str | None = None
     kw: dict[str, Any] = field(default_factory=dict)
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def constraint(self) -> sa.Constraint:
         con = sa.CheckConstraint(self.condition, name=self.name, **self.kw)
-        stub_table(self.table_name, (), self.schema).append_constraint(con)
+        metadata = metadata_for(self.naming_convention)
+        stub_table(self.table_name, (), self.schema, metadata).append_constraint(con)
         return con
 
     def change_model(self, model: TableModel) -> None:
@@ -168,7 +184,8 @@ class CreateCheck(CreateConstraint):
                 dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
             )
             sqltext = str(compiled)
-        model.constraints.append(ConstraintModel("check", self.name, sqltext=sqltext))
+        name = created_name(self.constraint())
+        model.constraints.append(ConstraintModel("check", name, sqltext=sqltext))
 
     def render(self, imports: set[str]) -> str:
         args = [
@@ -188,10 +205,12 @@ class CreatePrimaryKey(CreateConstraint):
     table_name: str
     columns: Sequence[str]
     schema: str | None = None
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def constraint(self) -> sa.Constraint:
         con = sa.PrimaryKeyConstraint(*self.columns, name=self.name)
-        stub_table(self.table_name, self.columns, self.schema).append_constraint(con)
+        metadata = metadata_for(self.naming_convention)
+        stub_table(self.table_name, self.columns, self.schema, metadata).append_constraint(con)
         return con
 
     def change_model(self, model: TableModel) -> None:
@@ -202,7 +221,7 @@ class CreatePrimaryKey(CreateConstraint):
             )
         for name in self.columns:
             model.column(name).column.nullable = False
-        model.primary_key = (self.name, list(self.columns))
+        model.primary_key = (created_name(self.constraint()), list(self.columns))
 
     def render(self, imports: set[str]) -> str:
         args = [r.literal(self.name), r.literal(self.table_name), r.literal(list(self.columns))]
@@ -218,6 +237,7 @@ class DropConstraint(TableChange):
     schema: str | None = None
     if_exists: bool | None = None
     definition: CreateConstraint | None = None  # what reverse() recreates, when known
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.type_ is not None and self.type_ not in KINDS:
@@ -231,15 +251,22 @@ class DropConstraint(TableChange):
     def needs_rebuild(self, ctx: OpContext) -> bool:
         return True
 
+    def dropped_name(self) -> str:
+        """The name dropped: the given one, rewritten by the naming convention."""
+        return dropped_constraint_name(
+            self.name, self.type_, self.table_name, self.naming_convention
+        )
+
     def change_model(self, model: TableModel) -> None:
         try:
-            model.drop_constraint(self.name, self.type_)
+            model.drop_constraint(self.dropped_name(), self.type_)
         except OperationError:
             if not self.if_exists:
                 raise
 
     def execute_native(self, ctx: OpContext) -> None:
         kind = self.type_
+        name = self.dropped_name()
         if ctx.dialect_name == "mysql":
             if kind is None:
                 if ctx.is_offline:
@@ -247,19 +274,17 @@ class DropConstraint(TableChange):
                         f"{self.describe()}: MySQL/MariaDB drop each kind of constraint "
                         "differently and with --sql it cannot be looked up; pass type_="
                     )
-                kind = mysql.constraint_type(
-                    ctx.connection, self.table_name, self.name, self.schema
-                )
-            implicit = kind == "foreignkey" and _implicit_fk_index(ctx, self)
+                kind = mysql.constraint_type(ctx.connection, self.table_name, name, self.schema)
+            implicit = kind == "foreignkey" and _implicit_fk_index(ctx, self, name)
             ctx.execute(
                 mysql.drop_constraint(
-                    ctx, self.table_name, self.name, kind, self.schema, bool(self.if_exists)
+                    ctx, self.table_name, name, kind, self.schema, bool(self.if_exists)
                 )
             )
             if implicit:
-                ctx.execute(sa.schema.DropIndex(sa.Index(self.name, _stub_column(self))))
+                ctx.execute(sa.schema.DropIndex(sa.Index(name, _stub_column(self))))
             return
-        con = sa.UniqueConstraint(name=self.name)
+        con = sa.UniqueConstraint(name=sa.sql.elements.conv(name))
         stub_table(self.table_name, (), self.schema).append_constraint(con)
         ctx.execute(sa.schema.DropConstraint(con, if_exists=bool(self.if_exists)))
 
@@ -290,7 +315,7 @@ _FK_INDEX = sa.text(
 )
 
 
-def _implicit_fk_index(ctx: OpContext, drop: DropConstraint) -> bool:
+def _implicit_fk_index(ctx: OpContext, drop: DropConstraint, name: str) -> bool:
     """Whether MariaDB/MySQL made an index for this foreign key when it was added.
 
     They add one, named after the constraint, when no index starts with the
@@ -302,7 +327,7 @@ def _implicit_fk_index(ctx: OpContext, drop: DropConstraint) -> bool:
     if ctx.is_offline:
         return False
     rows = ctx.connection.execute(
-        _FK_INDEX, {"schema": drop.schema, "table": drop.table_name, "name": drop.name}
+        _FK_INDEX, {"schema": drop.schema, "table": drop.table_name, "name": name}
     ).all()
     return bool(rows) and all(index_column == fk_column for index_column, fk_column in rows)
 

@@ -18,6 +18,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
 
 from distill.errors import OperationError
+from distill.ops.naming import ConventionSource, NamingConvention
 
 
 class OpContext:
@@ -29,6 +30,7 @@ class OpContext:
         write_sql: Callable[[str], None] | None = None,
         x_arguments: Sequence[str] = (),
         restate_as_alembic: bool = False,
+        naming_convention: ConventionSource = None,
     ) -> None:
         if connection is None and write_sql is None:
             raise ValueError("OpContext needs a connection (online) or write_sql (offline)")
@@ -46,6 +48,19 @@ class OpContext:
         self.restate_as_alembic = restate_as_alembic
         # Lines for the person running the command ("warning: ..."), said after the revision.
         self.warnings: list[str] = []
+        self._naming_convention = naming_convention
+
+    @property
+    def naming_convention(self) -> NamingConvention | None:
+        """The models' naming convention, which ops name constraints and indexes by.
+
+        Found at first use: for a Distill project that imports the models, so
+        a run whose revisions create nothing never does.
+        """
+        source = self._naming_convention
+        if callable(source):
+            source = self._naming_convention = source()
+        return source
 
     @property
     def dialect_name(self) -> str:

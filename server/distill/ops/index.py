@@ -14,6 +14,12 @@ from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
 from distill.ops.context import OpContext
+from distill.ops.naming import (
+    NamingConvention,
+    created_name,
+    dropped_index_name,
+    metadata_for,
+)
 from distill.ops.rebuild import IndexModel, TableModel
 
 _IDENTIFIER = re.compile(r"^\w+$")
@@ -55,35 +61,45 @@ class CreateIndex(TableChange):
     unique: bool = False
     if_not_exists: bool | None = None
     kw: dict[str, Any] = field(default_factory=dict)
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         return f"op.create_index({self.index_name!r}, {self.table_name!r})"
 
     def index(self) -> sa.Index:
-        table = sa.Table(self.table_name, sa.MetaData(), schema=self.schema)
+        table = sa.Table(self.table_name, metadata_for(self.naming_convention), schema=self.schema)
         elements = _index_elements(table, self.columns)
+        if any(isinstance(e, sa.Column) for e in elements):
+            # Attached through its columns, so the naming convention applies.
+            return sa.Index(self.index_name, *elements, unique=self.unique, **self.kw)
         return sa.Index(self.index_name, *elements, unique=self.unique, _table=table, **self.kw)
+
+    def created_name(self) -> str | None:
+        """The index's name, as the naming convention makes it for an unnamed one."""
+        return created_name(self.index())
 
     def execute_native(self, ctx: OpContext) -> None:
         _check_concurrently(ctx, self.kw, self.describe())
         ctx.execute(sa.schema.CreateIndex(self.index(), if_not_exists=bool(self.if_not_exists)))
 
     def change_model(self, model: TableModel) -> None:
-        if self.if_not_exists and any(i.name == self.index_name for i in model.indexes):
+        name = self.created_name()
+        if self.if_not_exists and any(i.name == name for i in model.indexes):
             return
         names = [c for c in self.columns if isinstance(c, str) and _IDENTIFIER.match(c)]
         others = [sa.text(c) if isinstance(c, str) else c for c in self.columns if c not in names]
         sqlite_kw = {k: v for k, v in self.kw.items() if k.startswith("sqlite_")}
         model.indexes.append(
-            IndexModel(
-                str(self.index_name), names, self.unique, kwargs=sqlite_kw, expressions=others
-            )
+            IndexModel(str(name), names, self.unique, kwargs=sqlite_kw, expressions=others)
         )
 
     def reverse(self) -> Op:
         if self.index_name is None:
             raise OperationError(f"{self.describe()} cannot be reversed: give the index a name")
-        return DropIndex(self.index_name, self.table_name, self.schema, definition=self)
+        return DropIndex(
+            self.index_name, self.table_name, self.schema, definition=self,
+            naming_convention=self.naming_convention,
+        )  # fmt: skip
 
     def render(self, imports: set[str]) -> str:
         args = [
@@ -108,6 +124,7 @@ class DropIndex(TableChange):
     if_exists: bool | None = None
     kw: dict[str, Any] = field(default_factory=dict)
     definition: CreateIndex | None = None  # what reverse() recreates, when known
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         return f"op.drop_index({self.index_name!r})"
@@ -118,6 +135,7 @@ class DropIndex(TableChange):
 
     def execute_native(self, ctx: OpContext) -> None:
         _check_concurrently(ctx, self.kw, self.describe())
+        name = self.dropped_name()
         table_name = self.table_name
         if ctx.dialect_name == "mysql" and table_name is None:
             if ctx.is_offline:
@@ -125,15 +143,20 @@ class DropIndex(TableChange):
                     f"{self.describe()}: MySQL/MariaDB need the table of an index and with "
                     "--sql it cannot be looked up; pass table_name="
                 )
-            table_name = mysql.index_table(ctx.connection, self.index_name, self.schema)
+            table_name = mysql.index_table(ctx.connection, name, self.schema)
         table = sa.Table(table_name or "_distill_unknown", sa.MetaData(), schema=self.schema)
-        index = sa.Index(self.index_name, _table=table, **self.kw)
+        index = sa.Index(sa.sql.elements.conv(name), _table=table, **self.kw)
         ctx.execute(sa.schema.DropIndex(index, if_exists=bool(self.if_exists)))
 
+    def dropped_name(self) -> str:
+        """The name dropped: the given one, rewritten by the naming convention."""
+        return dropped_index_name(self.index_name, self.table_name, self.naming_convention)
+
     def change_model(self, model: TableModel) -> None:
-        if self.if_exists and not any(i.name == self.index_name for i in model.indexes):
+        name = self.dropped_name()
+        if self.if_exists and not any(i.name == name for i in model.indexes):
             return
-        model.drop_index(self.index_name)
+        model.drop_index(name)
 
     def reverse(self) -> Op:
         if self.definition is None:

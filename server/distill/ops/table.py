@@ -14,6 +14,7 @@ from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op
 from distill.ops.context import OpContext
+from distill.ops.naming import NamingConvention, metadata_for
 
 
 @dataclass(eq=False)
@@ -24,6 +25,7 @@ class CreateTable(Op):
     schema: str | None = None
     comment: str | None = None
     kw: dict[str, Any] = field(default_factory=dict)
+    naming_convention: NamingConvention | None = field(default=None, repr=False)
     _table: sa.Table | None = field(default=None, init=False, repr=False)
 
     def to_table(self) -> sa.Table:
@@ -32,7 +34,7 @@ class CreateTable(Op):
         if self._table is None:
             self._table = sa.Table(
                 self.table_name,
-                sa.MetaData(),
+                metadata_for(self.naming_convention),
                 *self.items,
                 schema=self.schema,
                 comment=self.comment,

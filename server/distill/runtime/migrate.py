@@ -11,8 +11,9 @@ own; there the error says which statements of the failed revision ran.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
+from typing import Any
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from distill.config import Config
 from distill.errors import DistillError
 from distill.ops.context import OpContext
+from distill.ops.naming import ConventionSource, convention_of
 from distill.runtime.database import connect
 from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
@@ -41,6 +43,24 @@ TRANSACTIONAL_DDL = {"sqlite", "postgresql"}
 
 def tables_for(config: Config) -> VersionTables:
     return VersionTables(config.version_table, config.history_table, config.version_table_schema)
+
+
+def naming_convention_of(config: Config) -> ConventionSource:
+    """Where the ops find the models' naming convention (Alembic takes env.py's
+    ``target_metadata``'s).  An Alembic project's env.py has been read already;
+    a Distill project's models are imported only when an op first needs it."""
+    target = config.extra.get("target_metadata")
+    if target is not None:
+        return convention_of(target)
+    if not config.metadata:
+        return None
+
+    def from_models() -> Mapping[str, Any] | None:
+        from distill.schema.user_metadata import load_metadata
+
+        return convention_of(load_metadata(config))
+
+    return from_models
 
 
 def next_heads(graph: RevisionGraph, heads: frozenset[str], step: Step) -> frozenset[str]:
@@ -267,6 +287,7 @@ def _apply_step(
         connection=conn,
         x_arguments=config.x_arguments,
         restate_as_alembic=config.flavour == "alembic",
+        naming_convention=naming_convention_of(config),
     )
     try:
         with journal.watching() if journal else nullcontext():
@@ -371,6 +392,7 @@ def run_offline(
         write_sql=write,
         x_arguments=config.x_arguments,
         restate_as_alembic=config.flavour == "alembic",
+        naming_convention=naming_convention_of(config),
     )
     if not start_heads and steps and steps[0].direction == "upgrade":
         for statement in tables.create_statements(dialect):
