@@ -31,6 +31,7 @@ from distill.config import Config
 from distill.errors import ConfigError, DistillError, MigrationFailed
 from distill.ops.base import Op, TableChange
 from distill.ops.batch import BatchAlterTable
+from distill.ops.naming import mark_final
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from distill.schema.user_metadata import import_project_module, load_metadata
@@ -321,6 +322,19 @@ def _hook(config: Config, key: str) -> Callable[..., Any] | None:
     return hook  # type: ignore[no-any-return]
 
 
+def _has_naming_convention(config: Config, *, models_imported: bool) -> bool:
+    """Whether the models name constraints by a convention the revision will run under.
+
+    A Distill project's convention is read from its models only when they were
+    imported here anyway; the language server passes their schema instead."""
+    from distill.runtime.migrate import naming_convention_of
+
+    convention = naming_convention_of(config)
+    if callable(convention):
+        convention = convention() if models_imported else None
+    return bool(convention)
+
+
 def in_batches(ops: Sequence[Op]) -> list[Op]:
     """Changes to one existing table grouped in ``op.batch_alter_table`` blocks, which
     Alembic needs on SQLite (Distill rebuilds tables by itself, batch or not)."""
@@ -367,6 +381,8 @@ def autogenerate(
     changes = apply_renames(compare(now, wanted, options), renames, wanted.dialect, options)
     ops = upgrade_ops(changes, wanted.dialect)
     down = downgrade_ops(ops)
+    if _has_naming_convention(config, models_imported=models is None):
+        mark_final([*ops, *down])
     if config.flavour == "alembic" and not config.extra.get("distill_only_ops"):
         ops, down = alembic_runnable(ops, dialect), alembic_runnable(down, dialect)
     if config.extra.get("render_as_batch"):  # an Alembic project's env.py asks for it

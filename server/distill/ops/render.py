@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.elements import ClauseElement, conv
 
 _SA_MODULES = ("sqlalchemy.sql.sqltypes", "sqlalchemy.types", "sqlalchemy.sql.type_api")
 
@@ -33,6 +33,8 @@ def literal(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         inner = ", ".join(literal(v) for v in value)
         return f"[{inner}]"
+    if isinstance(value, conv):  # a final name, exempt from the naming convention
+        return f"op.f({_string(str.__str__(value))})"
     if isinstance(value, str):
         return _string(value)
     return repr(value)
