@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
+from distill.ops.column import DropColumn
 from distill.ops.context import OpContext
+from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.rebuild import RebuildOptions, rebuild_table
 
 RECREATE = ("auto", "always", "never")
@@ -43,12 +45,36 @@ class BatchAlterTable(Op):
                 f"one of {', '.join(RECREATE)}"
             )
 
+    def in_run_order(self) -> list[TableChange]:
+        """The changes in the order they are carried out.
+
+        As written, except that an index dropped after a column it indexes
+        is dropped before that column: Alembic's rebuild drops the index by
+        name from the table as it was, while DROP COLUMN would take the
+        index along and leave nothing for DROP INDEX to find.
+        """
+        ordered: list[TableChange] = []
+        for item in self.ops:
+            at = len(ordered)
+            if isinstance(item, DropIndex):
+                first_drop = next(
+                    (k for k, e in enumerate(ordered) if isinstance(e, DropColumn)), at
+                )
+                recreated = any(
+                    isinstance(e, CreateIndex) and e.index_name == item.index_name
+                    for e in ordered[first_drop:]
+                )
+                at = at if recreated else first_drop
+            ordered.insert(at, item)
+        return ordered
+
     def execute(self, ctx: OpContext) -> None:
+        changes = self.in_run_order()
         if ctx.dialect_name != "sqlite":
-            for item in self.ops:
+            for item in changes:
                 item.execute(ctx)
             return
-        needing = [item for item in self.ops if item.needs_rebuild(ctx)]
+        needing = [item for item in changes if item.needs_rebuild(ctx)]
         if self.recreate == "never" and needing:
             raise OperationError(
                 f"{needing[0].describe()} needs SQLite to rebuild table {self.table_name!r}, "
@@ -56,11 +82,11 @@ class BatchAlterTable(Op):
             )
         if self.recreate == "always" or needing:
             rebuild_table(
-                ctx, self.table_name, self.schema, self.ops, self.copy_from,
+                ctx, self.table_name, self.schema, changes, self.copy_from,
                 self.naming_convention, self.options,
             )  # fmt: skip
             return
-        for item in self.ops:
+        for item in changes:
             item.execute(ctx)
 
     def reverse(self) -> Op:

@@ -214,11 +214,7 @@ class CreatePrimaryKey(CreateConstraint):
         return con
 
     def change_model(self, model: TableModel) -> None:
-        if model.primary_key:
-            raise OperationError(
-                f"table {self.table_name!r} already has a primary key; drop it first with "
-                "op.drop_constraint(..., type_='primary')"
-            )
+        # The rebuilt table gets this key in place of any it had, as in Alembic.
         for name in self.columns:
             model.column(name).column.nullable = False
         model.primary_key = (created_name(self.constraint()), list(self.columns))

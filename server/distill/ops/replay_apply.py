@@ -107,7 +107,7 @@ def _unchanged(op: Op, schema: Schema, dialect: sa.Dialect) -> Schema:
 def _batch(op: BatchAlterTable, schema: Schema, dialect: sa.Dialect) -> Schema:
     rebuilds = dialect.name == "sqlite" and _rebuilds(op, dialect)
     reasons: list[str] = []
-    for item in op.ops:
+    for item in op.in_run_order():
         try:
             if isinstance(item, AddColumn):
                 schema = _batch_add_column(item, schema, dialect, rebuilds)
