@@ -67,7 +67,7 @@ def column_names(conn: Connection, table: str, schema: str | None) -> list[str]:
 
 def add_column_needs_rebuild(column: sa.Column[Any]) -> bool:
     """True for a column SQLite's ``ALTER TABLE ADD COLUMN`` refuses."""
-    if column.primary_key or column.unique or column.foreign_keys:
+    if column.primary_key or column.unique or column.foreign_keys or _has_check(column):
         return True
     default = column.server_default
     if not column.nullable and default is None:
@@ -82,3 +82,9 @@ def _constant_default(default: Any) -> bool:
     text = str(getattr(arg, "text", arg)).strip().upper()
     # SQLite: "Cannot add a column with non-constant default".
     return "(" not in text and not text.startswith("CURRENT_")
+
+
+def _has_check(column: sa.Column[Any]) -> bool:
+    # ADD COLUMN would leave out a CHECK of the column or of its type (Enum, Boolean).
+    own = any(isinstance(c, sa.CheckConstraint) for c in column.constraints)
+    return own or bool(getattr(column.type, "create_constraint", False))

@@ -6,15 +6,27 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.sql.elements import conv
 
 from distill.ddl import mysql, postgresql, sqlite
 from distill.ddl.common import alter_table, column_spec, ensure_referents_of, quote
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
+from distill.ops.constraint import DropConstraint
 from distill.ops.context import OpContext
 from distill.ops.naming import NamingConvention, metadata_for
-from distill.ops.rebuild import TableModel, copy_column
+from distill.ops.rebuild import ConstraintModel, TableModel, copy_column
+from distill.ops.type_checks import (
+    TypeCheck,
+    drop_names,
+    type_checks,
+    without_own_check,
+)
+from distill.schema.ddl_facts import constraint_name, ddl_compiler, is_created, sql_text
+
+SQLITE = sqlite_dialect.dialect()
 
 NOT_GIVEN: Any = False  # Alembic's sentinel for "not given" where None means "none"
 
@@ -56,6 +68,26 @@ class AddColumn(TableChange):
         if self.if_not_exists and model.has_column(self.column.name):
             return
         model.add_column(self.column, self.insert_before, self.insert_after)
+        # The column's CHECKs (its type's, its own) are stated on the rebuilt
+        # table by the names the real table gives them, not the temporary one.
+        added = model.column(self.column.name).column
+        added.type = without_own_check(added.type)
+        model.constraints += [
+            ConstraintModel("check", check.name, sqltext=check.sqltext)
+            for check in self.checks(SQLITE)
+        ]
+
+    def checks(self, dialect: sa.engine.Dialect) -> list[TypeCheck]:
+        """The CHECKs the added column has on ``dialect``: its type's and its own."""
+        column = self.column._copy()
+        metadata = metadata_for(self.naming_convention)
+        table = sa.Table(self.table_name, metadata, column, schema=self.schema)
+        compiler = ddl_compiler(dialect)
+        return [
+            TypeCheck(constraint_name(con, dialect), sql_text(con.sqltext, compiler), con)
+            for con in (*table.constraints, *column.constraints)
+            if isinstance(con, sa.CheckConstraint) and is_created(con, compiler)
+        ]
 
     def execute_native(self, ctx: OpContext) -> None:
         d = ctx.dialect
@@ -83,6 +115,8 @@ class AddColumn(TableChange):
                 ctx.execute(sa.schema.AddConstraint(con))
         if column.unique and not any(isinstance(c, sa.UniqueConstraint) for c in table.constraints):
             ctx.execute(sa.schema.AddConstraint(sa.UniqueConstraint(column)))
+        for check in self.checks(ctx.dialect):
+            ctx.execute(sa.schema.AddConstraint(check.constraint))
         if column.comment is not None and ctx.dialect_name == "postgresql":
             ctx.execute(sa.schema.SetColumnComment(column))
         for index in table.indexes:
@@ -185,10 +219,30 @@ class AlterColumn(TableChange):
             or self.server_default is not NOT_GIVEN
         )
 
+    def type_checks(self, dialect: sa.engine.Dialect) -> tuple[list[TypeCheck], list[TypeCheck]]:
+        """The CHECKs of the old type and of the new one, when the type changes."""
+        if self.type_ is None:
+            return [], []
+        old = type_checks(
+            self.table_name, self.schema, self.column_name, self.existing_type, dialect,
+            self.naming_convention,
+        )  # fmt: skip
+        new = type_checks(
+            self.table_name, self.schema, self.new_column_name or self.column_name, self.type_,
+            dialect, self.naming_convention,
+        )  # fmt: skip
+        return old, new
+
     def change_model(self, model: TableModel) -> None:
         column = model.column(self.column_name).column
         if self.type_ is not None:
-            column.type = sa.types.to_instance(self.type_)
+            old, new = self.type_checks(SQLITE)
+            model.constraints = [c for c in model.constraints if not _is_one_of(c, old)]
+            # The new type's CHECK is stated by the name the real table gives it.
+            column.type = without_own_check(sa.types.to_instance(self.type_))
+            model.constraints += [
+                ConstraintModel("check", check.name, sqltext=check.sqltext) for check in new
+            ]
         if self.nullable is not None:
             column.nullable = self.nullable
         if self.server_default is not NOT_GIVEN:
@@ -199,6 +253,18 @@ class AlterColumn(TableChange):
             model.rename_column(self.column_name, self.new_column_name)
 
     def execute_native(self, ctx: OpContext) -> None:
+        old, new = self.type_checks(ctx.dialect)
+        if [(c.name, c.sqltext) for c in old] == [(c.name, c.sqltext) for c in new]:
+            old, new = [], []  # the same CHECK either way: nothing to redo
+        for name in drop_names(old):
+            # Dropped first: the old CHECK would refuse the new type's values.
+            drop = DropConstraint(conv(name), self.table_name, "check", self.schema)
+            drop.execute_native(ctx)
+        self._alter(ctx)
+        for check in new:
+            ctx.execute(sa.schema.AddConstraint(check.constraint))
+
+    def _alter(self, ctx: OpContext) -> None:
         if ctx.dialect_name == "postgresql":
             statements = postgresql.alter_column(ctx, self)
         elif ctx.dialect_name == "mysql":
@@ -312,3 +378,16 @@ def restated_as_alembic(op: AlterColumn) -> AlterColumn:
         ),
         comment=op.comment if op.comment is not NOT_GIVEN else op.existing_comment,
     )
+
+
+def _is_one_of(con: ConstraintModel, checks: list[TypeCheck]) -> bool:
+    """Whether ``con`` of a reflected table is one of a type's ``checks``: by name,
+    or by its text when the CHECK has no name."""
+    if con.kind != "check":
+        return False
+    for check in checks:
+        if con.name is not None and con.name == check.name:
+            return True
+        if con.name is None and check.name is None and con.sqltext == check.sqltext:
+            return True
+    return False

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from distill.ddl.sqlite import add_column_needs_rebuild
 from distill.ops.column import NOT_GIVEN, AddColumn, AlterColumn, DropColumn
+from distill.ops.naming import metadata_for
 from distill.ops.replay_constraints import with_foreign_key_indexes
 from distill.ops.replay_schema import (
     InexactReplay,
@@ -35,8 +36,9 @@ from distill.ops.table import (
     DropTableComment,
     RenameTable,
 )
+from distill.ops.type_checks import TypeCheck
 from distill.schema.from_metadata import schema_column, schema_table
-from distill.schema.model import Column, ColumnType, EnumType, Schema, Table
+from distill.schema.model import CheckConstraint, Column, ColumnType, EnumType, Schema, Table
 from distill.schema.types import column_type
 
 # -- tables -----------------------------------------------------------------------------
@@ -125,23 +127,24 @@ def add_column(
         if op.if_not_exists:
             return schema
         raise InexactReplay(f"{op.describe()}: the column already exists in the replayed schema")
-    stub = sa.Table(op.table_name, sa.MetaData(), op.column._copy(), schema=op.schema)
+    metadata = metadata_for(op.naming_convention)
+    stub = sa.Table(op.table_name, metadata, op.column._copy(), schema=op.schema)
     added = schema_table(stub, dialect)
     require_enum_types(schema, added.columns[0].type, op.describe())
     new = replace(table, columns=(*table.columns, added.columns[0]))
     native = not rebuilding and not add_column_needs_rebuild(op.column)
     if dialect.name == "sqlite" and native:
-        # SQLite's own ADD COLUMN adds the column alone: the engine creates no
-        # index for index=True there (only a rebuild would).
-        return put_table(schema, new)
+        # SQLite's own ADD COLUMN adds the column alone; an index=True the
+        # engine creates after it, as Alembic does.
+        return put_table(schema, replace(new, indexes=(*new.indexes, *added.indexes)))
     if added.primary_key is not None:
         new = replace(new, primary_key=_extended_key(table, added, op.describe(), dialect))
-    # Column-level CHECKs are not added: ADD COLUMN as the engine runs it omits them.
     new = replace(
         new,
         foreign_keys=(*new.foreign_keys, *added.foreign_keys),
         uniques=(*new.uniques, *added.uniques),
         indexes=(*new.indexes, *added.indexes),
+        checks=(*new.checks, *(_check(c) for c in op.checks(dialect))),
     )
     if dialect.name == "mysql":
         new = with_foreign_key_indexes(new)
@@ -221,6 +224,7 @@ def alter_column(op: AlterColumn, schema: Schema, dialect: sa.Dialect) -> Schema
     if op.type_ is not None:
         new = replace(new, type=column_type(op.type_, dialect))
         require_enum_types(schema, new.type, op.describe())
+        table = _with_type_checks(table, *op.type_checks(dialect), dialect)
     if op.nullable is not None:
         new = replace(new, nullable=op.nullable)
     if op.server_default is not NOT_GIVEN:
@@ -232,6 +236,28 @@ def alter_column(op: AlterColumn, schema: Schema, dialect: sa.Dialect) -> Schema
     if op.new_column_name is None:
         return schema
     return rename_column(schema, table, op.column_name, op.new_column_name, op.describe())
+
+
+def _with_type_checks(
+    table: Table, old: list[TypeCheck], new: list[TypeCheck], dialect: sa.Dialect
+) -> Table:
+    """``table`` with the old type's CHECKs replaced by the new type's, as the op does:
+    by name; an unnamed one only in a SQLite rebuild, which finds it by its text."""
+    if [(c.name, c.sqltext) for c in old] == [(c.name, c.sqltext) for c in new]:
+        return table
+    by_text = dialect.name == "sqlite"
+
+    def dropped(check: CheckConstraint) -> bool:
+        if check.name is not None:
+            return any(check.name == o.name for o in old)
+        return by_text and any(o.name is None and o.sqltext == check.sqltext for o in old)
+
+    kept = tuple(c for c in table.checks if not dropped(c))
+    return replace(table, checks=(*kept, *(_check(c) for c in new)))
+
+
+def _check(check: TypeCheck) -> CheckConstraint:
+    return CheckConstraint(check.sqltext, check.name)
 
 
 def default_sql(server_default: Any, dialect: sa.Dialect) -> str | None:
