@@ -7,6 +7,7 @@ with autogenerate; here every rule is pinned down exactly.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ from distill.schema.model import (
     Table,
     UniqueConstraint,
 )
+from tests.projects import make_project
 
 INT = ColumnType("integer", "INTEGER", "sa.Integer()")
 VC20 = ColumnType("string", "VARCHAR(20)", "sa.String(length=20)", length=20)
@@ -216,9 +218,15 @@ def test_include_hook_gets_none_for_an_unnamed_constraint() -> None:
             "postgresql",
             False,
         ),
-        (
+        (  # the values belong to the named type, compared once as enum.values
             ColumnType("enum", "mood", "sa.Enum()", enum_name="mood", enum_values=("a", "b")),
             ColumnType("enum", "mood", "sa.Enum()", enum_name="mood", enum_values=("a",)),
+            "postgresql",
+            True,
+        ),
+        (
+            ColumnType("enum", "mood", "sa.Enum()", enum_name="mood", enum_values=("a", "b")),
+            ColumnType("enum", "size", "sa.Enum()", enum_name="size", enum_values=("a", "b")),
             "postgresql",
             False,
         ),
@@ -263,3 +271,39 @@ def test_type_equivalence(a: ColumnType, b: ColumnType, dialect: str, same: bool
 )
 def test_default_equivalence(a: str | None, b: str | None, family: str, same: bool) -> None:
     assert (normalize_default(a, family) == normalize_default(b, family)) is same
+
+
+ENUM_MODELS = """
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+sa.Table(
+    "trials", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("state", sa.Enum("running", "done", "failed", name="trialstate")),
+)
+"""
+
+
+def test_check_reports_changed_enum_values_once_with_unequal_sides(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Issue 12 item 10: "trials.state: column type trialstate -> trialstate" beside
+    the enum-values finding was noise; one finding per difference, sides unequal."""
+    project = make_project(tmp_path, db_url, 'metadata = "enum_models:metadata"\n')
+    (tmp_path / "enum_models.py").write_text(ENUM_MODELS)
+    project.add("r1", None, """
+        op.create_table("trials", sa.Column("id", sa.Integer, primary_key=True),
+                        sa.Column("state", sa.Enum("running", "done", name="trialstate")))
+    """)  # fmt: skip
+    assert project.cli("upgrade", "head").returncode == 0
+    done = project.cli("check")
+    assert done.returncode == 1, done.stdout + done.stderr
+    about_state = [
+        line for line in done.stdout.splitlines() if "trials.state" in line or "trialstate" in line
+    ]
+    assert len(about_state) == 1, done.stdout  # models vs migrations only: the database agrees
+    (line,) = about_state
+    old, _, new = line.rpartition(": ")[2].partition(" -> ")
+    assert old != new, line
+    assert "failed" in new and "failed" not in old, line

@@ -54,8 +54,11 @@ class Change:
             return f"{self.where}: {label}{named} in {wanted}, not in {now}"
         if what == "removed":
             return f"{self.where}: {label}{named} in {now}, not in {wanted}"
-        return f"{self.where}: {label}{named} {what} {_show(self.code, self.old)} -> " \
-               f"{_show(self.code, self.new)}"  # fmt: skip
+        old, new = _show(self.code, self.old), _show(self.code, self.new)
+        if old == new and self.code == "column.type":
+            # Same SQL, other values (a non-native Enum): the values are the difference.
+            old, new = _type_in_full(self.old), _type_in_full(self.new)
+        return f"{self.where}: {label}{named} {what} {old} -> {new}"
 
 
 def _show(code: str, value: Any) -> str:
@@ -74,6 +77,13 @@ def _show(code: str, value: Any) -> str:
     if code == "pk.columns":
         return "(" + ", ".join(value.columns) + ")" if value else "none"
     return str(value)
+
+
+def _type_in_full(value: Any) -> str:
+    values = getattr(value, "enum_values", None)
+    if values:
+        return f"{value.sql} (" + ", ".join(values) + ")"
+    return str(value.python)
 
 
 Include = Callable[[str, str | None, str | None, bool], bool]

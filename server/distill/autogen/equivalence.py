@@ -33,6 +33,10 @@ def types_equivalent(a: ColumnType, b: ColumnType, dialect: str) -> bool:
         # Only PostgreSQL stores a time zone flag; elsewhere both read back naive.
         return dialect != "postgresql" or bool(a.timezone) == bool(b.timezone)
     if fa == "enum":
+        if dialect == "postgresql" and a.enum_name is not None and b.enum_name is not None:
+            # A named type's values belong to the type, compared once as enum.values;
+            # the column only names it.
+            return a.enum_name == b.enum_name
         return a.enum_values == b.enum_values and _same_if_both(a.enum_name, b.enum_name)
     if fa == "array":
         return (
