@@ -150,3 +150,57 @@ def test_replay_follows_the_batch_order_and_the_replaced_key(dialect: str, tmp_p
     assert [c.name for c in table.columns] == ["id", "b"]
     if dialect == "sqlite":
         assert table.primary_key is not None and table.primary_key.columns == ("id", "b")
+
+
+NAMING = {
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+UNNAMED = (
+    "CREATE TABLE p (id INTEGER PRIMARY KEY)",
+    "CREATE TABLE u (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id), "
+    "q_id INTEGER REFERENCES p(id), x INTEGER UNIQUE, y INTEGER, CHECK (y > 0), UNIQUE (y))",
+    "CREATE INDEX named_ix ON u (x)",
+    "INSERT INTO p VALUES (1)",
+    "INSERT INTO u VALUES (1, 1, 1, 5, 6)",
+)
+
+
+def _drop_unnamed(op: Any) -> None:
+    # Alembic's documented recipe for dropping an unnamed constraint on SQLite.
+    with op.batch_alter_table("u", naming_convention=NAMING) as batch_op:
+        batch_op.drop_constraint("fk_u_p_id_p", type_="foreignkey")
+        batch_op.drop_constraint("uq_u_x", type_="unique")
+
+
+def test_a_batch_naming_convention_names_the_reflected_unnamed_constraints(
+    tmp_path: Path,
+) -> None:
+    shapes = []
+    for run in (_with_alembic(_drop_unnamed), _with_distill(_drop_unnamed)):
+        engine = sa.create_engine(f"sqlite:///{tmp_path}/{len(shapes)}.db")
+        try:
+            with engine.begin() as conn:
+                for statement in UNNAMED:
+                    conn.exec_driver_sql(statement)
+            with engine.begin() as conn:
+                run(conn)
+            with engine.connect() as conn:
+                insp = sa.inspect(conn)
+                shapes.append({
+                    "pk": insp.get_pk_constraint("u"),
+                    "fks": insp.get_foreign_keys("u"),
+                    "uniques": insp.get_unique_constraints("u"),
+                    "checks": insp.get_check_constraints("u"),
+                    "indexes": insp.get_indexes("u"),
+                    "rows": conn.exec_driver_sql("SELECT * FROM u").fetchall(),
+                })  # fmt: skip
+        finally:
+            engine.dispose()
+    by_alembic, by_distill = shapes
+    assert by_distill == by_alembic
+    # the remaining unnamed ones carry the convention's names now
+    assert [fk["name"] for fk in by_distill["fks"]] == ["fk_u_q_id_p"]
+    assert [u["name"] for u in by_distill["uniques"]] == ["uq_u_y"]

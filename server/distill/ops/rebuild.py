@@ -425,12 +425,18 @@ def rebuild_table(
     else:
         model = reflect_model(ctx, name, schema, options)
     old_columns = [c.column.name for c in model.columns]
+    if naming_convention:
+        # Alembic's recipe for dropping an unnamed constraint on SQLite: the
+        # batch's convention names it, and drop_constraint() finds that name.
+        name_unnamed(model, naming_convention)
     for change in changes:
         change.change_model(model)
     if options is not None:
         options.apply_to(model)
     refuse_broken(dependents, name, vanished_columns(old_columns, model))
-    run_rebuild(ctx, model, naming_convention, dependents)
+    if naming_convention:
+        name_unnamed(model, naming_convention)  # what the changes added unnamed
+    run_rebuild(ctx, model, dependents)
 
 
 def vanished_columns(old_columns: list[str], model: TableModel) -> dict[str, str | None]:
@@ -440,15 +446,33 @@ def vanished_columns(old_columns: list[str], model: TableModel) -> dict[str, str
     return {name: renamed.get(name) for name in old_columns if name not in kept}
 
 
-def run_rebuild(
-    ctx: OpContext,
-    model: TableModel,
-    naming_convention: dict[str, Any] | None = None,
-    dependents: Sequence[Dependent] = (),
-) -> None:
-    metadata = (
-        sa.MetaData(naming_convention=naming_convention) if naming_convention else (sa.MetaData())
-    )
+def name_unnamed(model: TableModel, naming_convention: Mapping[str, Any]) -> None:
+    """Give the model's unnamed primary key and constraints the convention's names.
+
+    Named after the real table, on the model, so the temporary table's name
+    never reaches a name and a name already given is never rewritten.
+    """
+    from distill.ops.naming import created_name, metadata_for
+
+    def stub() -> sa.Table:
+        columns = [copy_column(c.column) for c in model.columns]
+        metadata = metadata_for(naming_convention)
+        return sa.Table(model.name, metadata, *columns, schema=model.schema)
+
+    if model.primary_key and model.primary_key[0] is None:
+        key = sa.PrimaryKeyConstraint(*model.primary_key[1])
+        stub().append_constraint(key)
+        model.primary_key = (created_name(key), model.primary_key[1])
+    for con in model.constraints:
+        if con.name is None:
+            table = stub()
+            item = _constraint(con, table.metadata)
+            table.append_constraint(item)
+            con.name = created_name(item)
+
+
+def run_rebuild(ctx: OpContext, model: TableModel, dependents: Sequence[Dependent] = ()) -> None:
+    metadata = sa.MetaData()
     # The final table exists in the MetaData so self-referencing keys resolve.
     final = model.to_table(metadata, model.name)
     tmp_name = TMP_PREFIX + model.name
