@@ -112,7 +112,7 @@ def test_an_index_dropped_after_its_column_is_still_found(
 
 def _replace_primary_key(op: Any) -> None:
     with op.batch_alter_table("t") as batch_op:
-        batch_op.create_primary_key("pk_t_id_b", ["id", "b"])
+        batch_op.create_primary_key("pk_t_id_a", ["id", "a"])
 
 
 def test_a_primary_key_created_in_a_rebuild_replaces_the_old_one(tmp_path: Path) -> None:
