@@ -204,3 +204,40 @@ def test_a_batch_naming_convention_names_the_reflected_unnamed_constraints(
     # the remaining unnamed ones carry the convention's names now
     assert [fk["name"] for fk in by_distill["fks"]] == ["fk_u_q_id_p"]
     assert [u["name"] for u in by_distill["uniques"]] == ["uq_u_y"]
+
+
+def test_the_replay_names_by_the_batch_convention_as_the_rebuild_does(tmp_path: Path) -> None:
+    from distill.autogen.replay import replay
+    from distill.schema.reflect import reflect_schema
+    from tests.projects import make_project
+
+    project = make_project(tmp_path, f"sqlite:///{tmp_path}/app.db")
+    project.add("r1", None, """
+        op.create_table("p", sa.Column("id", sa.Integer, primary_key=True))
+        op.create_table(
+            "u", sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("p_id", sa.Integer, sa.ForeignKey("p.id")),
+            sa.Column("q_id", sa.Integer, sa.ForeignKey("p.id")),
+            sa.Column("x", sa.Integer, unique=True), sa.Column("y", sa.Integer, unique=True),
+        )
+    """)  # fmt: skip
+    project.add("r2", "r1", f"""
+        with op.batch_alter_table("u", naming_convention={NAMING!r}) as batch_op:
+            batch_op.drop_constraint("fk_u_p_id_p", type_="foreignkey")
+            batch_op.drop_constraint("uq_u_x", type_="unique")
+    """)  # fmt: skip
+    result = replay(project.project().graph, sa.create_engine("sqlite://").dialect)
+    assert result.exact, result.reasons
+    done = project.cli("upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    engine = sa.create_engine(project.url)
+    try:
+        with engine.connect() as conn:
+            reflected = reflect_schema(conn)
+    finally:
+        engine.dispose()
+    (replayed_u,) = [t for t in result.schema.tables if t.name == "u"]
+    (reflected_u,) = [t for t in reflected.tables if t.name == "u"]
+    assert [fk.name for fk in replayed_u.foreign_keys] == ["fk_u_q_id_p"]
+    assert replayed_u.foreign_keys == reflected_u.foreign_keys
+    assert replayed_u.uniques == reflected_u.uniques

@@ -32,6 +32,7 @@ from distill.ops.context import OpContext
 from distill.ops.data import BulkInsert, Execute
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
+from distill.ops.naming import created_name, metadata_for
 from distill.ops.rebuild import column_order
 from distill.ops.replay_enum_sql import enum_op_of
 from distill.ops.replay_schema import InexactReplay, dialect_for, put_table, require_table
@@ -43,7 +44,7 @@ from distill.ops.table import (
     DropTableComment,
     RenameTable,
 )
-from distill.schema.model import Schema
+from distill.schema.model import ForeignKey, Schema
 
 Apply = Callable[[Any, Schema, sa.Dialect], Schema]
 
@@ -107,6 +108,8 @@ def _unchanged(op: Op, schema: Schema, dialect: sa.Dialect) -> Schema:
 def _batch(op: BatchAlterTable, schema: Schema, dialect: sa.Dialect) -> Schema:
     rebuilds = dialect.name == "sqlite" and _rebuilds(op, dialect)
     reasons: list[str] = []
+    if rebuilds and op.naming_convention:
+        schema = _named_by_convention(op, schema)
     for item in op.in_run_order():
         try:
             if isinstance(item, AddColumn):
@@ -127,6 +130,44 @@ def _batch(op: BatchAlterTable, schema: Schema, dialect: sa.Dialect) -> Schema:
     if reasons:
         raise InexactReplay("; ".join(reasons), schema)
     return schema
+
+
+def _named_by_convention(op: BatchAlterTable, schema: Schema) -> Schema:
+    """The batch's table with its unnamed key and constraints named by the batch's
+    naming convention, as the rebuild names them (``rebuild.name_unnamed``)."""
+    assert op.naming_convention is not None
+    convention = op.naming_convention
+    table = require_table(schema, op.table_name, op.schema, "op.batch_alter_table()")
+
+    def name_of(con: sa.Constraint) -> str | None:
+        metadata = metadata_for(convention)
+        columns = [sa.Column(c.name, sa.types.NullType()) for c in table.columns]
+        sa.Table(table.name, metadata, *columns, schema=table.schema).append_constraint(con)
+        return created_name(con)
+
+    def fk_of(fk: ForeignKey) -> sa.ForeignKeyConstraint:
+        prefix = f"{fk.ref_schema}.{fk.ref_table}" if fk.ref_schema else fk.ref_table
+        return sa.ForeignKeyConstraint(list(fk.columns), [f"{prefix}.{c}" for c in fk.ref_columns])
+
+    pk = table.primary_key
+    if pk is not None and pk.name is None:
+        pk = replace(pk, name=name_of(sa.PrimaryKeyConstraint(*pk.columns)))
+    named = replace(
+        table,
+        primary_key=pk,
+        uniques=tuple(
+            u if u.name else replace(u, name=name_of(sa.UniqueConstraint(*u.columns)))
+            for u in table.uniques
+        ),
+        foreign_keys=tuple(
+            fk if fk.name else replace(fk, name=name_of(fk_of(fk))) for fk in table.foreign_keys
+        ),
+        checks=tuple(
+            c if c.name else replace(c, name=name_of(sa.CheckConstraint(sa.text(c.sqltext))))
+            for c in table.checks
+        ),
+    )
+    return put_table(schema, named)
 
 
 def _reorder(op: BatchAlterTable, schema: Schema) -> Schema:
