@@ -36,6 +36,9 @@ class Change:
     # For a column alteration: the whole column as it is now, whose other
     # attributes an ALTER must restate (MariaDB) or a downgrade restores.
     column: Column | None = None
+    # For "enum.values": the (table, column) pairs that use the type now, which a
+    # recreation of the type converts.
+    users: tuple[tuple[str, str], ...] = ()
 
     @property
     def where(self) -> str:
@@ -154,7 +157,14 @@ def _enums(now: Schema, wanted: Schema) -> Iterator[Change]:
     for key in sorted(have.keys() & want.keys(), key=_sort_key):
         old, new = have[key], want[key]
         if old.values != new.values:
-            yield Change("enum.values", None, key[0], key[1], old.values, new.values)
+            users = tuple(
+                (table.name, column.name)
+                for table in now.tables
+                if table.schema == key[0]
+                for column in table.columns
+                if column.type.enum_name == key[1]
+            )
+            yield Change("enum.values", None, key[0], key[1], old.values, new.values, users=users)
 
 
 def _table(

@@ -163,7 +163,11 @@ def _enum_values(changes: Sequence[Change]) -> tuple[list[Op], set[ColumnKey]]:
             if c.code == "column.type" and c.old.enum_name == name == c.new.enum_name
         ]  # fmt: skip
         retyped |= {_column_key(c) for c in users}
-        columns = [(c.table or "", c.name or "") for c in users]
+        # The type's values alone differ (the columns only name it), so its users
+        # come with the change; a column whose type changed too is one of them.
+        columns = list(
+            dict.fromkeys([*change.users, *((c.table or "", c.name or "") for c in users)])
+        )
         if not _only_added(old, new):
             ops.append(RecreateEnumType(name, list(new), columns, schema, list(old)))
             continue
