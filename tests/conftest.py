@@ -100,6 +100,14 @@ def engine(db_url: str) -> Iterator[sa.Engine]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The side-by-side figures: the autogenerate corpus, then the real histories."""
+    _autogen_corpus_summary(terminalreporter)
+    from tests.realworld.report import summarize
+
+    summarize(terminalreporter)
+
+
+def _autogen_corpus_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Where Alembic and Distill differ on the autogenerate corpus (test_autogen_corpus).
 
     Each corpus test records both tools' outcomes as a user property, which
