@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import importlib.metadata
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -125,6 +126,23 @@ class _Context(types.ModuleType):
         )
 
 
+# The Alembic release whose behaviour Distill reproduces and its drop-in tests run
+# against: what ``alembic.__version__`` says in a script when Alembic is not installed.
+COMPATIBLE_ALEMBIC_VERSION = "1.20.1"
+
+
+def alembic_version() -> str:
+    """``alembic.__version__`` in a script: the installed Alembic's, else the one Distill follows.
+
+    Scripts compare it to choose a code path written for a given Alembic; read
+    from the installed distribution's metadata, so nothing of Alembic is imported.
+    """
+    try:
+        return importlib.metadata.version("alembic")
+    except importlib.metadata.PackageNotFoundError:
+        return COMPATIBLE_ALEMBIC_VERSION
+
+
 class _Package(types.ModuleType):
     """``alembic``: ``op`` and ``context`` are Distill's, anything else the real package's."""
 
@@ -132,6 +150,10 @@ class _Package(types.ModuleType):
         super().__init__("alembic", "Distill's stand-in for the alembic package")
         self.op = op
         self.context = context
+
+    @property
+    def __version__(self) -> str:
+        return alembic_version()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):

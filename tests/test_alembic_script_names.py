@@ -1,0 +1,129 @@
+"""What a revision script reads from ``alembic`` under Distill, beside Alembic 1.20.
+
+Real scripts read more than ``op.*``: ``alembic.__version__`` to choose a code
+path, ``op.get_context()``'s attributes (the version table, the dialect, the
+connection, the revisions the database is at), and helper modules of the
+project do ``from alembic import op`` themselves.  Each test writes an Alembic
+project (``alembic init``) whose revisions write what they read into a table,
+runs it with Alembic on one database and with Distill on another, and compares
+the two tables.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from distill.compat import alembic_modules
+from tests.conftest import create_scratch_database
+from tests.test_alembic_config import alembic_init, edit_ini
+from tests.test_alembic_dropin import require_success, revision_script, run_alembic, run_distill
+
+FIRST, SECOND = "1a2b3c4d5e6f", "2b3c4d5e6f7a"
+
+# Records "revision.prefix.name" = value rows into the table "seen" (made by the first revision).
+RECORD = """
+def record(prefix, **values):
+    seen = sa.table("seen", sa.column("k", sa.String), sa.column("v", sa.String))
+    rows = [{"k": f"{revision}.{prefix}.{k}", "v": str(v)} for k, v in sorted(values.items())]
+    op.bulk_insert(seen, rows)
+"""
+CREATE_SEEN = (
+    'op.create_table("seen", sa.Column("k", sa.String(100), primary_key=True), '
+    'sa.Column("v", sa.String(200)))'
+)
+
+
+@pytest.fixture
+def two_databases(dialect_name: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """A database for Alembic and one for Distill."""
+    urls, drops = [], []
+    try:
+        for name in ("alembic", "distill"):
+            (tmp_path / f"db-{name}").mkdir()
+            url, drop = create_scratch_database(dialect_name, tmp_path / f"db-{name}")
+            urls.append(url)
+            drops.append(drop)
+        yield urls[0], urls[1]
+    finally:
+        for drop in drops:
+            drop()  # type: ignore[operator]
+
+
+def make_project(root: Path, url: str, revisions: dict[str, str], files: dict[str, str]) -> None:
+    alembic_init(root)
+    edit_ini(root / "alembic.ini", sqlalchemy__url=url.replace("%", "%%"))
+    for name, text in revisions.items():
+        (root / "alembic" / "versions" / name).write_text(text)
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+
+
+def seen(url: str) -> dict[str, str]:
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text("SELECT k, v FROM seen")).all())  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+
+
+def side_by_side(
+    tmp_path: Path,
+    urls: tuple[str, str],
+    revisions: dict[str, str],
+    files: dict[str, str] | None = None,
+    commands: tuple[tuple[str, ...], ...] = (("upgrade", "head"),),
+) -> tuple[dict[str, str], dict[str, str]]:
+    """What the scripts recorded under Alembic, then under Distill."""
+    found = []
+    for tool, url in zip(("alembic", "distill"), urls, strict=True):
+        root = tmp_path / tool
+        make_project(root, url, revisions, files or {})
+        outcome = (run_alembic if tool == "alembic" else run_distill)(root, *commands)
+        require_success(outcome, " then ".join(" ".join(c) for c in commands))
+        found.append(seen(url))
+    return found[0], found[1]
+
+
+def two_revisions(first_body: str, second_body: str, imports: str = "") -> dict[str, str]:
+    return {
+        f"{FIRST}_first.py": revision_script(
+            FIRST, None, "first", f"{CREATE_SEEN}\n{first_body}", "pass",
+            imports=imports + RECORD,
+        ),
+        f"{SECOND}_second.py": revision_script(
+            SECOND, FIRST, "second", second_body, second_body.replace('"up', '"down'),
+            imports=imports + RECORD,
+        ),
+    }  # fmt: skip
+
+
+# -- item 4: alembic.__version__ ------------------------------------------------
+
+VERSION_BODY = 'record("up", version=alembic.__version__, imported=__version__)'
+
+
+def test_alembic_version_in_scripts(tmp_path: Path, two_databases: tuple[str, str]) -> None:
+    revisions = two_revisions(
+        VERSION_BODY, VERSION_BODY, imports="import alembic\nfrom alembic import __version__\n"
+    )
+    alembic, distill = side_by_side(tmp_path, two_databases, revisions)
+    assert alembic[f"{SECOND}.up.version"] == importlib.metadata.version("alembic")
+    assert distill == alembic
+
+
+def test_alembic_version_without_alembic_is_the_one_distill_follows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert alembic_modules.package.__version__ == alembic_modules.COMPATIBLE_ALEMBIC_VERSION
