@@ -22,7 +22,13 @@ from sqlalchemy.pool import NullPool
 from distill.compat import alembic_modules
 from tests.conftest import create_scratch_database
 from tests.test_alembic_config import alembic_init, edit_ini
-from tests.test_alembic_dropin import require_success, revision_script, run_alembic, run_distill
+from tests.test_alembic_dropin import (
+    replace_once,
+    require_success,
+    revision_script,
+    run_alembic,
+    run_distill,
+)
 
 FIRST, SECOND = "1a2b3c4d5e6f", "2b3c4d5e6f7a"
 
@@ -55,9 +61,20 @@ def two_databases(dialect_name: str, tmp_path: Path) -> Iterator[tuple[str, str]
             drop()  # type: ignore[operator]
 
 
-def make_project(root: Path, url: str, revisions: dict[str, str], files: dict[str, str]) -> None:
+def make_project(
+    root: Path, url: str, revisions: dict[str, str], files: dict[str, str], configure: str
+) -> None:
     alembic_init(root)
     edit_ini(root / "alembic.ini", sqlalchemy__url=url.replace("%", "%%"))
+    if configure:
+        env_py = root / "alembic" / "env.py"
+        online = "connection=connection, target_metadata=target_metadata"
+        replace_once(env_py, online, f"{online}, {configure}")
+        replace_once(
+            env_py,
+            "target_metadata=target_metadata,\n",
+            f"target_metadata=target_metadata, {configure},\n",
+        )
     for name, text in revisions.items():
         (root / "alembic" / "versions" / name).write_text(text)
     for relative, text in files.items():
@@ -80,12 +97,16 @@ def side_by_side(
     revisions: dict[str, str],
     files: dict[str, str] | None = None,
     commands: tuple[tuple[str, ...], ...] = (("upgrade", "head"),),
+    configure: str = "",
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """What the scripts recorded under Alembic, then under Distill."""
+    """What the scripts recorded under Alembic, then under Distill.
+
+    ``configure``: more keyword arguments for env.py's ``context.configure()``.
+    """
     found = []
     for tool, url in zip(("alembic", "distill"), urls, strict=True):
         root = tmp_path / tool
-        make_project(root, url, revisions, files or {})
+        make_project(root, url, revisions, files or {}, configure)
         outcome = (run_alembic if tool == "alembic" else run_distill)(root, *commands)
         require_success(outcome, " then ".join(" ".join(c) for c in commands))
         found.append(seen(url))
@@ -127,3 +148,70 @@ def test_alembic_version_without_alembic_is_the_one_distill_follows(
 
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
     assert alembic_modules.package.__version__ == alembic_modules.COMPATIBLE_ALEMBIC_VERSION
+
+
+# -- item 5: op.get_context() --------------------------------------------------
+
+CONTEXT_BODY = """
+ctx = op.get_context()
+record(
+    "up",
+    version_table=ctx.version_table,
+    version_table_schema=ctx.version_table_schema,
+    dialect=ctx.dialect.name,
+    impl_dialect=ctx.impl.dialect.name,
+    bind_is_the_connection=ctx.bind is op.get_bind(),
+    connection_is_the_connection=ctx.connection is op.get_bind(),
+    impl_bind_is_the_connection=ctx.impl.bind is op.get_bind(),
+    as_sql=(ctx.as_sql, ctx.opts["as_sql"], ctx.impl.as_sql),
+    current_revision=ctx.get_current_revision(),
+    current_heads=ctx.get_current_heads(),
+)
+with ctx.autocommit_block():
+    record("up.autocommit", dialect=op.get_context().dialect.name)
+"""
+
+
+@pytest.mark.parametrize("version_table", [None, "custom_version"])
+def test_get_context_attributes(
+    tmp_path: Path, two_databases: tuple[str, str], version_table: str | None
+) -> None:
+    revisions = two_revisions(CONTEXT_BODY, CONTEXT_BODY)
+    configure = f"version_table={version_table!r}" if version_table else ""
+    commands = (("upgrade", "head"), ("downgrade", "-1"))
+    alembic, distill = side_by_side(tmp_path, two_databases, revisions, None, commands, configure)
+    assert alembic[f"{SECOND}.up.current_revision"] == FIRST
+    assert alembic[f"{SECOND}.down.current_heads"] == repr((SECOND,))
+    assert distill == alembic
+
+
+STATIC_BODY = """
+ctx = op.get_context()
+ctx.impl.static_output(
+    f"-- {revision} sees heads {ctx.get_current_heads()!r}, as_sql {ctx.as_sql}"
+)
+"""
+
+
+def static_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if " sees heads " in line]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("upgrade", "head"), ("upgrade", "head", "--sql"), ("upgrade", f"{FIRST}:head", "--sql")],
+    ids=["online", "sql", "sql-from-first"],
+)
+def test_static_output_and_heads_online_and_with_sql(
+    tmp_path: Path, two_databases: tuple[str, str], command: tuple[str, ...]
+) -> None:
+    revisions = two_revisions(STATIC_BODY, STATIC_BODY)
+    outcomes = []
+    for tool, url in zip(("alembic", "distill"), two_databases, strict=True):
+        make_project(tmp_path / tool, url, revisions, {}, "")
+        outcome = (run_alembic if tool == "alembic" else run_distill)(tmp_path / tool, command)
+        require_success(outcome, " ".join(command))
+        outcomes.append(static_lines(outcome.stdout))
+    alembic, distill = outcomes
+    assert alembic, "Alembic printed none of the scripts' static output"
+    assert distill == alembic

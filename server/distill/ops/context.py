@@ -8,6 +8,7 @@ halfway, because MariaDB cannot roll DDL back.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -31,6 +32,9 @@ class OpContext:
         x_arguments: Sequence[str] = (),
         restate_as_alembic: bool = False,
         naming_convention: ConventionSource = None,
+        version_table: str = "alembic_version",
+        version_table_schema: str | None = None,
+        current_heads: Sequence[str] = (),
     ) -> None:
         if connection is None and write_sql is None:
             raise ValueError("OpContext needs a connection (online) or write_sql (offline)")
@@ -49,6 +53,11 @@ class OpContext:
         # Lines for the person running the command ("warning: ..."), said after the revision.
         self.warnings: list[str] = []
         self._naming_convention = naming_convention
+        self.version_table = version_table
+        self.version_table_schema = version_table_schema
+        # The version rows as the running revision found them (Alembic updates
+        # them after each revision's upgrade()); with --sql, the starting point.
+        self._current_heads = tuple(sorted(current_heads))
 
     @property
     def naming_convention(self) -> NamingConvention | None:
@@ -90,6 +99,22 @@ class OpContext:
         return {"as_sql": self.as_sql, "literal_binds": self.as_sql}
 
     @property
+    def impl(self) -> OpImpl:
+        """Alembic's ``MigrationContext.impl``: the dialect-level helper scripts reach for."""
+        return OpImpl(self)
+
+    def get_current_heads(self) -> tuple[str, ...]:
+        return self._current_heads
+
+    def get_current_revision(self) -> str | None:
+        if len(self._current_heads) > 1:
+            raise OperationError(
+                f"version table '{self.version_table}' holds more than one head "
+                f"({', '.join(self._current_heads)}); use get_current_heads() instead"
+            )
+        return self._current_heads[0] if self._current_heads else None
+
+    @property
     def connection(self) -> Connection:
         if self._connection is None:
             raise OperationError(
@@ -129,6 +154,19 @@ class OpContext:
             sent.strip() if isinstance(sent, str) else _sql_of(statement, self.dialect)
         )
         return result
+
+    def write_static(self, text: str) -> None:
+        """``impl.static_output``: into the SQL with --sql, else to standard output.
+
+        The script asked for this output, as it would with print(); Alembic writes
+        it to the same places.  Without a connection (also a replay) it goes to
+        the SQL writer, which a replay discards.
+        """
+        if self._connection is None:
+            assert self._write_sql is not None
+            self._write_sql(text)
+        else:
+            sys.stdout.write(f"{text}\n\n")
 
     @contextmanager
     def autocommit_block(self) -> Iterator[None]:
@@ -174,6 +212,37 @@ class OpContext:
                 conn.commit()
             # Back to the level it had; the next statement autobegins a transaction.
             conn.execution_options(isolation_level=previous or conn.default_isolation_level)
+
+
+class OpImpl:
+    """What scripts use of Alembic's ``DefaultImpl`` (``op.get_context().impl``)."""
+
+    def __init__(self, context: OpContext) -> None:
+        self._context = context
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._context.dialect
+
+    @property
+    def bind(self) -> Connection | None:
+        return self._context.bind
+
+    @property
+    def connection(self) -> Connection:
+        return self._context.connection
+
+    @property
+    def as_sql(self) -> bool:
+        return self._context.as_sql
+
+    def execute(
+        self, statement: str | Executable, params: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any] | None:
+        return self._context.execute(statement, params)
+
+    def static_output(self, text: str) -> None:
+        self._context.write_static(text)
 
 
 def _bind(statement: Executable, params: Mapping[str, Any]) -> Executable:

@@ -288,6 +288,9 @@ def _apply_step(
         x_arguments=config.x_arguments,
         restate_as_alembic=config.flavour == "alembic",
         naming_convention=naming_convention_of(config),
+        version_table=config.version_table,
+        version_table_schema=config.version_table_schema,
+        current_heads=tuple(heads),
     )
     try:
         with journal.watching() if journal else nullcontext():
@@ -393,6 +396,10 @@ def run_offline(
         x_arguments=config.x_arguments,
         restate_as_alembic=config.flavour == "alembic",
         naming_convention=naming_convention_of(config),
+        version_table=config.version_table,
+        version_table_schema=config.version_table_schema,
+        # As Alembic: with --sql the scripts see the starting point throughout.
+        current_heads=start_heads,
     )
     if not start_heads and steps and steps[0].direction == "upgrade":
         for statement in tables.create_statements(dialect):
