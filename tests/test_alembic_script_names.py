@@ -12,6 +12,8 @@ the two tables.
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,3 +217,73 @@ def test_static_output_and_heads_online_and_with_sql(
     alembic, distill = outcomes
     assert alembic, "Alembic printed none of the scripts' static output"
     assert distill == alembic
+
+
+# -- item 13: helper modules of the project say "from alembic import op" ---------
+
+HELPERS = {
+    "migration_helpers/__init__.py": "from .columns import add_flag\n",
+    "migration_helpers/columns.py": """
+import sqlalchemy as sa
+from alembic import op
+
+
+def add_flag(table):
+    op.add_column(table, sa.Column("flag", sa.Integer(), nullable=True))
+    op.get_bind().execute(sa.text(f"UPDATE {table} SET flag = 1"))
+""",
+    "migration_helpers/facts.py": """
+import alembic
+from alembic import context
+
+
+def facts():
+    return {
+        "dialect": alembic.op.get_bind().dialect.name,
+        "offline": context.is_offline_mode(),
+        "current": alembic.op.get_context().get_current_revision(),
+    }
+""",
+}
+
+
+def test_helper_modules_get_distills_op(tmp_path: Path, two_databases: tuple[str, str]) -> None:
+    revisions = two_revisions(
+        'record("up", **facts())',
+        'add_flag("seen")\nrecord("up", **facts())',
+        imports=(
+            "from migration_helpers import add_flag\nfrom migration_helpers.facts import facts\n"
+        ),
+    )
+    alembic, distill = side_by_side(tmp_path, two_databases, revisions, HELPERS)
+    assert alembic[f"{SECOND}.up.current"] == FIRST
+    assert distill == alembic
+
+
+# Distill's CLI in a process where "import alembic" fails, as without Alembic installed.
+WITHOUT_ALEMBIC = (
+    "import sys; sys.modules['alembic'] = None; from distill.cli import main; "
+    "sys.exit(main(sys.argv[1:]))"
+)
+
+
+def test_helper_modules_without_alembic_installed(tmp_path: Path, db_url: str) -> None:
+    revisions = two_revisions(
+        'record("up", **facts())',
+        'add_flag("seen")\nrecord("up", **facts())',
+        imports=(
+            "from migration_helpers import add_flag\nfrom migration_helpers.facts import facts\n"
+        ),
+    )
+    make_project(tmp_path / "project", db_url, revisions, HELPERS, "")
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ALEMBIC, "upgrade", "head"],
+        cwd=tmp_path / "project",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = seen(db_url)
+    assert rows[f"{SECOND}.up.current"] == FIRST
+    assert rows[f"{SECOND}.up.dialect"] == sa.make_url(db_url).get_dialect().name

@@ -15,12 +15,14 @@ from __future__ import annotations
 import builtins
 import importlib
 import importlib.metadata
+import sys
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 
+from distill.compat.project_modules import absolute_name, load_project_modules
 from distill.errors import ScriptError
 from distill.ops.proxy import current_operations, op
 
@@ -183,11 +185,18 @@ def import_for_project_files(
     fromlist: Sequence[str] | None = (),
     level: int = 0,
 ) -> Any:
-    """``__import__`` for revision scripts and env.py: ``alembic`` means Distill."""
+    """``__import__`` for revision scripts, env.py and the project's modules they import.
+
+    ``alembic`` means Distill; a module of the project not imported yet gets
+    this same function, so its own ``from alembic import op`` means Distill too.
+    """
     if level == 0 and (name == "alembic" or name in _STAND_INS):
         if not fromlist or name == "alembic":
             return package
         return _STAND_INS[name]
+    absolute = absolute_name(name, globals, level)
+    if absolute is not None and (fromlist or absolute not in sys.modules):
+        load_project_modules(absolute, fromlist or (), BUILTINS_FOR_PROJECT_FILES)
     return builtins.__import__(name, globals, locals, fromlist or (), level)
 
 
