@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 from distill.config import Config
 from distill.errors import ConfigError, DatabaseError, DistillError, RevisionError, ScriptError
 from distill.masking import mask_url
-from distill.runtime.plan import Direction, OnProgress, Progress, RunResult, Step
+from distill.runtime.plan import (
+    Direction,
+    OnProgress,
+    Progress,
+    RunResult,
+    Step,
+    require_known_heads,
+)
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision, scan_revisions
 
@@ -142,7 +149,7 @@ def _migrate(
         return None
 
     def plan_online(current_heads: tuple[str, ...]) -> list[Step]:
-        _check_known(graph, current_heads, project.config)
+        require_known_heads(graph, current_heads, project.config)
         return plan(current_heads, target)
 
     return migrate.run_online(
@@ -176,16 +183,6 @@ def _offline_dialect(project: Project) -> Dialect:
         raise ConfigError(f"{mask_url(url)}: unknown database dialect {url.drivername!r}") from None
 
 
-def _check_known(graph: RevisionGraph, heads: Sequence[str], config: Config) -> None:
-    unknown = [h for h in heads if h not in graph.revisions]
-    if unknown:
-        where = ", ".join(str(p) for p in config.version_locations)
-        raise RevisionError(
-            f"the database is at revision {', '.join(unknown)}, which no file under {where} "
-            "defines; restore that file, or set the database with 'distill stamp <rev> --purge'"
-        )
-
-
 # -- reading the database ----------------------------------------------------------
 
 
@@ -199,7 +196,7 @@ class CurrentRevision:
 def current(project: Project) -> list[CurrentRevision]:
     heads = read_heads(project)
     graph = project.graph
-    _check_known(graph, heads, project.config)
+    require_known_heads(graph, heads, project.config)
     # As Alembic shows it: a revision that is applied only as another's
     # depends_on is current too, at the top of its own branch.
     tips = graph.applied_tips(heads)
@@ -472,7 +469,7 @@ def baseline(
     config, graph = project.config, project.graph
     url = mask_url(config.require_url())
     current_heads = read_heads(project)
-    _check_known(graph, current_heads, config)
+    require_known_heads(graph, current_heads, config)
     if current_heads:
         if set(current_heads) == set(graph.heads):
             head = ", ".join(current_heads)

@@ -215,8 +215,6 @@ CASES = [
         ("check",),
         "dead00000005",
         db_at="dead00000005",
-        xfail="check says 'several revisions that are not all heads' for one no file defines, "
-        "as a note, not an error (autogen/check.py)",
     ),
     Case(
         "database table at missing file",

@@ -28,6 +28,7 @@ from distill.autogen.generate import (
 from distill.autogen.renames import possible_renames
 from distill.config import Config
 from distill.errors import DistillError
+from distill.runtime.plan import require_known_heads
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
@@ -104,6 +105,7 @@ def check(
         notify(f"note: the database was not compared: {report.database}")
         return report
     report.database = "compared"
+    require_known_heads(graph, current, config)
     pending = graph.upgrade_steps(current, "heads")
     if pending:
         at = ", ".join(current) or "base"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect, Engine
 
@@ -81,10 +82,14 @@ def locked_session(
             # and check foreign keys themselves (PRAGMA foreign_key_check).
             conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         with migration_lock(conn, config.qualified_version_table, config.lock_timeout, notify):
-            _create_bookkeeping(conn, tables)
+            created = _create_bookkeeping(conn, tables)
             before = tables.heads(conn)
             conn.commit()
-            yield conn, tables, before
+            try:
+                yield conn, tables, before
+            except BaseException:
+                _drop_if_unused(conn, created)
+                raise
             conn.commit()
 
 
@@ -219,12 +224,33 @@ def run_stamp(
         return RunResult(before=before, after=tuple(sorted(after)))
 
 
-def _create_bookkeeping(conn: Connection, tables: VersionTables) -> None:
+def _create_bookkeeping(conn: Connection, tables: VersionTables) -> list[sa.Table]:
+    """Create the missing version/history tables; returns the ones created."""
+    created = []
     for statement in tables.create_statements(conn):
         conn.execute(statement)
+        created.append(statement.element)
     if conn.dialect.name not in TRANSACTIONAL_DDL:
         tables.add_progress_column(conn)  # a history table from before resuming existed
     conn.commit()
+    return created
+
+
+def _drop_if_unused(conn: Connection, created: Sequence[sa.Table]) -> None:
+    """A command that failed before recording anything leaves no tables of its own
+    behind: a fresh database stays as it was (a MariaDB failure record keeps them)."""
+    if not created:
+        return
+    try:
+        if conn.in_transaction():
+            conn.rollback()
+        if any(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar() for t in created):
+            return
+        for table in reversed(created):
+            conn.execute(sa.schema.DropTable(table))
+        conn.commit()
+    except exc.DBAPIError:
+        pass  # the original error is the one worth showing
 
 
 def _interrupted_runs(
@@ -402,8 +428,8 @@ def run_offline(
         current_heads=start_heads,
     )
     if not start_heads and steps and steps[0].direction == "upgrade":
-        for statement in tables.create_statements(dialect):
-            ctx.execute(statement)
+        for create in tables.create_statements(dialect):
+            ctx.execute(create)
     heads = frozenset(start_heads)
     per_revision = config.transaction_per_migration
     transactional = dialect.name in TRANSACTIONAL_DDL
@@ -442,8 +468,8 @@ def stamp_offline(
     tables = tables_for(config)
     ctx = OpContext(dialect=dialect, connection=None, write_sql=write)
     if not before:
-        for statement in tables.create_statements(dialect):
-            ctx.execute(statement)
+        for create in tables.create_statements(dialect):
+            ctx.execute(create)
     for statement, params in tables.set_heads(before, after):
         ctx.execute(statement, params)
     for rev in sorted(after - set(before)):

@@ -6,10 +6,13 @@ use these types without paying for the import.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from distill.config import Config
+from distill.errors import RevisionError
+from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import Revision
 
 Direction = Literal["upgrade", "downgrade"]
@@ -44,3 +47,14 @@ class RunResult:
 Planner = Callable[[tuple[str, ...]], list[Step]]
 Notify = Callable[[str], None]
 OnProgress = Callable[[Progress], None]
+
+
+def require_known_heads(graph: RevisionGraph, heads: Sequence[str], config: Config) -> None:
+    """Refuse a database whose version rows name a revision no file defines."""
+    unknown = [h for h in heads if h not in graph.revisions]
+    if unknown:
+        where = ", ".join(str(p) for p in config.version_locations)
+        raise RevisionError(
+            f"the database is at revision {', '.join(unknown)}, which no file under {where} "
+            "defines; restore that file, or set the database with 'distill stamp <rev> --purge'"
+        )

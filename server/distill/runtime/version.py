@@ -124,7 +124,9 @@ class VersionTables:
 
     # -- writing -------------------------------------------------------------
 
-    def create_statements(self, conn_or_dialect: Connection | sa.Dialect) -> list[sa.Executable]:
+    def create_statements(
+        self, conn_or_dialect: Connection | sa.Dialect
+    ) -> list[sa.schema.CreateTable]:
         """CREATE TABLE statements for whichever tables are missing."""
         tables = [self.version] if self.history is None else [self.version, self.history]
         if isinstance(conn_or_dialect, Connection):
