@@ -249,6 +249,35 @@ def test_views_and_triggers_of_a_rebuilt_table_are_kept(
     assert _next_id(conn) == ROWS + 2
 
 
+def test_the_notice_survives_an_env_py_that_configures_logging(
+    conn: sa.Connection, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """An Alembic env.py's ``fileConfig(alembic.ini)`` disables loggers it does not
+    name; Distill's own notices still come after the project's file was loaded."""
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(
+        "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
+        "[logger_root]\nlevel = WARN\nhandlers = console\n"
+        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = generic\n"
+        "[formatter_generic]\nformat = %(message)s\n"
+    )
+    env_py = tmp_path / "env.py"
+    env_py.write_text(f"import logging.config\nlogging.config.fileConfig({str(ini)!r})\n")
+    import logging
+
+    from distill.scripts.script import load_module
+
+    root_handlers = list(logging.getLogger().handlers)
+    try:
+        load_module(env_py)
+    finally:
+        logging.getLogger().handlers[:] = root_handlers
+    _with_views_and_triggers(conn)
+    with caplog.at_level("INFO", logger="distill.rebuild"):
+        _ops(conn).alter_column("items", "note", type_=sa.String(200))
+    assert [m for m in caplog.messages if m.startswith("rebuilding table 'items'")]
+
+
 def test_alembic_batch_mode_fails_on_a_table_a_view_reads(conn: sa.Connection) -> None:
     """Real Alembic 1.20 on the same tables: SQLite's raw error, which Distill avoids."""
     _with_views_and_triggers(conn)

@@ -41,6 +41,23 @@ def exit_call(error: SystemExit) -> str:
     return f"called sys.exit({shown})"
 
 
+def keep_own_loggers() -> None:
+    """Enable again Distill's loggers that the project's code switched off.
+
+    An Alembic env.py calls ``logging.config.fileConfig(alembic.ini)``, whose
+    default disables every logger already made and not named in the file, so
+    Distill's own notices (a rebuilt table's views, a restated MODIFY) would go
+    silent for the rest of the command.
+    """
+    import logging
+
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if (name == "distill" or name.startswith("distill.")) and isinstance(
+            logger, logging.Logger
+        ):
+            logger.disabled = False
+
+
 def user_frame(error: BaseException, root: Path | None = None) -> tuple[str, int] | None:
     """The file and line of the innermost frame in the user's code that ``error`` passed.
 

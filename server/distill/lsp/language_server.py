@@ -20,6 +20,7 @@ from distill.errors import DistillError
 from distill.lsp import convert
 from distill.lsp.protocol import DistillProtocol, answer_parse_error
 from distill.lsp.session import Analysis, Session, Settings
+from distill.masking import mask_text
 
 if TYPE_CHECKING:
     from pygls.server import ServerErrors  # a typing alias only
@@ -45,6 +46,7 @@ class DistillServer(LanguageServer):
         self.root: Path | None = None
         self.analysis: Analysis | None = None
         self.status_error: str | None = None
+        self._said: str | None = None  # the analysis failure last shown to the user
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
         self._again = False
@@ -92,17 +94,34 @@ class DistillServer(LanguageServer):
         except DistillError as error:
             self.status_error = str(error)
             log.warning("analysis failed: %s", error)
-        except Exception:
+            self.say_once(f"Distill cannot check this project: {error}")
+        except Exception as error:
             log.exception("analysis failed")  # a bug: logged, the server goes on
+            self.say_once(
+                f"Distill's analysis failed ({type(error).__name__}: {error}); "
+                "the server log has the details"
+            )
         else:
             if self.stopped:
                 return  # shut down meanwhile: its result (a closed worker) is not news
             self.analysis, self.status_error = analysis, None
+            self._said = None  # a later failure is news again
             self.publish(analysis)
         finally:
             self._running = False
         if self._again:
             self.schedule(0)
+
+    def say_once(self, message: str) -> None:
+        """Show why the analysis cannot run: once per reason, never silence, never a
+        message on every keystroke."""
+        if self.stopped or message == self._said:
+            return
+        self._said = message
+        shown = mask_text(message)  # a URL in an exception's text keeps no password
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=shown)
+        )
 
     def buffers(self) -> dict[str, str]:
         """Open Python buffers by path: what the user sees, saved or not."""

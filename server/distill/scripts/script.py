@@ -243,6 +243,9 @@ def load_module(path: Path, passthrough: tuple[type[BaseException], ...] = ()) -
         raise ScriptError(f"{path}:{line}: {type(error).__name__}: {message}") from None
     finally:
         sys.modules.pop(name, None)
+        from distill.user_code import keep_own_loggers
+
+        keep_own_loggers()
     return module
 
 

@@ -1,0 +1,75 @@
+"""An analysis the language server cannot run is shown to the user, once, never silence.
+
+The most common FastAPI layout has env.py build the URL from the app's settings
+(here from an environment variable the editor does not have), and alembic.ini
+names none: the server used to log "analysis failed" and publish nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.lsp_raw import RawServer
+from tests.test_alembic_config import alembic_init, edit_ini
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "app"
+    alembic_init(root)
+    edit_ini(root / "alembic.ini", sqlalchemy__url="")
+    env_py = root / "alembic" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "target_metadata = None",
+            'import os\nDATABASE_URL = os.environ["APP_DATABASE_URL_NOT_SET"]\n'
+            "target_metadata = None",
+        )
+    )
+    return root
+
+
+@pytest.fixture
+def server(project: Path) -> Iterator[RawServer]:
+    raw = RawServer(project)
+    try:
+        yield raw
+    finally:
+        raw.close()
+
+
+def _shown(server: RawServer) -> list[str]:
+    return [
+        m["params"]["message"] for m in server.received if m.get("method") == "window/showMessage"
+    ]
+
+
+def _wait_for_message(server: RawServer, timeout: float = 60.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while not _shown(server) and time.monotonic() < deadline:
+        server.request("distill/status", {})
+        time.sleep(0.2)
+    return _shown(server)
+
+
+def test_a_failing_analysis_is_shown_once(server: RawServer, project: Path) -> None:
+    server.initialize(trusted=True)
+    [message] = _wait_for_message(server)
+    assert message.startswith("Distill cannot check this project: ")
+    assert "need the database URL" in message and "alembic.ini" in message
+    # Edits run the analysis again; the same failure is not said again.
+    uri = (project / "alembic" / "env.py").as_uri()
+    text = (project / "alembic" / "env.py").read_text()
+    server.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": text}}})  # fmt: skip
+    for version in (2, 3):
+        server.send({"method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"text": text + f"\n# edit {version}\n"}]}})  # fmt: skip
+        time.sleep(1.0)
+    server.request("distill/status", {})
+    assert _shown(server) == [message]
