@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from distill.compat.alembic_env import complete_config, read_env
 from distill.config import load_config
@@ -340,6 +339,35 @@ def test_current_reads_env_py_only_when_it_may_name_the_version_table(tmp_path: 
     assert (root / "ran.txt").exists()
 
 
+@pytest.mark.parametrize(
+    ("built", "mentioned"),
+    [
+        # jupyterhub's env.py: options assembled in the file from the file's own dicts
+        ("opts = {}\n    opts.update(common)\n    opts['url'] = 'x'", False),
+        ("opts = dict(common, version_table='app_version')", True),
+        ("import app.models as settings\n    opts = {}\n    opts.update(settings.OPTS)", True),
+    ],
+)
+def test_options_passed_as_a_dict_name_the_version_table_only_where_they_may(
+    tmp_path: Path, built: str, mentioned: bool
+) -> None:
+    from distill.compat.env_text import bookkeeping_in_text
+
+    root = make_project(tmp_path)
+    env = root / "alembic" / "env.py"
+    env.write_text(
+        env.read_text()
+        .replace(
+            "def run_migrations_offline",
+            f"common = dict(compare_type=True)\n\n\ndef options():\n    {built}\n"
+            "    return opts\n\n\ndef run_migrations_offline",
+        )
+        .replace("connection=connection, target_metadata=target_metadata", "**opts")
+    )
+    config = load_config(root, environ={})
+    assert bookkeeping_in_text(config).mentioned is mentioned
+
+
 def test_the_editor_reads_the_online_branch_without_the_database(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     prepend_to_env(root, """
@@ -422,31 +450,3 @@ def test_prepend_sys_path_serves_a_metadata_key_without_env_py(tmp_path: Path) -
     edit_ini(root / "alembic.ini", prepend_sys_path="src", metadata="app.models:Base.metadata")
     checked = distill(root, "check")
     assert "legacy_things: table in models, not in migrations" in checked.stdout, checked.stderr
-
-
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_the_async_template_with_an_asyncio_driver_url(tmp_path: Path, kind: str) -> None:
-    from tests.conftest import create_scratch_database, require_server
-
-    require_server(kind)
-    url, drop = create_scratch_database(kind, tmp_path)
-    root = tmp_path / "async"
-    alembic_init(root, template="async")
-    asyncio_url = url.replace("sqlite://", "sqlite+aiosqlite://").replace(
-        "postgresql+psycopg://", "postgresql+asyncpg://"
-    )
-    edit_ini(root / "alembic.ini", sqlalchemy__url=asyncio_url)
-    (root / "alembic" / "versions" / "a1_users.py").write_text(FIRST)
-    try:
-        # Neither asyncio driver is installed here: env.py's online branch cannot
-        # run, and Distill migrates through the database's synchronous driver.
-        upgraded = distill(root, "upgrade", "head")
-        assert upgraded.returncode == 0, upgraded.stderr
-        assert distill(root, "current").stdout.split() == ["a1", "(head)"]
-        assert "offline configure() is used" in distill(root, "doctor").stdout
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            assert sa.inspect(conn).has_table("users")
-        engine.dispose()
-    finally:
-        drop()  # type: ignore[operator]

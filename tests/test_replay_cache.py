@@ -167,3 +167,37 @@ def test_check_keeps_its_cache_beside_the_header_cache(project: ProjectDir, tmp_
     assert done.returncode == 1, done.stderr  # the database is behind: nothing applied yet
     stored = list((project.versions / "__pycache__" / replay_cache.FOLDER).glob("*.pickle"))
     assert len(stored) == 1
+
+
+def test_a_replay_that_needs_a_scratch_database_is_kept_too(
+    project: ProjectDir, tmp_path: Path
+) -> None:
+    """``op.get_bind()`` forces the scratch database; its schema is kept like the
+    symbolic replay's, so the next run opens none (optuna's history does this)."""
+    from distill.autogen.generate import migration_schema, replay_cache_folder
+
+    marker = tmp_path / "ran"
+    path = project.add(
+        "r1",
+        None,
+        "bind = op.get_bind()\n"
+        f"open({str(marker)!r}, 'a').write('r1 ')\n"
+        "op.create_table('t1', sa.Column('id', sa.Integer, primary_key=True))",
+    )
+    _age(path, 60)
+    config = project.project().config
+    notes: list[str] = []
+
+    def built() -> list[str]:
+        graph = project.project().graph
+        return [
+            t.name for t in migration_schema(graph, config, sqlite.dialect(), notes.append).tables
+        ]
+
+    assert built() == ["t1"] and _ran(marker) == ["r1"]
+    assert built() == ["t1"] and _ran(marker) == []  # from the cache: no scratch database
+    assert "note: building the migrations' schema on a scratch database instead" in notes
+    path.write_text(path.read_text().replace("'t1'", "'t2'"))
+    _age(path, 30)
+    assert built() == ["t2"] and _ran(marker) == ["r1"]
+    assert replay_cache_folder(config) is not None

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 # How much of an Alembic project's env.py a command needs: all of it (online or
 # offline, as Alembic would run it), only what names the version table, or none.
-EnvMode = Literal["online", "offline", "bookkeeping", None]
+# "migrate": online, env.py runs for real and the migrations run inside it.
+EnvMode = Literal["migrate", "online", "offline", "bookkeeping", None]
 
 
 def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
@@ -50,6 +51,12 @@ def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
 
     if env is not None:
         require_env_py(config)
+    if env == "migrate":
+        from distill.compat.env_text import ENV_PY
+
+        if (config.script_location / ENV_PY).is_file():
+            return commands.Project(config, inside_env_py=True)
+        env = "online"  # a metadata key and no env.py: Distill alone runs the project
     # The most common FastAPI layout builds the URL in env.py from the app's
     # settings: a command that talks to the database must run env.py to find it.
     if env == "bookkeeping" and not config.url:
@@ -230,7 +237,7 @@ def _downgrade(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, command: Callable[..., RunResult | None]) -> int:
-    project = _project(args, "offline" if args.sql else "online")
+    project = _project(args, "offline" if args.sql else "migrate")
     if args.sql:
         command(project, args.revision, sql=print)
         return 0
@@ -287,7 +294,7 @@ def _stamp_args(p: argparse.ArgumentParser) -> None:
 
 
 def _stamp(args: argparse.Namespace) -> int:
-    project = _project(args, "offline" if args.sql else "online")
+    project = _project(args, "offline" if args.sql else "migrate")
     if args.sql:
         commands.stamp(project, args.revision, purge=args.purge, sql=print)
         return 0

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from distill.config import Config
 from distill.errors import ConfigError, DatabaseError, DistillError, RevisionError, ScriptError
@@ -31,7 +31,7 @@ from distill.scripts.script import Revision, scan_revisions
 # The runtime needs SQLAlchemy and authoring needs tempfile, shutil and
 # importlib.resources: graph-only commands (heads, history) load neither.
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Dialect, Engine
+    from sqlalchemy.engine import Connection, Dialect, Engine
 
     from distill import authoring
     from distill.autogen.check import Report as CheckReport
@@ -61,6 +61,7 @@ __all__ = [
 ]
 
 Write = Callable[[str], None]
+T = TypeVar("T")
 
 
 def _ignore(_: str) -> None:
@@ -72,6 +73,9 @@ class Project:
     """A configured project: its settings, its revision graph, its database."""
 
     config: Config
+    # An Alembic project's migrating command runs inside its env.py (compat.env_run);
+    # ``config`` then gains what env.py configures once that has run.
+    inside_env_py: bool = False
 
     @cached_property
     def graph(self) -> RevisionGraph:
@@ -86,6 +90,21 @@ class Project:
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+    def migrate_database(self, run: Callable[[Engine | Connection], T], notify: Write) -> T:
+        """``run`` on the project's database: inside env.py when ``inside_env_py``,
+        else on Distill's own engine."""
+        if not self.inside_env_py:
+            return run(self.engine)
+        from distill.compat import env_run
+
+        def configured_by_env(database: Engine | Connection, config: Config) -> T:
+            self.config = config
+            return run(database)
+
+        return env_run.run_in_env(
+            self.config, configured_by_env, own_engine=lambda: self.engine, notify=notify
+        )
 
 
 # -- migrating -------------------------------------------------------------------
@@ -152,8 +171,11 @@ def _migrate(
         require_known_heads(graph, current_heads, project.config)
         return plan(current_heads, target)
 
-    return migrate.run_online(
-        project.engine, project.config, graph, plan_online, notify=notify, progress=progress
+    return project.migrate_database(
+        lambda database: migrate.run_online(
+            database, project.config, graph, plan_online, notify=notify, progress=progress
+        ),
+        notify,
     )
 
 
@@ -252,7 +274,10 @@ def stamp(
         return graph.heads_after_stamp(before, end, purge=purge)
 
     if sql is None:
-        return migrate.run_stamp(project.engine, project.config, new_heads, notify=notify)
+        return project.migrate_database(
+            lambda database: migrate.run_stamp(database, project.config, new_heads, notify=notify),
+            notify,
+        )
     before = graph.resolve(start) if start else ()
     migrate.stamp_offline(_offline_dialect(project), project.config, before, new_heads(before), sql)
     return None

@@ -148,6 +148,24 @@ def time_limit(deadline: float, raising: type[OutOfTime] = OutOfTime) -> Iterato
                 signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
 
 
+@contextmanager
+def time_limit_paused() -> Iterator[None]:
+    """No time limit for the body, the running one carried on after it.
+
+    env.py's own code is limited like any import of the project's code; the
+    migrations it starts with ``context.run_migrations()`` take what they take.
+    """
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+    left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, left)
+
+
 def import_time_limit(seconds: float) -> AbstractContextManager[None]:
     """The ``timeout`` setting's limit on importing the project's code; 0 is no limit.
 

@@ -12,7 +12,8 @@ with no database at all, or with a database that is behind.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -109,14 +110,10 @@ def migration_schema(
     )
     if result.exact:
         return result.schema
-    from distill.autogen.scratch import replay_on_scratch_database
-
     notes = [f"note: replay is not exact: {reason}" for reason in result.reasons]
     notes.append("note: building the migrations' schema on a scratch database instead")
     try:
-        built = replay_on_scratch_database(
-            graph, config.require_url(), target=target, config=config
-        )
+        built = _replayed_on_scratch(graph, config, dialect, target, cache, convention)
     except MigrationFailed as failure:
         why = str(failure)
     else:
@@ -138,6 +135,39 @@ def migration_schema(
         "as in Alembic"
     )
     return standing_in
+
+
+def _replayed_on_scratch(
+    graph: RevisionGraph,
+    config: Config,
+    dialect: sa.Dialect,
+    target: str,
+    cache: Path | None,
+    convention: Mapping[str, Any] | None,
+) -> Schema:
+    """The scratch database's schema, kept like the symbolic replay's: a script that
+    asks ``op.get_bind()`` forces a scratch replay, and without this, on every run."""
+    from distill.autogen.replay_cache import ReplayCache
+    from distill.autogen.scratch import replay_on_scratch_database
+
+    url = sa.make_url(config.require_url())
+    steps = graph.upgrade_steps((), target)
+    where = (
+        "sqlite " + sqlite3.sqlite_version
+        if url.get_backend_name() == "sqlite"
+        else (f"{url.get_backend_name()} {url.host}:{url.port}")
+    )
+    variant = f"scratch\0{where}\0{config.version_table}\0{config.history_table}"
+    kept = ReplayCache(cache, graph, steps, dialect, convention, variant) if cache else None
+    if kept is not None:
+        count, schema = kept.longest_prefix()
+        if schema is not None and count == len(steps):
+            return schema
+    built = replay_on_scratch_database(graph, url.render_as_string(hide_password=False),
+                                       target=target, config=config)  # fmt: skip
+    if kept is not None:
+        kept.store(len(steps), built)
+    return built
 
 
 def _database_at(graph: RevisionGraph, config: Config, target: str) -> tuple[Schema | None, str]:

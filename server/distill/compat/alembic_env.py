@@ -124,21 +124,30 @@ def _read(
         with recording(recorder), import_time_limit(config.timeout):
             load_module(env_py, passthrough=passthrough)
     except ImportOutOfTime as stopped:
-        raise ScriptError(
-            f"the models could not be loaded: "
-            f"{timed_out_text(config.timeout, user_frame(stopped, config.root))} "
-            f"(while running {env_py}); find what runs endlessly there, or raise --timeout "
-            f"(or the timeout setting in {config.source}) if it needs longer"
-        ) from None
+        raise env_out_of_time(config, env_py, stopped) from None
+    return findings_of(recorder, env_py)
+
+
+def findings_of(recorder: EnvRecorder, env_py: Path) -> EnvFindings:
+    """What the recorder wrote down, as settings: its last configure() call counts."""
     last = recorder.configure_calls[-1] if recorder.configure_calls else {}
     return EnvFindings(
         env_py=env_py,
-        offline=offline,
+        offline=recorder.offline,
         options={key: value for key, value in last.items() if key != "connection"},
         configure_calls=len(recorder.configure_calls),
         run_calls=len(recorder.run_calls),
         url=_url_of(last),
         executed=tuple(recorder.executed),
+    )
+
+
+def env_out_of_time(config: Config, env_py: Path, stopped: ImportOutOfTime) -> ScriptError:
+    return ScriptError(
+        f"the models could not be loaded: "
+        f"{timed_out_text(config.timeout, user_frame(stopped, config.root))} "
+        f"(while running {env_py}); find what runs endlessly there, or raise --timeout "
+        f"(or the timeout setting in {config.source}) if it needs longer"
     )
 
 

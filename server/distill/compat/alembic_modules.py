@@ -17,7 +17,7 @@ import importlib
 import importlib.metadata
 import sys
 import types
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
@@ -28,12 +28,24 @@ from distill.ops.proxy import current_operations, op
 
 
 class EnvRecorder:
-    """What ``env.py`` asked of ``context`` while it was read."""
+    """What ``env.py`` asked of ``context`` while it was read.
 
-    def __init__(self, config: Any, *, offline: bool, x_arguments: Sequence[str]) -> None:
+    With ``on_run``, ``context.run_migrations()`` calls it with the last
+    ``configure()`` options: the migrations run there, inside env.py.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        offline: bool,
+        x_arguments: Sequence[str],
+        on_run: Callable[[Mapping[str, Any]], None] | None = None,
+    ) -> None:
         self.config = config
         self.offline = offline
         self.x_arguments = tuple(x_arguments)
+        self.on_run = on_run
         self.configure_calls: list[dict[str, Any]] = []
         self.run_calls: list[dict[str, Any]] = []
         self.executed: list[str] = []
@@ -81,8 +93,17 @@ class _Context(types.ModuleType):
 
     def run_migrations(self, **kw: Any) -> None:
         recorder = _recording.get()
-        if recorder is not None:
-            recorder.run_calls.append(kw)
+        if recorder is None:
+            return
+        recorder.run_calls.append(kw)
+        if recorder.on_run is not None:
+            options = recorder.configure_calls[-1] if recorder.configure_calls else {}
+            # The revisions' own context.execute() etc. must reach the run, not the recorder.
+            token = _recording.set(None)
+            try:
+                recorder.on_run(options)
+            finally:
+                _recording.reset(token)
 
     # -- both -----------------------------------------------------------------
 
@@ -108,10 +129,17 @@ class _Context(types.ModuleType):
 
     def execute(self, sql: Any, execution_options: Mapping[str, Any] | None = None) -> None:
         recorder = _recording.get()
-        if recorder is not None:
-            recorder.executed.append(str(sql))
+        if recorder is None:
+            op.execute(sql)
             return
-        op.execute(sql)
+        recorder.executed.append(str(sql))
+        connection = (recorder.configure_calls or [{}])[-1].get("connection")
+        if recorder.on_run is not None and connection is not None:
+            # env.py runs for real (compat.env_run): its SQL runs, as under Alembic.
+            import sqlalchemy as sa
+
+            statement = sa.text(sql) if isinstance(sql, str) else sql
+            connection.execute(statement, execution_options=execution_options)
 
     def get_context(self) -> Any:
         return op.get_context()

@@ -6,6 +6,7 @@ the version table without running env.py, which imports the models.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -30,24 +31,51 @@ class Bookkeeping:
 def bookkeeping_in_text(config: Config) -> Bookkeeping:
     """Read as text, so ``current`` and the language server (which runs no project
     code) know the version table without running env.py and importing the models."""
-    import ast
-
     env_py = config.script_location / ENV_PY
     try:
-        tree = ast.parse(env_py.read_bytes(), str(env_py))
+        source = env_py.read_bytes()
+        tree = ast.parse(source, str(env_py))
     except (OSError, SyntaxError, ValueError):
         return Bookkeeping(env_py.exists(), {})  # running it will say what is wrong
+    own_dicts = None if b"version_table" in source else _dicts_made_here(tree)
     mentioned = False
     literal: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure":
             for keyword in node.keywords:
-                if keyword.arg is None or keyword.arg in _BOOKKEEPING:
+                if keyword.arg in _BOOKKEEPING or (
+                    keyword.arg is None and not _made_here(keyword.value, own_dicts)
+                ):
                     mentioned = True
                 value = getattr(keyword.value, "value", None)  # an ast.Constant's
                 if keyword.arg in _BOOKKEEPING and isinstance(value, str):
                     literal[keyword.arg] = value
     return Bookkeeping(mentioned, literal)
+
+
+def _dicts_made_here(tree: ast.AST) -> frozenset[str] | None:
+    """Names env.py assigns itself, when every dict it merges into options is its own too.
+
+    ``configure(**options)`` with ``options`` built in this file from this file's
+    names cannot pass a version table without the word appearing in the file
+    (jupyterhub's env.py).  A dict from elsewhere (``opts.update(settings.X)``)
+    could: then None, and ``**`` counts as naming the bookkeeping.
+    """
+    assigned: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            assigned.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "update"
+            and not all(isinstance(a, ast.Name | ast.Dict) for a in node.args)
+        ):
+            return None
+    return frozenset(assigned)
+
+
+def _made_here(value: ast.expr, own_dicts: frozenset[str] | None) -> bool:
+    return own_dicts is not None and isinstance(value, ast.Name) and value.id in own_dicts
 
 
 def with_literal_bookkeeping(config: Config, read: Bookkeeping | None = None) -> Config:

@@ -87,9 +87,40 @@ def _take_over_sqlite_transactions(engine: Engine) -> None:
     def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITE_INTENT) else "BEGIN")
+    event.listen(engine, "begin", _begin)
+
+
+def _begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get(WRITE_INTENT) else "BEGIN")
+
+
+@contextmanager
+def adopted(conn: Connection) -> Iterator[Connection]:
+    """A connection the project's env.py opened, made to migrate as Distill's own do.
+
+    What env.py ran on it before (``SET search_path``, a PRAGMA) is committed and
+    stays in effect; on SQLite, Distill begins the transactions itself for the
+    time of the run (see the module's docstring), and env.py gets its
+    connection back as it was.
+    """
+    if conn.in_transaction():
+        conn.commit()
+    conn.info[WRITE_INTENT] = True
+    if conn.dialect.name != "sqlite":
+        yield conn
+        return
+    dbapi_connection: Any = conn.connection.dbapi_connection
+    isolation_level = dbapi_connection.isolation_level
+    dbapi_connection.isolation_level = None
+    event.listen(conn, "begin", _begin)
+    try:
+        yield conn
+    finally:
+        event.remove(conn, "begin", _begin)
+        if not conn.closed and not conn.invalidated:
+            if conn.in_transaction():
+                conn.rollback()
+            dbapi_connection.isolation_level = isolation_level
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from distill.config import Config
 from distill.errors import DistillError
 from distill.ops.context import OpContext
 from distill.ops.naming import ConventionSource, convention_of
-from distill.runtime.database import connect
+from distill.runtime.database import adopted, connect
 from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
 from distill.runtime.plan import Notify, OnProgress, Planner, Progress, RunResult, Step
@@ -70,17 +70,28 @@ def next_heads(graph: RevisionGraph, heads: frozenset[str], step: Step) -> froze
     return graph.heads_after_downgrade(heads, step.revision.id)
 
 
+# Where a run gets its connection: Distill's engine, or the connection the
+# project's env.py opened and handed to context.configure() (compat/env_run.py).
+Database = Engine | Connection
+
+
 @contextmanager
 def locked_session(
-    engine: Engine, config: Config, notify: Notify
+    database: Database, config: Config, notify: Notify
 ) -> Iterator[tuple[Connection, VersionTables, tuple[str, ...]]]:
     """A write connection holding the migration lock, with the heads read under it."""
     tables = tables_for(config)
-    with connect(engine, write=True) as conn:
+    opened = (
+        adopted(database) if isinstance(database, Connection) else connect(database, write=True)
+    )
+    with opened as conn:
         if conn.dialect.name == "sqlite":
             # Must be set outside any transaction; table rebuilds need it off
             # and check foreign keys themselves (PRAGMA foreign_key_check).
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            # Through a cursor: an async driver's adapted connection has no execute().
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            cursor.close()
         with migration_lock(conn, config.qualified_version_table, config.lock_timeout, notify):
             created = _create_bookkeeping(conn, tables)
             before = tables.heads(conn)
@@ -94,7 +105,7 @@ def locked_session(
 
 
 def run_online(
-    engine: Engine,
+    database: Database,
     config: Config,
     graph: RevisionGraph,
     planner: Planner,
@@ -105,7 +116,7 @@ def run_online(
 ) -> RunResult:
     """Run the planned steps; ``resumable=False`` skips the journal that lets a
     killed MariaDB run resume (for scratch databases, thrown away after)."""
-    with locked_session(engine, config, notify) as (conn, tables, before):
+    with locked_session(database, config, notify) as (conn, tables, before):
         steps = planner(before)
         interrupted = _interrupted_runs(conn, tables, steps, notify)
         heads = frozenset(before)
@@ -201,14 +212,14 @@ class _RevisionUnits:
 
 
 def run_stamp(
-    engine: Engine,
+    database: Database,
     config: Config,
     new_heads: Callable[[tuple[str, ...]], frozenset[str]],
     *,
     notify: Notify,
 ) -> RunResult:
     """Set the version rows without running any revision; recorded in the history."""
-    with locked_session(engine, config, notify) as (conn, tables, before):
+    with locked_session(database, config, notify) as (conn, tables, before):
         _interrupted_runs(conn, tables, [], notify)
         after = new_heads(before)
         for statement, params in tables.set_heads(before, after):
