@@ -59,8 +59,9 @@ def _wait_for_message(server: RawServer, timeout: float = 60.0) -> list[str]:
 def test_a_failing_analysis_is_shown_once(server: RawServer, project: Path) -> None:
     server.initialize(trusted=True)
     [message] = _wait_for_message(server)
-    assert message.startswith("Distill cannot check this project: ")
-    assert "need the database URL" in message and "alembic.ini" in message
+    assert message.startswith("Distill cannot check this project: no database URL: ")
+    assert "alembic.ini names none, and env.py, which builds it, failed: " in message
+    assert "KeyError: 'APP_DATABASE_URL_NOT_SET'" in message
     # Edits run the analysis again; the same failure is not said again.
     uri = (project / "alembic" / "env.py").as_uri()
     text = (project / "alembic" / "env.py").read_text()
@@ -73,3 +74,41 @@ def test_a_failing_analysis_is_shown_once(server: RawServer, project: Path) -> N
         time.sleep(1.0)
     server.request("distill/status", {})
     assert _shown(server) == [message]
+
+
+def test_a_url_env_py_builds_from_the_apps_settings_is_found(tmp_path: Path) -> None:
+    """The FastAPI layout: alembic.ini names no URL, env.py takes it from the app's
+    settings module. The editor finds it as the CLI does, and shows the database drift."""
+    root = tmp_path / "app"
+    alembic_init(root)
+    edit_ini(root / "alembic.ini", sqlalchemy__url="")
+    (root / "app_settings.py").write_text(f"DATABASE_URL = 'sqlite:///{root / 'app.db'}'\n")
+    env_py = root / "alembic" / "env.py"
+    env_py.write_text(
+        env_py.read_text().replace(
+            "target_metadata = None",
+            "import app_settings\n"
+            'config.set_main_option("sqlalchemy.url", app_settings.DATABASE_URL)\n'
+            "import sqlalchemy as sa\ntarget_metadata = sa.MetaData()",
+        )
+    )
+    (root / "alembic" / "versions" / "r1_first.py").write_text(
+        '"""first"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+        "revision = 'r1'\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\n"
+        "def upgrade():\n    op.create_table('t', sa.Column('id', sa.Integer))\n\n\n"
+        "def downgrade():\n    op.drop_table('t')\n"
+    )
+    raw = RawServer(root)
+    try:
+        raw.initialize(trusted=True)
+        deadline = time.monotonic() + 60
+        status: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            status = raw.request("distill/status", {}).get("result") or {}
+            if status.get("heads"):
+                break
+            time.sleep(0.3)
+        assert _shown(raw) == []
+        assert status.get("current") == [] and status.get("heads"), status
+    finally:
+        raw.close()

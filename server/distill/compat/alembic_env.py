@@ -92,8 +92,9 @@ def read_env(config: Config, *, mode: Mode = "online") -> EnvFindings | None:
     except _CANNOT_CONNECT as error:
         reason = _connect_problem(error, config)
         return replace(_read(config, env_py, offline=True), why_offline=reason)
-    # The stand-in database is no database of the project's.
-    return replace(found, url=None) if mode == "editor" else found
+    # The stand-in database is no database of the project's; a URL env.py built
+    # itself (from the app's settings) is.
+    return replace(found, url=None) if mode == "editor" and found.url == url else found
 
 
 # A driver that is not installed, a URL that is a placeholder, a server that

@@ -81,6 +81,7 @@ class Session:
     def __init__(self, root: Path, settings: Settings) -> None:
         self.root = root
         self.settings = settings
+        self.env_url_problem: str | None = None  # why env.py gave no URL, when it did not
         self.config = self._load_config()
         self._worker: ModelWorker | None = None
         self.database = DatabaseState()
@@ -96,8 +97,23 @@ class Session:
         # An Alembic project may name its version table in env.py, which this
         # process never runs: a plain string there is read from the text.
         config = with_literal_bookkeeping(load_config(self.root, url=self.settings.database_url))
+        self.env_url_problem = None
+        if config.flavour == "alembic" and not config.url:
+            config = self._with_url_from_env_py(config)
         LOG_MASK.add_password_of(config.url)  # the settings' own URL: masked in the log too
         return config
+
+    def _with_url_from_env_py(self, config: Config) -> Config:
+        """The URL env.py builds from the app's settings (alembic.ini names none), read
+        by a child process: this one runs no project code."""
+        from distill.lsp.env_url import url_built_by_env_py
+
+        python = self.settings.python or sys.executable
+        url, problem = url_built_by_env_py(self.root, python, self.settings.timeout)
+        if problem:
+            log.warning("the database URL env.py builds could not be read: %s", problem)
+            self.env_url_problem = problem
+        return replace(config, url=url) if url else config
 
     @property
     def config_file(self) -> Path | None:
@@ -130,6 +146,12 @@ class Session:
             if not self.config.metadata and self.config.flavour != "alembic":
                 where = self.config.source
                 raise DistillError(f'no metadata setting in {where}: add metadata = "module:attr"')
+            if not self.config.url and self.env_url_problem:
+                raise ConfigError(
+                    f"no database URL: {self.config.source} names none, and env.py, which "
+                    f"builds it, failed: {self.env_url_problem}; fix env.py, or set the "
+                    "databaseUrl setting"
+                )
             dialect = target_dialect(self.config)
             self._worker = ModelWorker(
                 self.config.root,
