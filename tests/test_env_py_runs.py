@@ -221,12 +221,17 @@ def test_search_path_set_by_env_py_places_tables_and_version_rows(
             conn.exec_driver_sql("CREATE SCHEMA tenant_a")
         engine.dispose()
     first = _revision("r1", None, 'op.create_table("items", sa.Column("id", sa.Integer))')
-    second = _revision("r2", "r1", 'op.add_column("items", sa.Column("name", sa.String(9)))')
+    second = _revision("r2", "r1", "pass")
     roots = make_projects(
         tmp_path,
         urls,
         {"r1": first, "r2": second},
         online=online,
+        prelude="""\
+        import sqlalchemy as sa
+        target_metadata = sa.MetaData()
+        sa.Table("items", target_metadata, sa.Column("id", sa.Integer))
+        """,
     )
     both(roots, "upgrade", "r1")
     both(roots, "stamp", "r2")  # stamp runs env.py too: the row moves in tenant_a
@@ -234,6 +239,8 @@ def test_search_path_set_by_env_py_places_tables_and_version_rows(
     assert found[0] == found[1] == {"public": set(), "tenant_a": {"items", "alembic_version"}}
     for url in urls:
         assert rows(url, "SELECT version_num FROM tenant_a.alembic_version") == [("r2",)]
+    # check compares inside env.py too: the tenant's version rows and tables, no drift.
+    both(roots, "check")
 
 
 def test_a_begin_mode_pragma_and_lock_of_the_projects_own(
@@ -383,3 +390,30 @@ def test_the_import_timeout_does_not_cut_the_migrations_short(
     done = run("distill", root, "--timeout", "1", "upgrade", "head")
     assert done.returncode == 0, done.stderr
     assert rows(urls[1], "SELECT version_num FROM alembic_version") == [("r1",)]
+
+
+def test_check_when_env_py_cannot_connect_still_compares_the_models(tmp_path: Path) -> None:
+    """Alembic's check stops with the driver's error; Distill reads env.py's offline
+    branch, compares models with migrations and says the database was not compared."""
+    url = "postgresql+psycopg://app:s3cret-pw@127.0.0.1:1/app"
+    first = _revision("r1", None, 'op.create_table("items", sa.Column("id", sa.Integer))')
+    alembic_root, root = make_projects(
+        tmp_path,
+        (url, url),
+        {"r1": first},
+        prelude="""\
+        import sqlalchemy as sa
+        target_metadata = sa.MetaData()
+        sa.Table("items", target_metadata, sa.Column("id", sa.Integer))
+        sa.Table("extra", target_metadata, sa.Column("id", sa.Integer))
+        """,
+    )
+    theirs = run("alembic", alembic_root, "check")
+    assert theirs.returncode != 0 and "Connection refused" in theirs.stderr
+    ours = run("distill", root, "check")
+    assert ours.returncode == 1
+    assert ours.stdout.splitlines() == [
+        "models vs migrations: extra: table in models, not in migrations"
+    ]
+    assert "note: the database was not compared: cannot connect to " in ours.stderr
+    assert "s3cret-pw" not in ours.stdout + ours.stderr

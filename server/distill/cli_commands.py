@@ -453,7 +453,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     _no_cycle_collection()
-    report = commands.check(_project(args, "online"), notify=lambda text: say(args, text))
+    report = commands.check(_project(args, "migrate"), notify=lambda text: say(args, text))
     if args.format == "json":
         print(report.to_json())
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -73,9 +73,11 @@ class Project:
     """A configured project: its settings, its revision graph, its database."""
 
     config: Config
-    # An Alembic project's migrating command runs inside its env.py (compat.env_run);
-    # ``config`` then gains what env.py configures once that has run.
+    # An Alembic project's command that migrates or reads the database runs inside
+    # its env.py (compat.env_run); ``config`` then gains what env.py configures, and
+    # ``database`` is env.py's connection, while the command runs.
     inside_env_py: bool = False
+    _borrowed: Connection | None = field(default=None, init=False, repr=False)
 
     @cached_property
     def graph(self) -> RevisionGraph:
@@ -91,19 +93,46 @@ class Project:
         if "engine" in self.__dict__:
             self.engine.dispose()
 
-    def migrate_database(self, run: Callable[[Engine | Connection], T], notify: Write) -> T:
+    @property
+    def database(self) -> Engine | Connection:
+        """Where the database is read: env.py's connection while inside it, else the engine."""
+        return self._borrowed if self._borrowed is not None else self.engine
+
+    def migrate_database(
+        self,
+        run: Callable[[Engine | Connection], T],
+        notify: Write,
+        *,
+        unreachable: Callable[[], T] | None = None,
+    ) -> T:
         """``run`` on the project's database: inside env.py when ``inside_env_py``,
-        else on Distill's own engine."""
+        else on Distill's own engine.  ``unreachable``: what to do instead when env.py
+        cannot connect (else that is the command's error)."""
         if not self.inside_env_py:
             return run(self.engine)
+        from sqlalchemy.engine import Connection
+
         from distill.compat import env_run
 
         def configured_by_env(database: Engine | Connection, config: Config) -> T:
             self.config = config
-            return run(database)
+            self._borrowed = database if isinstance(database, Connection) else None
+            try:
+                return run(database)
+            finally:
+                self._borrowed = None
+
+        def cannot_connect(config: Config) -> T:
+            assert unreachable is not None
+            self.config, self.inside_env_py = config, False
+            return unreachable()
 
         return env_run.run_in_env(
-            self.config, configured_by_env, own_engine=lambda: self.engine, notify=notify
+            self.config,
+            configured_by_env,
+            own_engine=lambda: self.engine,
+            notify=notify,
+            unreachable=cannot_connect if unreachable is not None else None,
         )
 
 
@@ -235,7 +264,7 @@ def read_heads(project: Project) -> tuple[str, ...]:
     from distill.runtime.database import connect
     from distill.runtime.migrate import tables_for
 
-    with connect(project.engine) as conn:
+    with connect(project.database) as conn:
         return tables_for(config).heads(conn)
 
 
@@ -246,7 +275,7 @@ def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry
 
     try:
         tables = tables_for(project.config)
-        with connect(project.engine) as conn:
+        with connect(project.database) as conn:
             return tables.heads(conn), tables.history_entries(conn)
     except DistillError as error:  # no URL, unreachable: the graph is still worth showing
         return str(error)
@@ -539,9 +568,18 @@ def check(project: Project, *, notify: Write = _ignore) -> CheckReport:
     """Compare models, migrations and database; see ``autogen.check``."""
     from distill.autogen.check import check as run_check
 
-    return run_check(
-        project.graph, project.config, notify, lambda: read_heads(project), lambda: project.engine
-    )
+    def compare_all(_: object = None) -> CheckReport:
+        return run_check(
+            project.graph,
+            project.config,
+            notify,
+            lambda: read_heads(project),
+            lambda: project.database,
+        )
+
+    # In an Alembic project, inside env.py as Alembic compares (its SET search_path
+    # applies); a database env.py cannot reach is reported, the rest still compared.
+    return project.migrate_database(compare_all, notify, unreachable=compare_all)
 
 
 def merge(project: Project, revisions: Sequence[str], spec: authoring.NewRevision) -> Path:

@@ -33,7 +33,7 @@ from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
 MODELS_MIGRATIONS = "models vs migrations"
 MIGRATIONS_DATABASE = "migrations vs database"
@@ -76,7 +76,7 @@ def check(
     config: Config,
     notify: Callable[[str], None],
     read_heads: Callable[[], tuple[str, ...]],
-    engine: Callable[[], Engine],
+    engine: Callable[[], Engine | Connection],
 ) -> Report:
     dialect = target_dialect(config)
     options = options_for(config)
@@ -131,7 +131,9 @@ def check(
 
 
 def _read_database(
-    config: Config, read_heads: Callable[[], tuple[str, ...]], engine: Callable[[], Engine]
+    config: Config,
+    read_heads: Callable[[], tuple[str, ...]],
+    engine: Callable[[], Engine | Connection],
 ) -> tuple[tuple[str, ...], Schema]:
     """The applied revisions and the live schema."""
     current = read_heads()

@@ -39,7 +39,7 @@ from distill.schema.user_metadata import import_project_module, load_metadata
 from distill.scripts.graph import RevisionGraph
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
 
 Notify = Callable[[str], None]
 
@@ -197,7 +197,7 @@ def _database_at(graph: RevisionGraph, config: Config, target: str) -> tuple[Sch
         engine.dispose()
 
 
-def reflect_database(config: Config, engine: Callable[[], Engine]) -> Schema:
+def reflect_database(config: Config, engine: Callable[[], Engine | Connection]) -> Schema:
     """The live schema of the compared schemas, without Distill's own tables."""
     from distill.runtime.database import connect
     from distill.runtime.quickread import sqlite_file_missing

@@ -53,13 +53,15 @@ def run_in_env(
     *,
     own_engine: Callable[[], sa.Engine],
     notify: Callable[[str], None],
+    unreachable: Callable[[Config], T] | None = None,
 ) -> T:
     """``run`` on the connection env.py configures, when env.py calls run_migrations(),
     with ``config`` completed by that configure() call (read once: env.py runs once).
 
     ``own_engine`` is Distill's own connection to the project's database, used
     only when env.py's asyncio driver is not installed (said through ``notify``);
-    env.py's settings then come from reading its offline branch.
+    env.py's settings then come from reading its offline branch.  ``unreachable``:
+    called with those settings when env.py cannot connect (else that is an error).
     """
     env_py = config.script_location / ENV_PY
     results: list[T] = []
@@ -100,7 +102,7 @@ def run_in_env(
             raise _failed_in(env_py, missing) from None
         engine = own_engine()
         notify(
-            f"{env_py}: the project's asyncio driver is not installed ({missing.name}); "
+            f"warning: {env_py}: the project's asyncio driver is not installed ({missing.name}); "
             f"migrating through {engine.url.drivername} instead, without env.py's own code "
             f"around the run (pip install {missing.name} to use the project's driver)"
         )
@@ -108,6 +110,8 @@ def run_in_env(
     except exc.DBAPIError as error:
         if started:
             raise
+        if unreachable is not None:
+            return unreachable(complete_config(config, mode="offline"))
         raise _cannot_connect(env_py, error, config) from None
     if not results:
         raise ConfigError(

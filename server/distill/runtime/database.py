@@ -124,8 +124,14 @@ def adopted(conn: Connection) -> Iterator[Connection]:
 
 
 @contextmanager
-def connect(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
-    """A connection, with connection failures turned into one-line errors."""
+def connect(engine: Engine | Connection, *, write: bool = False) -> Iterator[Connection]:
+    """A connection, with connection failures turned into one-line errors.
+
+    Given a connection (env.py's, see ``compat.env_run``), that one, left open.
+    """
+    if isinstance(engine, Connection):
+        yield engine
+        return
     try:
         conn = engine.connect()
     except exc.DBAPIError as error:
