@@ -52,9 +52,12 @@ class RawServer:
                     return message
             self._read_one(deadline)
 
-    def initialize(self, **options: Any) -> dict[str, Any]:
+    def initialize(
+        self, capabilities: dict[str, Any] | None = None, **options: Any
+    ) -> dict[str, Any]:
         answer = self.request("initialize", {
-            "processId": os.getpid(), "rootUri": self.root.as_uri(), "capabilities": {},
+            "processId": os.getpid(), "rootUri": self.root.as_uri(),
+            "capabilities": capabilities or {},
             "workspaceFolders": [{"uri": self.root.as_uri(), "name": self.root.name}],
             "initializationOptions": {"debounceMs": 20, **options},
         })  # fmt: skip

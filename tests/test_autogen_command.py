@@ -122,3 +122,13 @@ def test_hooks_import_from_the_project_and_may_not_crash(shop: ProjectDir) -> No
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 1 and len(lines) == 1
     assert "the include_object hook" in lines[0] and "raised AttributeError" in lines[0]
+
+
+def test_the_formatter_leaves_no_cache_in_the_project(shop: ProjectDir) -> None:
+    """The revision is formatted by ruff (installed here), which keeps no .ruff_cache/."""
+    assert shop.cli("-q", "upgrade", "head").returncode == 0
+    path = models(shop)
+    path.write_text(path.read_text() + "\n# edited\n")
+    made = shop.cli("revision", "--autogenerate", "-m", "nothing new")
+    assert made.returncode == 0, made.stderr
+    assert not (shop.root / ".ruff_cache").exists()

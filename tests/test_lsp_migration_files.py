@@ -328,11 +328,14 @@ def test_lenses_on_the_revision_line(project: ProjectDir) -> None:
     project.add("a1", None)
     b1 = project.add("b1", "a1")
     files = mf.read_revision_files(texts(project))
-    assert mf.lenses(files, str(b1)) == [
-        mf.Lens(where(b1, "'b1'"), "Upgrade to here", "distill.upgrade", ["b1"]),
-        mf.Lens(where(b1, "'b1'"), "Downgrade to here", "distill.downgrade", ["b1"]),
-        mf.Lens(where(b1, "'b1'"), "Show SQL", "distill.showSql", ["a1:b1"]),
-    ]
+    upgrade = mf.Lens(where(b1, "'b1'"), "Upgrade to here", "distill.upgrade", ["b1"])
+    downgrade = mf.Lens(where(b1, "'b1'"), "Downgrade to here", "distill.downgrade", ["b1"])
+    show = mf.Lens(where(b1, "'b1'"), "Show SQL", "distill.showSql", ["a1:b1"])
+    assert mf.lenses(files, str(b1)) == [upgrade, show]  # the database was not read
+    assert mf.lenses(files, str(b1), applied=set(), current=()) == [upgrade, show]  # at base
+    assert mf.lenses(files, str(b1), {"a1"}, ["a1"]) == [upgrade, show]  # not applied
+    assert mf.lenses(files, str(b1), {"a1", "b1"}, ["b1"]) == [show]  # where it is
+    assert mf.lenses(files, str(b1), {"a1", "b1", "c1"}, ["c1"]) == [downgrade, show]
     helper = project.versions / "helpers.py"
     helper.write_text("X = 1\n")
     assert mf.lenses(mf.read_revision_files(texts(project)), str(helper)) == []

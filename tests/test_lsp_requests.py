@@ -7,6 +7,7 @@ LSP client library would refuse to send most of these.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from tests.lsp_client import copy_shop
 from tests.lsp_raw import RawServer
 
 INVALID_PARAMS = -32602
+COMMAND = "workspace/executeCommand"
 PARSE_ERROR = -32700
 
 
@@ -130,3 +132,60 @@ def test_false_is_untrusted_without_a_complaint(server: RawServer) -> None:
     status = server.request("distill/status", {})["result"]
     assert status["trusted"] is False
     assert _messages(server) == []
+
+
+def test_commands_take_their_defaults_from_an_empty_argument_list(server: RawServer) -> None:
+    """VS Code sends ``"arguments": []`` for a command given none (issue 13, item 8)."""
+    server.initialize(trusted=True)
+    listed = server.request(
+        "workspace/executeCommand", {"command": "distill.history", "arguments": []}
+    )
+    assert [r["id"] for r in listed["result"]["revisions"]] == [
+        "3c4d5e6f7081", "2b3c4d5e6f70", "1a2b3c4d5e6f"
+    ]  # fmt: skip
+    upgraded = server.request(
+        "workspace/executeCommand", {"command": "distill.upgrade", "arguments": []}
+    )
+    assert upgraded["result"]["after"] == ["3c4d5e6f7081"]
+    status = server.request("distill/status", {})["result"]
+    assert status["current"] == ["3c4d5e6f7081"]  # right after the upgrade, the new revision
+    wrong = server.request(
+        "workspace/executeCommand", {"command": "distill.history", "arguments": [5]}
+    )
+    assert wrong["error"]["code"] == INVALID_PARAMS
+    assert wrong["error"]["message"] == "distill.history: range must be a string or null, not 5"
+
+
+METHOD_NOT_FOUND = -32601
+
+
+@pytest.mark.parametrize(
+    "show_document",
+    [
+        pytest.param(None, id="no-window-capabilities"),
+        pytest.param({"support": False}, id="support-false"),
+        pytest.param({"support": True}, id="claimed-but-method-not-found"),
+    ],
+)
+def test_a_client_that_cannot_open_documents_still_gets_its_revision(
+    server: RawServer, shop: Path, show_document: dict[str, Any] | None
+) -> None:
+    """Neovim 0.7 answers window/showDocument with MethodNotFound (issue 13, item 4)."""
+    capabilities = {"window": {"showDocument": show_document}} if show_document else {}
+    server.initialize(capabilities=capabilities, trusted=True)
+    server.send({"id": 900, "method": COMMAND, "params": {
+        "command": "distill.revision",
+        "arguments": [{"message": "add phone", "autogenerate": False}]}})  # fmt: skip
+    deadline = time.monotonic() + 60
+    asked: list[dict[str, Any]] = []
+    while not any(m.get("id") == 900 and "method" not in m for m in server.received):
+        for message in server.received:
+            if message.get("method") == "window/showDocument" and message not in asked:
+                asked.append(message)
+                server.send({"id": message["id"], "error": {
+                    "code": METHOD_NOT_FOUND, "message": "Method not found"}})  # fmt: skip
+        server._read_one(deadline)
+    answer = next(m for m in server.received if m.get("id") == 900 and "method" not in m)
+    written = Path(answer["result"]["path"])
+    assert written.is_file() and written.name.endswith("add_phone.py")
+    assert len(asked) == (1 if show_document and show_document["support"] else 0)

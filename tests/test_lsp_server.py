@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ async def test_drift_on_the_line_then_revision_and_upgrade_clear_it(
         context=types.CodeActionContext(diagnostics=[behind]),
     ))  # fmt: skip
     titles = [a.title for a in actions or []]
-    assert titles == ["Upgrade database to head", "Downgrade one revision"]
+    assert titles == ["Upgrade database to head"]  # at base: nothing to downgrade
     result = await command(client, "distill.upgrade", "head")
     assert len(result["steps"]) == 3
     await until(client, uri, lambda ds: not ds)
@@ -168,10 +169,37 @@ async def test_revision_files_hover_definition_lenses(client: LanguageClient, sh
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     titles = [lens.command.title for lens in lenses or [] if lens.command]
-    assert titles == ["Upgrade to here", "Downgrade to here", "Show SQL"]
+    assert titles == ["Upgrade to here", "Show SQL"]  # not applied: nothing to downgrade to
     show = [lens.command for lens in lenses or [] if lens.command][-1]
     sql = await command(client, show.command, *(show.arguments or []))
     assert "CREATE TABLE orders" in sql["sql"]
+
+    # Applied and current: only Show SQL; applied below the current one: downgrade to it.
+    await command(client, "distill.upgrade", "2b3c4d5e6f70")
+    customers = next(versions.glob("1a2b*_create_customers.py"))
+    assert await _lens_titles(client, orders, ["Show SQL"]) == ["Show SQL"]
+    assert await _lens_titles(client, customers, ["Downgrade to here", "Show SQL"]) == [
+        "Downgrade to here", "Show SQL"
+    ]  # fmt: skip
+    await command(client, "distill.downgrade", "base")
+
+
+async def _lens_titles(client: LanguageClient, path: Path, wanted: list[str]) -> list[str]:
+    """The lens titles on ``path``, once they are ``wanted`` (the database is read again
+    by the analysis a command starts) or after 30 s."""
+    uri = path.as_uri()
+    if uri not in client.diagnostics:
+        open_file(client, path)
+    titles: list[str] = []
+    for _ in range(150):
+        lenses = await client.text_document_code_lens_async(
+            types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        titles = [lens.command.title for lens in lenses or [] if lens.command]
+        if titles == wanted:
+            break
+        await asyncio.sleep(0.2)
+    return titles
 
 
 async def test_revisions_request_lists_the_graph(client: LanguageClient, shop: Path) -> None:

@@ -20,7 +20,8 @@ from pathlib import Path
 from distill.config import Config
 from distill.errors import ConfigError
 
-_AUTO = (("ruff", "format", "--quiet"), ("black", "--quiet"))
+# No cache: ruff would leave .ruff_cache/ in the project (black keeps its own elsewhere).
+_AUTO = (("ruff", "format", "--quiet", "--no-cache"), ("black", "--quiet"))
 
 
 def format_revision(path: Path, config: Config, notify: Callable[[str], None]) -> None:

@@ -10,14 +10,18 @@ database or the revision files, the drift is analysed again.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import logging
+import typing
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import UnionType as types_union
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.uris import from_fs_path
 
 from distill import commands
@@ -31,6 +35,7 @@ from distill.runtime.plan import Progress
 if TYPE_CHECKING:
     from distill.lsp.session import Analysis
 
+log = logging.getLogger("distill.lsp")
 T = TypeVar("T")
 USER_ERROR = -32001  # an error the user can fix; its message says how
 
@@ -62,7 +67,7 @@ def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]
         fixes.append((f"Generate as a rename of {data['old']}", "distill.revision",
                       [{"message": f"rename {data['old']} to {data['new']}", "autogenerate": True,
                         "renames": [data["rename"]]}]))  # fmt: skip
-    if pair == MODELS:
+    if pair == MODELS and count:  # "0 model changes" would write an empty revision
         changes = f"{count} model change{'s' if count != 1 else ''}"
         fixes.append((f"Generate revision for {changes}", "distill.revision",
                       [{"autogenerate": True}]))  # fmt: skip
@@ -70,7 +75,8 @@ def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]
             fixes.append((f"Ignore table {data['table']}", "distill.ignoreTable", [data["table"]]))
     if pair == DATABASE and code == "drift.database-behind":
         fixes.append(("Upgrade database to head", "distill.upgrade", ["head"]))
-        fixes.append(("Downgrade one revision", "distill.downgrade", ["-1"]))
+        if data.get("current"):  # at base there is nothing to revert
+            fixes.append(("Downgrade one revision", "distill.downgrade", ["-1"]))
     if code == "migration.multiple-heads":
         fixes.append(("Merge heads", "distill.merge", [{"message": "merge heads"}]))
     return fixes
@@ -79,47 +85,101 @@ def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]
 # -- commands ------------------------------------------------------------------------------
 
 
+CommandHandler = Callable[..., Any]
+
+
+def _command(server: DistillServer, name: str) -> Callable[[CommandHandler], CommandHandler]:
+    """``@server.command(name)`` with the handler's defaults honoured.
+
+    VS Code sends ``"arguments": []`` for a command given none, and pygls 2 then
+    wants every parameter, defaults included ("Expected 1 arguments, got 0"):
+    the arguments are bound here instead, each checked against its annotation.
+    """
+
+    def register(handler: CommandHandler) -> CommandHandler:
+        signature = inspect.signature(handler)
+        hints = typing.get_type_hints(handler)
+
+        async def bound(ls: DistillServer, *arguments: Any) -> Any:
+            try:
+                call = signature.bind(ls, *arguments)
+            except TypeError as error:
+                raise JsonRpcInvalidParams(f"{name}: {error}") from None
+            for key, value in list(call.arguments.items())[1:]:
+                if not _is_a(value, hints.get(key, Any)):
+                    raise JsonRpcInvalidParams(
+                        f"{name}: {key.rstrip('_')} must be {_kind(hints[key])}, "
+                        f"not {json.dumps(value)}"
+                    )
+            return await handler(*call.args, **call.kwargs)
+
+        server.command(name)(bound)
+        return handler
+
+    return register
+
+
+def _is_a(value: Any, hint: Any) -> bool:
+    if hint is Any:
+        return True
+    allowed = (
+        typing.get_args(hint) if typing.get_origin(hint) in (types_union, typing.Union) else (hint,)
+    )
+    return any(
+        value is None if kind is type(None) else isinstance(value, typing.get_origin(kind) or kind)
+        for kind in allowed
+    )
+
+
+def _kind(hint: Any) -> str:
+    names = {str: "a string", bool: "true or false", dict: "an object", type(None): "null"}
+    allowed = (
+        typing.get_args(hint) if typing.get_origin(hint) in (types_union, typing.Union) else (hint,)
+    )
+    return " or ".join(names.get(typing.get_origin(k) or k, str(k)) for k in allowed)
+
+
 def register_commands(server: DistillServer) -> None:
-    @server.command("distill.upgrade")
+    @_command(server, "distill.upgrade")
     async def upgrade(ls: DistillServer, target: str = "head") -> dict[str, Any]:
         return await _migrate(ls, "upgrade", target)
 
-    @server.command("distill.downgrade")
+    @_command(server, "distill.downgrade")
     async def downgrade(ls: DistillServer, target: str = "-1") -> dict[str, Any]:
         return await _migrate(ls, "downgrade", target)
 
-    @server.command("distill.stamp")
+    @_command(server, "distill.stamp")
     async def stamp(ls: DistillServer, target: str, purge: bool = False) -> dict[str, Any]:
         await _cli(ls, f"Stamping {target}", ["stamp", target, *(["--purge"] if purge else [])])
         ls.schedule(0, refresh_database=True)
         return {"current": list(await _run(ls, None, lambda p, _: commands.read_heads(p)))}
 
-    @server.command("distill.revision")
+    @_command(server, "distill.revision")
     async def revision(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
         return await _new_revision(ls, options or {})
 
-    @server.command("distill.merge")
+    @_command(server, "distill.merge")
     async def merge(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
         message = str((options or {}).get("message") or "merge heads")
         path = await _run(ls, "Merging heads", lambda p, _: commands.merge(
             p, ["heads"], NewRevision(message)))  # fmt: skip
-        await _show(ls, path)
         ls.schedule(0)
+        await _show(ls, path)
         return {"path": str(path), "uri": from_fs_path(str(path))}
 
-    @server.command("distill.current")
+    @_command(server, "distill.current")
     async def current(ls: DistillServer) -> dict[str, Any]:
         found = await _run(ls, None, lambda p, _: commands.current(p))
         return {"current": [{"id": c.id, "isHead": c.is_head,
                              "message": c.revision.message if c.revision else None}
                             for c in found]}  # fmt: skip
 
-    @server.command("distill.heads")
+    @_command(server, "distill.heads")
     async def heads(ls: DistillServer) -> dict[str, Any]:
         found = await _run(ls, None, lambda p, _: commands.heads(p))
         return {"heads": [_revision_json(r) for r in found]}
 
-    @server.command("distill.history")
+    @_command(server, "distill.history")
     async def history(ls: DistillServer, range_: str | None = None) -> dict[str, Any]:
         lines, problem = await _run(ls, None, lambda p, _: commands.history(
             p, range_, indicate_current=True))  # fmt: skip
@@ -127,13 +187,13 @@ def register_commands(server: DistillServer) -> None:
                                "isCurrent": line.is_current} for line in lines],
                 "databaseProblem": problem}  # fmt: skip
 
-    @server.command("distill.showSql")
+    @_command(server, "distill.showSql")
     async def show_sql(ls: DistillServer, range_: str) -> dict[str, Any]:
         verb = "downgrade" if _is_downgrade(ls, range_) else "upgrade"
         done = await _cli(ls, None, [verb, range_, "--sql"])
         return {"sql": done.stdout}
 
-    @server.command("distill.check")
+    @_command(server, "distill.check")
     async def check(ls: DistillServer) -> dict[str, Any]:
         # Exit 1 means differences were found: the JSON says which.
         done = await _cli(ls, "Checking drift", ["check", "--format", "json"], ok_codes=(0, 1))
@@ -141,7 +201,7 @@ def register_commands(server: DistillServer) -> None:
         lines = [f"{d['pair']}: {d['message']}" for d in report["differences"]]
         return {"ok": report["ok"], "database": report["database"], "lines": lines}
 
-    @server.command("distill.ignoreTable")
+    @_command(server, "distill.ignoreTable")
     async def ignore_table(ls: DistillServer, table: str) -> dict[str, Any]:
         session = _session(ls)
         path = await asyncio.to_thread(_add_excluded_table, session.config_file, table)
@@ -213,8 +273,8 @@ async def _new_revision(ls: DistillServer, options: dict[str, Any]) -> dict[str,
         p, NewRevision(message or _default_message(ls)), autogenerate=autogenerate,
         renames=renames, notify=notes.append, models=models,
         migrations=migrations))  # fmt: skip
+    ls.schedule(0)  # the drift the new revision captured goes, whether it opens or not
     await _show(ls, path)
-    ls.schedule(0)
     return {"path": str(path), "uri": from_fs_path(str(path)), "notes": notes}
 
 
@@ -258,10 +318,17 @@ async def _begin(ls: DistillServer, title: str) -> str | None:
 
 
 async def _show(ls: DistillServer, path: Path) -> None:
-    capabilities = ls.client_capabilities
-    if capabilities.window and capabilities.window.show_document:
-        uri = from_fs_path(str(path)) or str(path)
+    """Open ``path`` in the editor, where the client says it can (``showDocument.support``,
+    not the capability's mere presence); a client that fails the request still gets
+    the file written and the result with its path."""
+    window = ls.client_capabilities.window
+    if not (window and window.show_document and window.show_document.support):
+        return
+    uri = from_fs_path(str(path)) or str(path)
+    try:
         await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
+    except Exception as error:  # MethodNotFound from a client that claimed it, and the like
+        log.warning("the editor could not open %s: %s", path, error)
 
 
 def _session(ls: DistillServer) -> Any:

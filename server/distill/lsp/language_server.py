@@ -50,6 +50,9 @@ class DistillServer(LanguageServer):
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
         self._again = False
+        # Database changes commands made, and how many of them the last analysis saw.
+        self._database_changes = 0
+        self._database_changes_analysed = 0
         self._refresh_database = False
         self._published: set[str] = set()
         self.stopped = False  # after shutdown: nothing is analysed or published any more
@@ -72,6 +75,8 @@ class DistillServer(LanguageServer):
         if self.session is None or self.stopped:
             return
         self._refresh_database |= refresh_database
+        if refresh_database:
+            self._database_changes += 1  # a command changed it: answers wait for the news
         if self._timer is not None:
             self._timer.cancel()
         loop = asyncio.get_running_loop()
@@ -87,6 +92,7 @@ class DistillServer(LanguageServer):
             return
         self._running, self._again = True, False
         refresh, self._refresh_database = self._refresh_database, False
+        changes_included = self._database_changes
         try:
             analysis = await asyncio.to_thread(
                 session.analyse, self.buffers(), refresh_database=refresh
@@ -109,8 +115,20 @@ class DistillServer(LanguageServer):
             self.publish(analysis)
         finally:
             self._running = False
+            self._database_changes_analysed = changes_included
         if self._again:
             self.schedule(0)
+
+    async def caught_up(self, timeout: float = 30.0) -> None:
+        """Wait until the last analysis includes every database change a command made
+        (``distill/status`` right after an upgrade names the new revision, not the old)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (
+            self._database_changes_analysed < self._database_changes
+            and not self.stopped
+            and asyncio.get_running_loop().time() < deadline
+        ):
+            await asyncio.sleep(0.05)
 
     def say_once(self, message: str) -> None:
         """Show why the analysis cannot run: once per reason, never silence, never a

@@ -18,7 +18,7 @@ import difflib
 import functools
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -473,16 +473,30 @@ class Lens:
     arguments: list[Any]
 
 
-def lenses(files: RevisionFiles, path: str) -> list[Lens]:
+def lenses(
+    files: RevisionFiles,
+    path: str,
+    applied: Collection[str] | None = None,
+    current: Collection[str] = (),
+) -> list[Lens]:
+    """The revision line's actions, as the database's state allows them.
+
+    ``applied``: the revisions the database has (None: it was not read).  Upgrade
+    only to a revision not applied (or when the state is unknown: the command then
+    says why it cannot); downgrade only to an applied revision below a current one,
+    never to one that was never applied nor to where the database already is.
+    """
     file = files.files.get(path)
     if file is None or file.header is None:
         return []
     rev_id, span = file.header.revision, file.revision_span
-    return [
-        Lens(span, "Upgrade to here", "distill.upgrade", [rev_id]),
-        Lens(span, "Downgrade to here", "distill.downgrade", [rev_id]),
-        Lens(span, "Show SQL", "distill.showSql", [_own_range(file.header)]),
-    ]
+    found = []
+    if applied is None or rev_id not in applied:
+        found.append(Lens(span, "Upgrade to here", "distill.upgrade", [rev_id]))
+    if applied is not None and rev_id in applied and rev_id not in current:
+        found.append(Lens(span, "Downgrade to here", "distill.downgrade", [rev_id]))
+    found.append(Lens(span, "Show SQL", "distill.showSql", [_own_range(file.header)]))
+    return found
 
 
 def _own_range(header: Header) -> str:

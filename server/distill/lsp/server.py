@@ -204,14 +204,15 @@ def definition(ls: DistillServer, params: types.DefinitionParams) -> types.Locat
 @server.feature(types.TEXT_DOCUMENT_CODE_LENS)
 def code_lens(ls: DistillServer, params: types.CodeLensParams) -> list[types.CodeLens]:
     files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
-    if files is None or path is None:
+    if files is None or path is None or ls.session is None:
         return []
+    database = ls.session.database
     return [
         types.CodeLens(
             range=convert.range_of(lens.span),
             command=types.Command(title=lens.title, command=lens.command, arguments=lens.arguments),
         )
-        for lens in migration_files.lenses(files, path)
+        for lens in migration_files.lenses(files, path, database.applied, database.current or ())
     ]
 
 
@@ -228,6 +229,7 @@ def code_action(ls: DistillServer, params: types.CodeActionParams) -> list[types
 
 @server.feature("distill/status")
 async def status(ls: DistillServer, params: Any) -> dict[str, Any]:
+    await ls.caught_up()
     return actions.status(ls)
 
 
