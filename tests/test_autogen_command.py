@@ -132,3 +132,23 @@ def test_the_formatter_leaves_no_cache_in_the_project(shop: ProjectDir) -> None:
     made = shop.cli("revision", "--autogenerate", "-m", "nothing new")
     assert made.returncode == 0, made.stderr
     assert not (shop.root / ".ruff_cache").exists()
+
+
+def test_without_a_message_the_revision_is_named_after_its_changes(shop: ProjectDir) -> None:
+    assert shop.cli("-q", "upgrade", "head").returncode == 0
+    path = models(shop)
+    path.write_text(path.read_text().replace(
+        'status: Mapped[str] = mapped_column(sa.String(20), server_default="new")',
+        'status: Mapped[str] = mapped_column(sa.String(40), server_default="new")\n'
+        "    note: Mapped[str | None] = mapped_column(sa.String(80))",
+    ))  # fmt: skip
+    made = shop.cli("revision", "--autogenerate")
+    assert made.returncode == 0, made.stderr
+    [written] = shop.versions.glob("*_add_orders_note_alter_orders_status.py")
+    assert '"""add orders.note; alter orders.status' in written.read_text()
+    refused = shop.cli("revision")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "distill: error: revision needs -m MESSAGE "
+        "(only --autogenerate names a revision after its changes)"
+    )

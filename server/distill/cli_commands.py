@@ -99,7 +99,11 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _revision_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-m", "--message", required=True, help="what the revision does")
+    p.add_argument(
+        "-m",
+        "--message",
+        help="what the revision does; with --autogenerate, named after its changes if left out",
+    )
     p.add_argument("--rev-id", help="use this revision id instead of a random one")
     p.add_argument(
         "--head",
@@ -141,7 +145,7 @@ def _spec(args: argparse.Namespace) -> NewRevision:
     from distill.authoring import NewRevision
 
     return NewRevision(
-        message=args.message,
+        message=args.message or "",
         rev_id=args.rev_id,
         head=getattr(args, "head", "head"),
         splice=getattr(args, "splice", False),
@@ -154,6 +158,10 @@ def _spec(args: argparse.Namespace) -> NewRevision:
 def _revision(args: argparse.Namespace) -> int:
     if args.rename and not args.autogenerate:
         raise DistillError("--rename goes with --autogenerate")
+    if not args.message and not args.autogenerate:
+        raise DistillError(
+            "revision needs -m MESSAGE (only --autogenerate names a revision after its changes)"
+        )
     if args.autogenerate:
         _no_cycle_collection()
     path = commands.revision(

@@ -463,6 +463,10 @@ def revision(
     generated = generate(project.graph, config, notify, renames, models, migrations)
     if not generated.changes:
         notify("No changes between the models and the migrations; the revision is empty")
+    if not spec.message:
+        from distill.autogen.revision_name import revision_name
+
+        spec = replace(spec, message=revision_name(generated.changes))
     bodies = generated.bodies
     spec = replace(spec, upgrades=bodies.upgrades, downgrades=bodies.downgrades,
                    imports=bodies.imports)  # fmt: skip

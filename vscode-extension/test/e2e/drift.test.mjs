@@ -69,11 +69,12 @@ scenario(
         await bench.screenshot("03-quick-fix");
         await fix.click();
         // The server opens the new revision (window/showDocument).
-        await bench.page.locator(".tab.active", { hasText: "1_model_change" }).waitFor({ timeout: LONG });
+        // Named after its change, as Django names migrations.
+        await bench.page.locator(".tab.active", { hasText: "add_customers_phone" }).waitFor({ timeout: LONG });
         await bench.page.locator(".monaco-editor .view-lines", { hasText: "op.add_column" }).first().waitFor();
         await bench.waitForStatus(/base · 4 pending$/);
         const versions = path.join(bench.workspace, "migrations", "versions");
-        const created = readdirSync(versions).filter((name) => name.endsWith("1_model_change.py"));
+        const created = readdirSync(versions).filter((name) => name.endsWith("add_customers_phone.py"));
         assert.equal(created.length, 1);
         assert.match(readFileSync(path.join(versions, created[0]), "utf8"), /op\.add_column\(\s*"customers"/);
         await bench.screenshot("04-revision");
@@ -84,7 +85,7 @@ scenario(
       async (bench) => {
         const rows = migrationRows(bench);
         await bench.waitFor(async () => (await rows.count()) === 4, "4 revisions in the tree");
-        assert.match(await rows.first().innerText(), /1 model change[\s\S]*pending · head/);
+        assert.match(await rows.first().innerText(), /add customers\.phone[\s\S]*pending · head/);
         await rows.first().click({ button: "right" });
         await bench.page.locator(".context-view .action-label", { hasText: "Upgrade to Here" }).waitFor();
         await bench.screenshot("05-tree-menu");
