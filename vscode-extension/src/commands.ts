@@ -34,8 +34,12 @@ export function registerCommands(servers: Servers, output: vscode.OutputChannel)
       if (target) await ops.downgrade(server, target);
     }),
     palette("distill.newRevision", async (server) => {
-      const message = await askMessage("Message of the new revision (the model changes are generated into it)");
-      if (message !== undefined) await ops.newRevision(server, { message, autogenerate: true });
+      // Left empty, the server names it after its changes ("add customers.phone").
+      const message = await askMessage(
+        "Message of the new revision (the model changes are generated into it); leave empty to name it after them",
+        { optional: true },
+      );
+      if (message !== undefined) await ops.newRevision(server, { message: message.trim(), autogenerate: true });
     }),
     palette("distill.newEmptyRevision", async (server) => {
       const message = await askMessage("Message of the new, empty revision");
@@ -61,7 +65,7 @@ export function registerCommands(servers: Servers, output: vscode.OutputChannel)
     }),
     palette("distill.checkDrift", (server) => ops.checkDrift(server, output)),
     palette("distill.mergeHeads", async (server) => {
-      const message = await askMessage("Message of the merge revision", "merge heads");
+      const message = await askMessage("Message of the merge revision", { value: "merge heads" });
       if (message !== undefined) await ops.mergeHeads(server, message);
     }),
     palette("distill.installDistill", async (server) => installDistill(server)),
@@ -146,11 +150,11 @@ async function showHistory(server: FolderServer): Promise<void> {
   if (picked) await openUri(picked.revision.uri);
 }
 
-function askMessage(prompt: string, value?: string): Thenable<string | undefined> {
+function askMessage(prompt: string, options: { value?: string; optional?: boolean } = {}): Thenable<string | undefined> {
   return vscode.window.showInputBox({
     prompt,
-    value,
-    placeHolder: "add phone to customers",
-    validateInput: (text) => (text.trim() ? undefined : "A revision needs a message"),
+    value: options.value,
+    placeHolder: options.optional ? "named after its changes, e.g. add customers.phone" : "add phone to customers",
+    validateInput: (text) => (text.trim() || options.optional ? undefined : "A revision needs a message"),
   });
 }

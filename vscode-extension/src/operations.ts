@@ -86,8 +86,10 @@ export async function newRevision(server: FolderServer, options: RevisionOptions
   const result = await withProgress(`Generating a revision in ${server.folder.name}`, () =>
     server.execute<NewFileResult>("distill.revision", [options]),
   );
-  // The server opens the new file itself (window/showDocument); its notes (e.g. a
+  // The server opens the new file (window/showDocument), as a preview tab the next
+  // file opened would replace: shown again here, kept (pinned). Its notes (e.g. a
   // likely rename) are worth a look before the revision is applied.
+  if (result.uri) await vscode.window.showTextDocument(vscode.Uri.parse(result.uri), { preview: false });
   for (const note of result.notes ?? []) void vscode.window.showWarningMessage(`Distill: ${note}`);
 }
 
