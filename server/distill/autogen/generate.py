@@ -41,6 +41,8 @@ from distill.scripts.graph import RevisionGraph
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from distill.autogen.replay_cache import ReplayCache
+
 Notify = Callable[[str], None]
 
 
@@ -100,6 +102,13 @@ def migration_schema(
     if callable(convention):
         convention = convention()
     cache = replay_cache_folder(config)
+    kept = _scratch_cache(graph, config, dialect, target, cache, convention)
+    count, schema = kept.longest_prefix() if kept is not None else (0, None)
+    if schema is not None and kept is not None and count == len(kept.fingerprints):
+        # Kept only where the symbolic replay of these very files was not exact.
+        notify("note: the migrations' schema is the one a scratch database gave for these "
+               "same revision files before (a revision needs a live database)")  # fmt: skip
+        return schema
     result = replay(
         graph,
         dialect,
@@ -113,7 +122,7 @@ def migration_schema(
     notes = [f"note: replay is not exact: {reason}" for reason in result.reasons]
     notes.append("note: building the migrations' schema on a scratch database instead")
     try:
-        built = _replayed_on_scratch(graph, config, dialect, target, cache, convention)
+        built = _replayed_on_scratch(graph, config, target, kept)
     except MigrationFailed as failure:
         why = str(failure)
     else:
@@ -137,36 +146,39 @@ def migration_schema(
     return standing_in
 
 
-def _replayed_on_scratch(
+def _scratch_cache(
     graph: RevisionGraph,
     config: Config,
     dialect: sa.Dialect,
     target: str,
     cache: Path | None,
     convention: Mapping[str, Any] | None,
-) -> Schema:
-    """The scratch database's schema, kept like the symbolic replay's: a script that
-    asks ``op.get_bind()`` forces a scratch replay, and without this, on every run."""
+) -> ReplayCache | None:
+    """Where the scratch database's schema is kept, like the symbolic replay's: a script
+    that asks ``op.get_bind()`` forces a scratch replay, and without this, on every run."""
+    if cache is None or not config.url:
+        return None
     from distill.autogen.replay_cache import ReplayCache
-    from distill.autogen.scratch import replay_on_scratch_database
 
-    url = sa.make_url(config.require_url())
-    steps = graph.upgrade_steps((), target)
+    url = sa.make_url(config.url)
     where = (
         "sqlite " + sqlite3.sqlite_version
         if url.get_backend_name() == "sqlite"
         else (f"{url.get_backend_name()} {url.host}:{url.port}")
     )
     variant = f"scratch\0{where}\0{config.version_table}\0{config.history_table}"
-    kept = ReplayCache(cache, graph, steps, dialect, convention, variant) if cache else None
+    steps = graph.upgrade_steps((), target)
+    return ReplayCache(cache, graph, steps, dialect, convention, variant)
+
+
+def _replayed_on_scratch(
+    graph: RevisionGraph, config: Config, target: str, kept: ReplayCache | None
+) -> Schema:
+    from distill.autogen.scratch import replay_on_scratch_database
+
+    built = replay_on_scratch_database(graph, config.require_url(), target=target, config=config)
     if kept is not None:
-        count, schema = kept.longest_prefix()
-        if schema is not None and count == len(steps):
-            return schema
-    built = replay_on_scratch_database(graph, url.render_as_string(hide_password=False),
-                                       target=target, config=config)  # fmt: skip
-    if kept is not None:
-        kept.store(len(steps), built)
+        kept.store(len(kept.fingerprints), built)
     return built
 
 
