@@ -254,6 +254,9 @@ async def test_changes_made_by_hand_show_on_the_table_class(
             assert message.startswith("changed in the database by hand: ") and names in message
             assert line == line_of(text, where), message
             seen = now
+        # Counted apart from model drift: no revision would capture them (issue 13, item 3).
+        status = await probe.settle()
+        assert (status.drift, status.handMade) == (0, len(HAND_MADE))
 
         on_orders = " ON orders" if database.kind == "mariadb" else ""
         database.execute(

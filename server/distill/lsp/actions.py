@@ -382,6 +382,7 @@ def status(ls: DistillServer) -> dict[str, Any]:
         "heads": list(analysis.heads) if analysis else [],
         "pending": analysis.pending if analysis else 0,
         "drift": analysis.drift_count if analysis else 0,
+        "handMade": analysis.hand_made_count if analysis else 0,
         "databaseReachable": bool(analysis and analysis.database_error is None),
         "lastError": ls.status_error
         or (analysis.database_error if analysis else None)

@@ -69,12 +69,13 @@ class Analysis:
     placed: dict[str, list[Placed]]  # model file -> drift items on its lines
     findings: dict[str, list[migration_files.Finding]]  # revision file -> findings
     model_error: ModelError | None
-    drift_count: int
+    drift_count: int  # model changes no revision captures (what a new revision would hold)
     current: tuple[str, ...] | None
     heads: tuple[str, ...]
     pending: int
     database_error: str | None
     seconds: float
+    hand_made_count: int = 0  # database changes made by hand: no revision would hold them
 
 
 class Session:
@@ -206,7 +207,8 @@ class Session:
             placed=placed,
             findings=findings,
             model_error=models.error,
-            drift_count=sum(1 for d in items if d.pair != drifts.DATABASE),
+            drift_count=sum(1 for d in items if d.pair == drifts.MODELS),
+            hand_made_count=sum(1 for d in items if d.pair == drifts.HAND_MADE),
             current=self.database.current,
             heads=heads,
             pending=pending,

@@ -10,6 +10,8 @@ export interface ServerStatus {
   heads: string[];
   pending: number;
   drift: number;
+  /** Database changes made by hand (not model drift: no new revision would hold them). */
+  handMade?: number;
   databaseReachable: boolean;
   lastError: string | null;
 }

@@ -57,6 +57,7 @@ function stateParts(status: ServerStatus): string[] {
   if (status.current === null) parts.push("no database");
   if (status.pending > 0) parts.push(`${status.pending} pending`);
   if (status.drift > 0) parts.push(`drift ${status.drift}`);
+  if ((status.handMade ?? 0) > 0) parts.push(`${status.handMade} changed by hand`);
   if (status.heads.length > 1) parts.push(`${status.heads.length} heads`);
   if (status.lastError !== null && status.databaseReachable) parts.push("error");
   return parts;
@@ -77,6 +78,9 @@ function tooltipLines(status: ServerStatus, folder: string): string[] {
   );
   if (status.pending > 0) lines.push(plural(status.pending, "revision") + " not applied yet");
   if (status.drift > 0) lines.push(plural(status.drift, "model change") + " not in a migration");
+  if ((status.handMade ?? 0) > 0) {
+    lines.push(plural(status.handMade ?? 0, "change") + " made in the database by hand (not in its revision)");
+  }
   if (status.heads.length > 1) lines.push(`${status.heads.length} heads: merge them`);
   if (status.lastError !== null) lines.push(status.lastError);
   lines.push("Click for actions");
@@ -141,6 +145,9 @@ export function statusActions(state: ServerState): Action[] {
     if (status.drift > 0) {
       actions.push(pick("distill.newRevision", plural(status.drift, "model change")));
       actions.push(pick("distill.checkDrift"));
+    } else if ((status.handMade ?? 0) > 0) {
+      // A new revision would hold none of them: only what differs is worth offering.
+      actions.push(pick("distill.checkDrift", plural(status.handMade ?? 0, "change") + " by hand"));
     }
     if (status.heads.length > 1) actions.push(pick("distill.mergeHeads", `${status.heads.length} heads`));
   }

@@ -24,6 +24,14 @@ describe("status bar text", () => {
     assert.equal(heads.needsAction, true);
   });
 
+  test("changes made by hand are counted apart from model drift", () => {
+    const view = statusView({ kind: "running", status: status({ handMade: 2 }) }, "shop");
+    assert.equal(view.text, "$(database) 3c4d5e6 · 2 changed by hand");
+    assert.equal(view.needsAction, true);
+    assert.match(view.tooltip, /2 changes made in the database by hand/);
+    assert.doesNotMatch(view.tooltip, /model change/);
+  });
+
   test("a database at base, and one that could not be read", () => {
     assert.equal(
       statusView({ kind: "running", status: status({ current: [], pending: 3 }) }, "shop").text,
@@ -72,6 +80,15 @@ describe("status bar actions", () => {
       "distill.checkDrift",
       "distill.mergeHeads",
     ]);
+  });
+
+  test("changes made by hand: what differs is offered, never a new revision", () => {
+    const actions = statusActions({ kind: "running", status: status({ handMade: 2 }) });
+    assert.deepEqual(
+      actions.slice(0, 1).map((a) => [a.command, a.description]),
+      [["distill.checkDrift", "2 changes by hand"]],
+    );
+    assert.ok(!actions.some((a) => a.command === "distill.newRevision"));
   });
 
   test("nothing to fix: no upgrade or merge offered first", () => {
