@@ -43,3 +43,8 @@ def test_downgrade_one_revision_is_never_offered_at_base() -> None:
     assert _titles(_analysis(0), above_base) == [
         "Upgrade database to head", "Downgrade one revision"
     ]  # fmt: skip
+
+
+def test_a_change_made_by_hand_offers_what_differs_and_no_revision() -> None:
+    hand_made = {"code": "drift.hand-made", "pair": "database-revision", "table": "customers"}
+    assert _titles(_analysis(0), hand_made) == ["Show what differs"]

@@ -21,7 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("distill.refreshMigrations", () => tree.refresh()),
     createStatusBar(servers),
     ...registerCommands(servers, output),
-    ...registerServerCommands(servers),
+    ...registerServerCommands(servers, output),
     // Coming back to the window: the CLI may have moved the database meanwhile.
     vscode.window.onDidChangeWindowState((state) => {
       if (state.focused) for (const server of servers?.all() ?? []) server.refreshSoon();

@@ -11,7 +11,9 @@ import { guarded } from "./ui";
 
 type Handler = (server: FolderServer, args: unknown[]) => Promise<unknown>;
 
-const HANDLERS: Partial<Record<ServerCommand, Handler>> = {
+type Handlers = Partial<Record<ServerCommand, Handler>>;
+
+const HANDLERS: Handlers = {
   "distill.upgrade": (server, [target]) => ops.upgrade(server, stringOr(target, "head")),
   "distill.downgrade": (server, [target]) => ops.downgrade(server, stringOr(target, "-1")),
   "distill.stamp": (server, [target]) => ops.stamp(server, stringOr(target, "head")),
@@ -19,14 +21,16 @@ const HANDLERS: Partial<Record<ServerCommand, Handler>> = {
   "distill.showSql": (server, [range]) => ops.showSql(server, stringOr(range, "head")),
 };
 
-export function registerServerCommands(servers: Servers): vscode.Disposable[] {
+export function registerServerCommands(servers: Servers, output: vscode.OutputChannel): vscode.Disposable[] {
+  // "Show what differs", the quick fix on a change made by hand: the check's lines, shown.
+  const handlers: Handlers = { ...HANDLERS, "distill.check": (server) => ops.checkDrift(server, output) };
   return SERVER_COMMANDS.map((command) =>
     vscode.commands.registerCommand(command, (...args: unknown[]) =>
       guarded(async () => {
         const server = servers.active();
         if (server === undefined) throw new Error(`open a file of the project to run ${command}`);
-        const handler = HANDLERS[command];
-        // The others (merge, check, ignoreTable, …) have nothing to show: pass them through.
+        const handler = handlers[command];
+        // The others (merge, ignoreTable, …) have nothing to show: pass them through.
         return handler ? handler(server, args) : server.execute(command, args);
       }),
     ),

@@ -77,6 +77,9 @@ def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]
         fixes.append(("Upgrade database to head", "distill.upgrade", ["head"]))
         if data.get("current"):  # at base there is nothing to revert
             fixes.append(("Downgrade one revision", "distill.downgrade", ["-1"]))
+    if code == "drift.hand-made":
+        # No revision would hold it (the models are not where it was made): show it.
+        fixes.append(("Show what differs", "distill.check", []))
     if code == "migration.multiple-heads":
         fixes.append(("Merge heads", "distill.merge", [{"message": "merge heads"}]))
     return fixes
