@@ -7,7 +7,11 @@ pay for importing SQLAlchemy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # What editors and type checkers see: a typed ``op`` (completion, signatures, docstrings).
+    from distill.ops.proxy import op
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "op"]

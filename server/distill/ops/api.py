@@ -46,6 +46,13 @@ if TYPE_CHECKING:
 
 
 class Operations:
+    """What ``op`` is in a revision script: ``op.add_column(...)``, ``op.execute(...)``, ...
+
+    The names and parameters are Alembic's.  Each call runs at once (``distill
+    upgrade``), is written as SQL (``--sql``), or is recorded by the symbolic
+    replay (``check``, ``revision --autogenerate``, the editor).
+    """
+
     def __init__(self, context: OpContext, invoke: Callable[[Op], Any] | None = None) -> None:
         self.context = context
         self._invoke: Callable[[Op], Any] = invoke or (lambda item: item.execute(context))
@@ -60,6 +67,15 @@ class Operations:
         comment: str | None = None,
         **kw: Any,
     ) -> sa.Table:
+        """Create a table from ``sa.Column`` and constraint objects; returns the ``sa.Table``.
+
+        ``op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("email", sa.String(255), nullable=False))``.  Unnamed constraints and
+        indexes get the models' naming convention (env.py's ``target_metadata``), as in
+        Alembic.  ``comment`` is the table comment (SQLite keeps none); other keyword
+        arguments are the dialect's table options (``mysql_engine="InnoDB"``,
+        ``sqlite_autoincrement=True``).
+        """
         item = CreateTable(
             table_name,
             list(columns),
@@ -79,11 +95,19 @@ class Operations:
         if_exists: bool | None = None,
         **kw: Any,
     ) -> None:
+        """Drop a table (``if_exists=True``: no error when it is missing).
+
+        Destructive: its rows are gone.  Distill's downgrade of a ``create_table`` is
+        this; the safety lint flags it in an upgrade.
+        """
         self._invoke(DropTable(table_name, schema, if_exists, dict(kw)))
 
     def rename_table(
         self, old_table_name: str, new_table_name: str, *, schema: str | None = None
     ) -> None:
+        """Rename a table (``ALTER TABLE ... RENAME TO``); its rows, indexes and
+        constraints stay.  On PostgreSQL, sequences and index names keep their old names.
+        """
         self._invoke(RenameTable(old_table_name, new_table_name, schema))
 
     def create_table_comment(
@@ -94,6 +118,9 @@ class Operations:
         existing_comment: str | None = None,
         schema: str | None = None,
     ) -> None:
+        """Set the table's comment (``existing_comment`` lets the downgrade put the
+        old one back).  SQLite keeps no comments: nothing is run there.
+        """
         self._invoke(CreateTableComment(table_name, comment, existing_comment, schema))
 
     def drop_table_comment(
@@ -103,6 +130,7 @@ class Operations:
         existing_comment: str | None = None,
         schema: str | None = None,
     ) -> None:
+        """Remove the table's comment (``existing_comment`` lets the downgrade put it back)."""
         self._invoke(DropTableComment(table_name, existing_comment, schema))
 
     # -- columns -------------------------------------------------------------
@@ -115,6 +143,13 @@ class Operations:
         schema: str | None = None,
         if_not_exists: bool | None = None,
     ) -> None:
+        """Add a column: ``op.add_column("users", sa.Column("phone", sa.String(30)))``.
+
+        A NOT NULL column needs a ``server_default`` on a table with rows.  Its
+        ``index=True``/``unique=True`` and a ``ForeignKey`` are created too, named by
+        the naming convention.  On SQLite, a column SQLite's ``ADD COLUMN`` cannot take
+        (a CHECK of its type, a UNIQUE) makes Distill rebuild the table.
+        """
         self._invoke(
             AddColumn(
                 table_name,
@@ -134,6 +169,10 @@ class Operations:
         if_exists: bool | None = None,
         **kw: Any,
     ) -> None:
+        """Drop a column, and the indexes and constraints on it.  Destructive: its
+        values are gone.  On SQLite the table is rebuilt where ``DROP COLUMN`` cannot
+        run (the column is indexed, in a constraint, or used by a view).
+        """
         self._invoke(DropColumn(table_name, column_name, schema, if_exists, kw=dict(kw)))
 
     def alter_column(
@@ -154,6 +193,15 @@ class Operations:
         postgresql_using: str | None = None,
         **kw: Any,
     ) -> None:
+        """Change a column: ``nullable``, ``type_``, ``server_default``, ``comment``,
+        ``new_column_name``.
+
+        Pass the ``existing_*`` arguments: MariaDB/MySQL's ``MODIFY`` restates the whole
+        column, and what is not stated is lost (in an Alembic project Distill writes
+        what Alembic writes and warns).  ``postgresql_using="col::integer"`` converts the
+        values on PostgreSQL.  On SQLite, anything but a rename rebuilds the table
+        (its rows, indexes, triggers, views and AUTOINCREMENT counter kept).
+        """
         self._invoke(
             AlterColumn(
                 table_name,
@@ -187,6 +235,12 @@ class Operations:
         if_not_exists: bool | None = None,
         **kw: Any,
     ) -> None:
+        """Create an index on ``columns`` (names, or SQL expressions as ``sa.text``).
+
+        ``index_name=None`` takes the naming convention's name.  Dialect options:
+        ``postgresql_where=...``, ``postgresql_concurrently=True`` (run it in
+        ``op.autocommit_block()``), ``mysql_length={...}``.
+        """
         self._invoke(
             CreateIndex(
                 index_name,
@@ -209,6 +263,9 @@ class Operations:
         if_exists: bool | None = None,
         **kw: Any,
     ) -> None:
+        """Drop an index (``table_name`` is needed on MariaDB/MySQL;
+        ``if_exists=True``: no error when it is missing).
+        """
         self._invoke(
             DropIndex(
                 index_name,
@@ -229,6 +286,10 @@ class Operations:
         schema: str | None = None,
         **kw: Any,
     ) -> None:
+        """Add a UNIQUE constraint on ``columns``; fails where existing rows repeat.
+        ``constraint_name=None`` takes the naming convention's name.  On SQLite the
+        table is rebuilt.
+        """
         self._invoke(
             CreateUnique(
                 constraint_name,
@@ -257,6 +318,12 @@ class Operations:
         referent_schema: str | None = None,
         **dialect_kw: Any,
     ) -> None:
+        """Add a foreign key from ``source_table(local_cols)`` to
+        ``referent_table(remote_cols)``, with ``ondelete``/``onupdate`` actions.
+
+        Fails where existing rows point at nothing.  On SQLite the table is rebuilt;
+        on PostgreSQL it takes a lock on both tables while the rows are checked.
+        """
         self._invoke(
             CreateForeignKey(
                 constraint_name,
@@ -285,6 +352,9 @@ class Operations:
         schema: str | None = None,
         **kw: Any,
     ) -> None:
+        """Add a CHECK constraint (``condition``: SQL text or a SQLAlchemy expression);
+        fails where existing rows break it.  On SQLite the table is rebuilt.
+        """
         self._invoke(
             CreateCheck(
                 constraint_name,
@@ -304,6 +374,9 @@ class Operations:
         *,
         schema: str | None = None,
     ) -> None:
+        """Add a primary key on ``columns`` (a table with one must drop it first,
+        except in a batch, where it is replaced).  On SQLite the table is rebuilt.
+        """
         self._invoke(
             CreatePrimaryKey(
                 constraint_name,
@@ -323,6 +396,10 @@ class Operations:
         schema: str | None = None,
         if_exists: bool | None = None,
     ) -> None:
+        """Drop a constraint by name; ``type_`` is ``"foreignkey"``, ``"unique"``,
+        ``"check"`` or ``"primary"`` (MariaDB/MySQL need it to choose the statement).
+        On SQLite the table is rebuilt.
+        """
         self._invoke(
             DropConstraint(
                 constraint_name,
@@ -339,11 +416,18 @@ class Operations:
     def create_enum_type(
         self, name: str, values: Sequence[str], *, schema: str | None = None
     ) -> None:
+        """Create a PostgreSQL enum type (``CREATE TYPE ... AS ENUM``); nothing is run
+        on other databases, whose enums live in the column.  Distill only: Alembic has
+        no such op.
+        """
         self._invoke(CreateEnumType(name, list(values), schema))
 
     def drop_enum_type(
         self, name: str, *, schema: str | None = None, values: Sequence[str] | None = None
     ) -> None:
+        """Drop a PostgreSQL enum type (``values`` lets the downgrade create it again);
+        nothing elsewhere.  Distill only.
+        """
         self._invoke(DropEnumType(name, schema, None if values is None else list(values)))
 
     def add_enum_value(
@@ -356,6 +440,10 @@ class Operations:
         after: str | None = None,
         if_not_exists: bool = True,
     ) -> None:
+        """Add a value to a PostgreSQL enum type (``ALTER TYPE ... ADD VALUE``,
+        ``before``/``after`` an existing value); nothing elsewhere.  PostgreSQL before
+        12 cannot run it in a transaction: use ``op.autocommit_block()``.  Distill only.
+        """
         if before is not None and after is not None:
             raise OperationError(f"op.add_enum_value({name!r}, {value!r}): give before or after")
         self._invoke(AddEnumValue(name, value, schema, before, after, if_not_exists))
@@ -369,6 +457,10 @@ class Operations:
         schema: str | None = None,
         existing_values: Sequence[str] | None = None,
     ) -> None:
+        """Replace a PostgreSQL enum type by one with ``values`` (how a value is
+        removed or renamed), converting the ``columns`` ((table, column) pairs) that
+        use it; a row holding a removed value makes it fail.  Distill only.
+        """
         pairs = [(str(table), str(column)) for table, column in columns]
         old = None if existing_values is None else list(existing_values)
         self._invoke(RecreateEnumType(name, list(values), pairs, schema, old))
@@ -378,6 +470,10 @@ class Operations:
     def execute(
         self, sqltext: str | Executable, *, execution_options: Mapping[str, Any] | None = None
     ) -> Any:
+        """Run SQL: a string, ``sa.text(...)`` or a SQLAlchemy statement
+        (``sa.update(table)...``).  With ``--sql`` it is written out instead of run.
+        Returns the result online.  Distill cannot reverse it: give the downgrade its own.
+        """
         return self._invoke(Execute(sqltext, execution_options))
 
     def bulk_insert(
@@ -387,6 +483,9 @@ class Operations:
         *,
         multiinsert: bool = True,
     ) -> None:
+        """Insert ``rows`` (dicts by column name) into ``table``, an ``sa.table(...)``
+        naming the columns.  With ``--sql`` the rows are written as INSERT statements.
+        """
         self._invoke(BulkInsert(table, list(rows), multiinsert))
 
     # -- batches and transactions --------------------------------------------
@@ -405,6 +504,16 @@ class Operations:
         reflect_kwargs: Mapping[str, Any] | None = None,
         naming_convention: dict[str, Any] | None = None,
     ) -> Iterator[BatchOperations]:
+        """Group one table's changes: ``with op.batch_alter_table("users") as batch_op:
+        batch_op.add_column(...)``.
+
+        On SQLite the changes are applied by one table rebuild (create, copy, drop,
+        rename), keeping the rows, indexes, triggers, views and AUTOINCREMENT counter;
+        ``recreate="always"`` forces it, ``"never"`` forbids it.  Elsewhere each change
+        is an ALTER.  ``naming_convention`` names the reflected unnamed constraints so
+        they can be dropped by name; ``copy_from`` gives the table instead of reading it
+        (required with ``--sql``).
+        """
         from distill.ops.batch_operations import BatchOperations
 
         batch = BatchOperations(self.context, table_name, schema, self._invoke)
@@ -419,15 +528,26 @@ class Operations:
 
     @contextmanager
     def autocommit_block(self) -> Iterator[None]:
+        """Run the block outside the revision's transaction: for statements a
+        transaction refuses (``CREATE INDEX CONCURRENTLY``, ``ALTER TYPE ... ADD VALUE``
+        on old PostgreSQL).  What it runs is not rolled back if the revision fails.
+        """
         with self.context.autocommit_block():
             yield
 
     # -- helpers that run nothing ----------------------------------------------
 
     def get_bind(self) -> Connection:
+        """The connection the migration runs on, to read data
+        (``op.get_bind().execute(sa.text("SELECT ..."))``).  With ``--sql`` there is none.
+        """
         return self.context.connection
 
     def get_context(self) -> OpContext:
+        """The migration's context: ``dialect``, ``bind``, ``as_sql``, ``opts``,
+        ``version_table``, ``get_current_revision()`` and more, as Alembic's
+        ``MigrationContext`` offers them.
+        """
         return self.context
 
     @staticmethod

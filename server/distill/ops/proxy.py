@@ -57,4 +57,9 @@ class _OpProxy:
         return "<distill op proxy>"
 
 
-op: Any = _OpProxy()
+# Type checkers and editors (Pyright, Pylance, Jedi, mypy) see the Operations it
+# forwards to, so ``op.`` completes with every method, its signature and its docstring.
+if TYPE_CHECKING:
+    op: Operations
+else:
+    op = _OpProxy()
