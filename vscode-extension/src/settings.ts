@@ -11,8 +11,9 @@ export function folderSettings(folder: vscode.WorkspaceFolder): FolderSettings {
     debounceMs: config.get<number>("debounceMs", 300),
     timeout: config.get<number>("timeout", 10),
     confirmDestructive: config.get<boolean>("confirmDestructive", true),
+    inlayHints: config.get<boolean>("inlayHints", false),
   };
 }
 
 /** A change of these restarts the folder's server (trace.server is applied live by the client). */
-export const RESTART_SETTINGS = ["interpreter", "databaseUrl", "debounceMs", "timeout"].map((s) => `distill.${s}`);
+export const RESTART_SETTINGS = ["interpreter", "databaseUrl", "debounceMs", "timeout", "inlayHints"].map((s) => `distill.${s}`);

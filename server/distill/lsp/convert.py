@@ -9,6 +9,7 @@ from lsprotocol import types
 
 from distill.lsp.drift import DATABASE, Drift
 from distill.lsp.placement import Placed
+from distill.lsp.positions import utf16_column
 from distill.lsp.session import Analysis
 from distill.lsp.worker import ModelError
 
@@ -126,3 +127,43 @@ def _model_error(error: ModelError, fallback: Path | None) -> tuple[str | None, 
     )  # fmt: skip
     path = error.file or (str(fallback) if fallback is not None else None)
     return path, diagnostic
+
+
+# -- inlay hints --------------------------------------------------------------------------
+
+# The one word or two after a model line, by what its drift says (issue: inlay hints).
+_HINT_WORDS = {
+    "drift.column-type": "type not migrated",
+    "drift.column-nullable": "nullable not migrated",
+    "drift.column-default": "default not migrated",
+    "drift.column-comment": "comment not migrated",
+    "drift.table-not-in-models": "dropped from the models",
+    "drift.column-not-in-models": "dropped from the models",
+    "drift.possible-rename": "a rename?",
+    "drift.hand-made": "changed by hand",
+    "drift.database-behind": "pending in the database",
+    "drift.database-unknown-revision": "unknown revision in the database",
+    "drift.database-unreachable": "database unreachable",
+}
+
+
+def inlay_hints(placed: list[Placed], text: str, wanted: types.Range) -> list[types.InlayHint]:
+    """One hint at the end of each line within ``wanted`` that has drift: its words joined."""
+    words: dict[int, list[str]] = {}
+    for item in placed:
+        line = item.span.line
+        if wanted.start.line <= line <= wanted.end.line:
+            word = _HINT_WORDS.get(item.drift.code, "not migrated")
+            if word not in words.setdefault(line, []):
+                words[line].append(word)
+    lines = text.splitlines()
+    return [
+        types.InlayHint(
+            position=types.Position(line, utf16_column(lines[line], len(lines[line]))),
+            label=", ".join(found),
+            kind=types.InlayHintKind.Type,
+            padding_left=True,
+        )
+        for line, found in sorted(words.items())
+        if line < len(lines)
+    ]

@@ -9,7 +9,8 @@ Initialization options (all optional):
 ``trusted`` (only the boolean true, or no ``trusted`` at all, trusts; anything
 else imports and runs nothing), ``debounceMs`` (300),
 ``databaseUrl`` (overrides the project's url), ``timeout`` (seconds for the
-models to import, 10), ``python`` (interpreter for the model worker).
+models to import, 10), ``python`` (interpreter for the model worker),
+``inlayHints`` (false: a word after each model line that is not in sync).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
         database_url=options.get("databaseUrl") or None,
         timeout=float(options.get("timeout", 10.0)),
         python=options.get("python") or None,
+        inlay_hints=options.get("inlayHints") is True,
     )
     folder = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
     path = to_fs_path(folder) if folder else None
@@ -214,6 +216,20 @@ def code_lens(ls: DistillServer, params: types.CodeLensParams) -> list[types.Cod
         )
         for lens in migration_files.lenses(files, path, database.applied, database.current or ())
     ]
+
+
+@server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
+def inlay_hint(ls: DistillServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+    path = to_fs_path(params.text_document.uri)
+    if not ls.settings.inlay_hints or ls.analysis is None or path is None:
+        return []
+    text = ls.buffers().get(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return []
+    return convert.inlay_hints(ls.analysis.placed.get(path, []), text, params.range)
 
 
 @server.feature(

@@ -50,6 +50,7 @@ class Settings:
     database_url: str | None = None  # overrides the project's url
     timeout: float = 10.0  # for building the models in the worker
     python: str | None = None  # interpreter of the worker (default: this one)
+    inlay_hints: bool = False  # a word after each model line that is not in sync
 
 
 @dataclass

@@ -6,12 +6,14 @@ export interface FolderSettings {
   debounceMs: number;
   timeout: number;
   confirmDestructive: boolean;
+  inlayHints: boolean;
 }
 
 export interface InitializationOptions {
   trusted: boolean;
   debounceMs: number;
   timeout: number;
+  inlayHints: boolean;
   databaseUrl?: string;
 }
 
@@ -20,6 +22,7 @@ export function initializationOptions(settings: FolderSettings, trusted: boolean
     trusted,
     debounceMs: Math.max(0, Math.round(settings.debounceMs)),
     timeout: Math.max(1, settings.timeout),
+    inlayHints: settings.inlayHints,
   };
   const url = settings.databaseUrl?.trim();
   if (url) options.databaseUrl = url;

@@ -34,14 +34,16 @@ describe("initialization options", () => {
     debounceMs: 300,
     timeout: 10,
     confirmDestructive: true,
+    inlayHints: false,
   };
 
   test("trust and timings are passed; no database URL unless one is set", () => {
-    assert.deepEqual(initializationOptions(settings, false), { trusted: false, debounceMs: 300, timeout: 10 });
+    assert.deepEqual(initializationOptions(settings, false), { trusted: false, debounceMs: 300, timeout: 10, inlayHints: false });
     assert.deepEqual(initializationOptions({ ...settings, databaseUrl: " sqlite:///copy.db ", debounceMs: -5 }, true), {
       trusted: true,
       debounceMs: 0,
       timeout: 10,
+      inlayHints: false,
       databaseUrl: "sqlite:///copy.db",
     });
   });
