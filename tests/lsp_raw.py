@@ -7,6 +7,8 @@ import os
 import select
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +104,13 @@ class RawServer:
         if not chunk:
             raise EOFError(f"the server closed its stdout; it sent {self.received}")
         return chunk
+
+
+@contextmanager
+def raw_server(root: Path) -> Iterator[RawServer]:
+    """A RawServer on ``root``, shut down after."""
+    raw = RawServer(root)
+    try:
+        yield raw
+    finally:
+        raw.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lsp_raw import RawServer
+from tests.lsp_raw import RawServer, raw_server
 from tests.test_alembic_config import alembic_init, edit_ini
 
 
@@ -35,11 +35,8 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(project: Path) -> Iterator[RawServer]:
-    raw = RawServer(project)
-    try:
+    with raw_server(project) as raw:
         yield raw
-    finally:
-        raw.close()
 
 
 def _shown(server: RawServer) -> list[str]:
@@ -98,8 +95,7 @@ def test_a_url_env_py_builds_from_the_apps_settings_is_found(tmp_path: Path) -> 
         "def upgrade():\n    op.create_table('t', sa.Column('id', sa.Integer))\n\n\n"
         "def downgrade():\n    op.drop_table('t')\n"
     )
-    raw = RawServer(root)
-    try:
+    with raw_server(root) as raw:
         raw.initialize(trusted=True)
         deadline = time.monotonic() + 60
         status: dict[str, object] = {}
@@ -110,5 +106,3 @@ def test_a_url_env_py_builds_from_the_apps_settings_is_found(tmp_path: Path) -> 
             time.sleep(0.3)
         assert _shown(raw) == []
         assert status.get("current") == [] and status.get("heads"), status
-    finally:
-        raw.close()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.lsp_client import copy_shop
-from tests.lsp_raw import RawServer
+from tests.lsp_raw import RawServer, raw_server
 
 PHONE = "    phone: Mapped[str | None] = mapped_column(sa.String(30))\n"
 EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)\n"
@@ -27,11 +27,8 @@ def shop(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(shop: Path) -> Iterator[RawServer]:
-    raw = RawServer(shop)
-    try:
+    with raw_server(shop) as raw:
         yield raw
-    finally:
-        raw.close()
 
 
 def _open_with_phone(server: RawServer, shop: Path) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.lsp_client import copy_shop
-from tests.lsp_raw import RawServer
+from tests.lsp_raw import RawServer, raw_server
 
 INVALID_PARAMS = -32602
 COMMAND = "workspace/executeCommand"
@@ -29,11 +29,8 @@ def shop(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(shop: Path) -> Iterator[RawServer]:
-    raw = RawServer(shop)
-    try:
+    with raw_server(shop) as raw:
         yield raw
-    finally:
-        raw.close()
 
 
 def _hover(uri: str, line: Any, character: Any) -> dict[str, Any]:
