@@ -25,7 +25,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from distill.errors import DistillError
-from distill.lsp import actions, convert, migration_files
+from distill.lsp import actions, completion, convert, migration_files
 from distill.lsp.language_server import UNTRUSTED, DistillServer
 from distill.lsp.log_mask import mask_logging
 from distill.lsp.session import Session, Settings, find_project_root
@@ -216,6 +216,26 @@ def code_lens(ls: DistillServer, params: types.CodeLensParams) -> list[types.Cod
         )
         for lens in migration_files.lenses(files, path, database.applied, database.current or ())
     ]
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=['"', "'"])
+)
+def complete(ls: DistillServer, params: types.CompletionParams) -> types.CompletionList | None:
+    files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
+    if files is None or path is None or ls.session is None:
+        return None
+    file = files.files.get(path)
+    if file is None or not file.is_revision:
+        return None
+    position = params.position
+    found = completion.suggestions(
+        file.text, position.line, position.character, ls.session.schema_at_heads()
+    )
+    kinds = {"table": types.CompletionItemKind.Class, "column": types.CompletionItemKind.Field}
+    return types.CompletionList(is_incomplete=False, items=[
+        types.CompletionItem(label=s.label, kind=kinds[s.kind], detail=s.detail) for s in found
+    ])  # fmt: skip
 
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)

@@ -134,6 +134,11 @@ class Session:
                 return candidate
         return None
 
+    def schema_at_heads(self) -> Schema | None:
+        """What the last analysis replayed at the heads (held in memory), if it did."""
+        held = self._replayed.get("heads")
+        return held[1] if held is not None else None
+
     def project(self) -> commands.Project:
         return commands.Project(self.config)
 

@@ -1,0 +1,68 @@
+"""Table and column names complete inside ``op.*`` string arguments (issue 13, item 10)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from distill.lsp.completion import suggestions
+from distill.schema.from_metadata import schema_from_metadata
+from distill.schema.model import Schema
+from tests.lsp_client import copy_shop
+from tests.lsp_raw import raw_server
+
+
+def _schema() -> Schema:
+    metadata = sa.MetaData()
+    sa.Table("customers", metadata, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("name", sa.String(100), nullable=False))  # fmt: skip
+    sa.Table("orders", metadata, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("status", sa.String(20)))  # fmt: skip
+    return schema_from_metadata(metadata, sa.create_engine("sqlite://").dialect)
+
+
+def _labels(text: str, schema: Schema) -> list[str]:
+    line = text.count("\n")
+    return [s.label for s in suggestions(text, line, len(text.splitlines()[-1]), schema)]
+
+
+def test_the_argument_decides_tables_or_which_columns() -> None:
+    schema = _schema()
+    assert _labels('    op.add_column("', schema) == ["customers", "orders"]
+    assert _labels('    op.drop_column("orders", "st', schema) == ["id", "status"]
+    assert _labels("    op.alter_column('customers', '", schema) == ["id", "name"]
+    assert _labels('    op.create_index("ix_x", "', schema) == ["customers", "orders"]
+    assert _labels('    op.create_index("', schema) == []  # an index name: nothing to offer
+    assert _labels('    op.execute("', schema) == []
+    assert _labels("    op.add_column(", schema) == []  # not in a string
+    assert _labels('    op.drop_column("nowhere", "', schema) == []
+    batch = 'with op.batch_alter_table("orders") as batch_op:\n    batch_op.alter_column("'
+    assert _labels(batch, schema) == ["id", "status"]
+
+
+def test_the_details_say_what_each_is() -> None:
+    [name] = [s for s in suggestions('op.drop_column("customers", "n', 0, 31, _schema())
+              if s.label == "name"]  # fmt: skip
+    assert name.detail == "customers.name VARCHAR(100) NOT NULL"
+
+
+def test_the_server_completes_from_the_replayed_heads(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path / "shop")
+    revision = next((shop / "migrations" / "versions").glob("3c4d*.py"))
+    text = revision.read_text() + '\n\ndef _later():\n    op.drop_column("customers", "'
+    line = text.count("\n")
+    with raw_server(shop) as server:
+        server.initialize(trusted=True)
+        document = {"uri": revision.as_uri(), "languageId": "python", "version": 1, "text": text}
+        server.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
+        deadline, labels = time.monotonic() + 60, []
+        while time.monotonic() < deadline and not labels:
+            answer = server.request("textDocument/completion", {
+                "textDocument": {"uri": revision.as_uri()},
+                "position": {"line": line, "character": len(text.splitlines()[-1])},
+            })  # fmt: skip
+            labels = [item["label"] for item in (answer.get("result") or {}).get("items", [])]
+            time.sleep(0.3)
+    assert labels == ["id", "name", "email"]
