@@ -66,3 +66,33 @@ def test_the_server_completes_from_the_replayed_heads(tmp_path: Path) -> None:
             labels = [item["label"] for item in (answer.get("result") or {}).get("items", [])]
             time.sleep(0.3)
     assert labels == ["id", "name", "email"]
+
+
+def test_definition_of_a_named_table_or_column_is_its_model(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path / "shop")
+    models = (shop / "shop" / "models.py").read_text().splitlines()
+    revision = next((shop / "migrations" / "versions").glob("3c4d*.py"))
+    text = revision.read_text() + '\n\ndef _later():\n    op.drop_column("customers", "email")\n'
+    lines = text.splitlines()
+    call = next(i for i, line in enumerate(lines) if 'op.add_column("customers"' in line)
+    on_table = lines[call].index('"customers"') + 3
+    later = len(lines) - 1
+    with raw_server(shop) as server:
+        server.initialize(trusted=True)
+        document = {"uri": revision.as_uri(), "languageId": "python", "version": 1, "text": text}
+        server.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
+        deadline, found = time.monotonic() + 60, None
+        while time.monotonic() < deadline and not found:
+            found = server.request("textDocument/definition", {
+                "textDocument": {"uri": revision.as_uri()},
+                "position": {"line": call, "character": on_table},
+            }).get("result")  # fmt: skip
+            time.sleep(0.3)
+        on_column = server.request("textDocument/definition", {
+            "textDocument": {"uri": revision.as_uri()},
+            "position": {"line": later, "character": lines[later].index('"email"') + 2},
+        }).get("result")  # fmt: skip
+    assert found is not None and found["uri"].endswith("shop/models.py")
+    assert models[found["range"]["start"]["line"]].startswith("class Customer(")
+    assert on_column is not None
+    assert models[on_column["range"]["start"]["line"]].lstrip().startswith("email:")

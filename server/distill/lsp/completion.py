@@ -1,10 +1,11 @@
-"""Completion of table and column names inside ``op.*`` string arguments.
+"""Table and column names inside ``op.*`` string arguments: completion and definition.
 
 In a revision file, typing ``op.add_column("`` offers the tables, and
 ``op.drop_column("orders", "`` the columns of ``orders``, from the schema the
 last analysis replayed at the heads (held in memory: nothing is imported or
 read on the request).  ``batch_op.alter_column("`` offers the columns of the
-table its ``with op.batch_alter_table("...")`` names.
+table its ``with op.batch_alter_table("...")`` names.  Go to definition on such
+a name opens the model class or attribute that declares it (``named_at``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _BATCH_COLUMNS: dict[str, int] = {"drop_column": 0, "alter_column": 0}
 _CALL = re.compile(r"\b(?P<target>op|batch_op)\.(?P<method>\w+)\((?P<args>[^()]*)$")
 _OPEN_STRING = re.compile(r"""(?P<quote>["'])(?P<typed>[\w.]*)$""")
 _LITERAL = re.compile(r"""^\s*(["'])([\w.]+)\1\s*$""")
+_WHOLE_LITERAL = re.compile(r"""(["'])(?P<name>[\w.]+)\1""")
 _BATCH_TABLE = re.compile(r"""batch_alter_table\(\s*["'](\w+)["']""")
 
 
@@ -55,24 +57,53 @@ def suggestions(text: str, line: int, character: int, schema: Schema | None) -> 
     lines = text.splitlines()
     if schema is None or line >= len(lines):
         return []
-    before = lines[line][:character]
+    argument = _argument(lines, line, lines[line][:character])
+    if argument is None:
+        return []
+    table, is_column = argument
+    if not is_column:
+        return [_table_suggestion(t) for t in schema.tables]
+    return _columns(schema, table) if table else []
+
+
+def named_at(text: str, line: int, character: int) -> tuple[str, str | None] | None:
+    """(table, column or None) that the complete string literal under the cursor names."""
+    lines = text.splitlines()
+    if line >= len(lines):
+        return None
+    for literal in _WHOLE_LITERAL.finditer(lines[line]):
+        if literal.start() <= character <= literal.end():
+            argument = _argument(lines, line, lines[line][: literal.start() + 1])
+            if argument is None:
+                return None
+            table, is_column = argument
+            if not is_column:
+                return literal["name"], None
+            return (table, literal["name"]) if table else None
+    return None
+
+
+def _argument(lines: list[str], line: int, before: str) -> tuple[str | None, bool] | None:
+    """For a string argument opened at the end of ``before``: (its table, names a column).
+
+    For a table argument the table is the one being typed (None here)."""
     call = _CALL.search(before)
     if call is None or _OPEN_STRING.search(call["args"]) is None:
-        return []
+        return None
     *done, _current = call["args"].split(",")
     index = len(done)
     if call["target"] == "batch_op":
         if _BATCH_COLUMNS.get(call["method"]) != index:
-            return []
+            return None
         tables = _BATCH_TABLE.findall("\n".join(lines[: line + 1]))
-        return _columns(schema, tables[-1]) if tables else []
+        return (tables[-1] if tables else None), True
     wanted = _ARGUMENTS.get(call["method"], {}).get(index)
     if wanted == _TABLE:
-        return [_table_suggestion(table) for table in schema.tables]
+        return None, False
     if isinstance(wanted, int) and wanted < len(done):
         named = _LITERAL.match(done[wanted])
-        return _columns(schema, named[2]) if named else []
-    return []
+        return (named[2] if named else None), True
+    return None
 
 
 def _table_suggestion(table: Table) -> Suggestion:

@@ -196,7 +196,13 @@ def definition(ls: DistillServer, params: types.DefinitionParams) -> types.Locat
     files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
     if files is None or path is None:
         return None
-    found = migration_files.definition(files, path, params.position.line, params.position.character)
+    position = params.position
+    found = migration_files.definition(files, path, position.line, position.character)
+    if found is None and ls.session is not None and path in files.files:
+        # A table or column named in an op.* argument: the model that declares it.
+        named = completion.named_at(files.files[path].text, position.line, position.character)
+        if named is not None:
+            found = ls.session.model_location(*named, ls.buffers())
     if found is None:
         return None
     target, span = found

@@ -35,6 +35,7 @@ from distill.lsp import drift as drifts
 from distill.lsp import migration_files
 from distill.lsp.log_mask import LOG_MASK
 from distill.lsp.placement import Placed, place
+from distill.lsp.positions import Span
 from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
@@ -88,6 +89,7 @@ class Session:
         self._worker: ModelWorker | None = None
         self.database = DatabaseState()
         self.last_good: Analysis | None = None
+        self._last_models: ModelsResult | None = None  # of the last build that imported
         self._hand_made_kept: tuple[Schema, Schema, list[drifts.Drift]] | None = None
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
@@ -222,8 +224,24 @@ class Session:
             seconds=time.perf_counter() - started,
         )
         if models.error is None:
-            self.last_good = analysis
+            self.last_good, self._last_models = analysis, models
         return analysis
+
+    def model_location(
+        self, table: str, column: str | None, buffers: Mapping[str, str]
+    ) -> tuple[str, Span] | None:
+        """Where the models declare ``table`` (its class) or ``column`` (its attribute),
+        from the last good build: placed as a drift item on them would be."""
+        if self._last_models is None:
+            return None
+        probe = drifts.Drift(
+            "definition", drifts.MODELS, "", table=table, column=column,
+            target="column" if column else "table",
+        )  # fmt: skip
+        home = self.models_file
+        placed = place([probe], self._last_models, buffers, str(home) if home else None,
+                       self.files.read)  # fmt: skip
+        return next(((path, p.span) for path, items in placed.items() for p in items), None)
 
     def _with_known_schemas(self, models: ModelsResult) -> ModelsResult:
         """The build's replayed schemas, those it did not resend taken from the last build."""
