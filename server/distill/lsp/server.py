@@ -186,6 +186,8 @@ def hover(ls: DistillServer, params: types.HoverParams) -> types.Hover | None:
     text = migration_files.hover(
         files, path, position.line, position.character, ls.session.database.applied
     )
+    if text is None and path not in files.files:
+        text = ls.session.model_hover(path, position.line, ls.buffers())
     if text is None:
         return None
     return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))

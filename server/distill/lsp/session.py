@@ -209,8 +209,7 @@ class Session:
                 items += self._schema_drift(graph, models)
         for note in models.migration_notes:
             log.info(note)
-        home = self.models_file
-        placed = place(items, models, buffers, str(home) if home else None, self.files.read)
+        placed = self._placed(items, models, buffers)
         analysis = Analysis(
             placed=placed,
             findings=findings,
@@ -227,6 +226,43 @@ class Session:
             self.last_good, self._last_models = analysis, models
         return analysis
 
+    def model_hover(self, path: str, line: int, buffers: Mapping[str, str]) -> str | None:
+        """The card for the model class or column declared on ``line`` of ``path``."""
+        from distill.lsp.model_hover import DatabaseView, card
+
+        models, heads = self._last_models, self.schema_at_heads()
+        if models is None or heads is None or models.changes is None:
+            return None
+        files = {(o.schema, o.table): o.file for o in models.origins}
+        names: dict[tuple[str | None, str], set[str]] = {}
+        for table in heads.tables:
+            names[(table.schema, table.name)] = {c.name for c in table.columns}
+        for change in models.changes:  # what the models have and the heads do not
+            if change.table is not None:
+                names.setdefault((change.schema, change.table), set())
+                if change.code == "column.added" and change.name:
+                    names[(change.schema, change.table)].add(change.name)
+        probes = [
+            _probe(table, schema, column)
+            for (schema, table), columns in names.items()
+            if files.get((schema, table), path) == path  # declared in this file
+            for column in [None, *sorted(columns)]
+        ]
+        placed = self._placed(probes, models, buffers)
+        hit = next((p.drift for p in placed.get(path, []) if p.span.line == line), None)
+        if hit is None or hit.table is None:
+            return None
+        analysis = self.last_good
+        drift = [
+            p.drift.message
+            for p in (analysis.placed.get(path, []) if analysis else [])
+            if p.span.line == line
+        ]
+        database = DatabaseView(
+            self.database.current, analysis.pending if analysis else 0, self.database.error
+        )
+        return card(hit.table, hit.column, heads, models.changes, database, drift)
+
     def model_location(
         self, table: str, column: str | None, buffers: Mapping[str, str]
     ) -> tuple[str, Span] | None:
@@ -234,14 +270,14 @@ class Session:
         from the last good build: placed as a drift item on them would be."""
         if self._last_models is None:
             return None
-        probe = drifts.Drift(
-            "definition", drifts.MODELS, "", table=table, column=column,
-            target="column" if column else "table",
-        )  # fmt: skip
-        home = self.models_file
-        placed = place([probe], self._last_models, buffers, str(home) if home else None,
-                       self.files.read)  # fmt: skip
+        placed = self._placed([_probe(table, None, column)], self._last_models, buffers)
         return next(((path, p.span) for path, items in placed.items() for p in items), None)
+
+    def _placed(
+        self, items: list[drifts.Drift], models: ModelsResult, buffers: Mapping[str, str]
+    ) -> dict[str, list[Placed]]:
+        home = self.models_file
+        return place(items, models, buffers, str(home) if home else None, self.files.read)
 
     def _with_known_schemas(self, models: ModelsResult) -> ModelsResult:
         """The build's replayed schemas, those it did not resend taken from the last build."""
@@ -344,6 +380,13 @@ def replayed(models: ModelsResult, target: str) -> Schema:
 def find_project_root(folder: Path) -> Path | None:
     """The folder of the Distill (or Alembic) settings that apply to ``folder``, if any."""
     return project_folder(folder)
+
+
+def _probe(table: str, schema: str | None, column: str | None) -> drifts.Drift:
+    """A drift item placed only to find where the models declare a table or column."""
+    target = "column" if column else "table"
+    return drifts.Drift("probe", drifts.MODELS, "", table=table, schema=schema, column=column,
+                        target=target)  # fmt: skip
 
 
 def _graph_or_none(project: commands.Project) -> RevisionGraph | None:

@@ -1,0 +1,51 @@
+"""Hover on a model's class or column line: the card (issue 13, item 11)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.lsp_client import copy_shop
+from tests.lsp_raw import RawServer, raw_server
+
+PHONE = "    phone: Mapped[str | None] = mapped_column(sa.String(30))\n"
+EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)\n"
+
+
+def _hover(server: RawServer, uri: str, line: int) -> str | None:
+    answer = server.request("textDocument/hover", {
+        "textDocument": {"uri": uri}, "position": {"line": line, "character": 6}})  # fmt: skip
+    result = answer.get("result")
+    return result["contents"]["value"] if result else None
+
+
+def test_the_card_of_a_column_a_new_column_and_a_table(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path / "shop")
+    path = shop / "shop" / "models.py"
+    text = path.read_text().replace(EMAIL, EMAIL + PHONE)
+    lines = text.splitlines()
+    line_of = {word: next(i for i, line in enumerate(lines) if line.lstrip().startswith(word))
+               for word in ("email:", "phone:", "class Customer(")}  # fmt: skip
+    with raw_server(shop) as server:
+        server.initialize(trusted=True)
+        document = {"uri": path.as_uri(), "languageId": "python", "version": 1, "text": text}
+        server.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
+        deadline, email = time.monotonic() + 60, None
+        while time.monotonic() < deadline and not email:
+            email = _hover(server, path.as_uri(), line_of["email:"])
+            time.sleep(0.3)
+        phone = _hover(server, path.as_uri(), line_of["phone:"])
+        table = _hover(server, path.as_uri(), line_of["class Customer("])
+    assert email == "\n".join([
+        "**customers.email** — Distill", "",
+        "| | type (sqlite) | null | server default |", "|---|---|---|---|",
+        "| models | `VARCHAR(255)` | NULL | — |",
+        "| migrations (head) | `VARCHAR(255)` | NULL | — |", "",
+        "database: at base, 3 revision(s) behind head — it may not have this yet",
+    ])  # fmt: skip
+    assert phone is not None
+    assert "| migrations (head) | not there | | |" in phone
+    assert "database: no revision creates it yet" in phone
+    assert "- customers.phone is not in any migration" in phone
+    assert table is not None and table.startswith("**customers** — Distill")
+    assert "models: 4 columns" in table and "migrations (head): 3 columns" in table
