@@ -7,12 +7,14 @@ import os
 import select
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.lsp_client import ENV, server_command
+
+T = TypeVar("T")
 
 
 class RawServer:
@@ -64,6 +66,21 @@ class RawServer:
             "initializationOptions": {"debounceMs": 20, **options},
         })  # fmt: skip
         self.send({"method": "initialized", "params": {}})
+        return answer
+
+    def open_document(self, path: Path, text: str) -> str:
+        """Open ``path`` with ``text`` in the (unsaved) buffer; its uri."""
+        document = {"uri": path.as_uri(), "languageId": "python", "version": 1, "text": text}
+        self.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
+        return path.as_uri()
+
+    def until(self, ask: Callable[[], T], timeout: float = 60.0) -> T:
+        """``ask()`` again until it gives something (the first analysis takes a while)."""
+        deadline = time.monotonic() + timeout
+        answer = ask()
+        while not answer and time.monotonic() < deadline:
+            time.sleep(0.3)
+            answer = ask()
         return answer
 
     def close(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -55,16 +54,15 @@ def test_the_server_completes_from_the_replayed_heads(tmp_path: Path) -> None:
     line = text.count("\n")
     with raw_server(shop) as server:
         server.initialize(trusted=True)
-        document = {"uri": revision.as_uri(), "languageId": "python", "version": 1, "text": text}
-        server.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
-        deadline, labels = time.monotonic() + 60, []
-        while time.monotonic() < deadline and not labels:
+        server.open_document(revision, text)
+        position = {"line": line, "character": len(text.splitlines()[-1])}
+
+        def labels_now() -> list[str]:
             answer = server.request("textDocument/completion", {
-                "textDocument": {"uri": revision.as_uri()},
-                "position": {"line": line, "character": len(text.splitlines()[-1])},
-            })  # fmt: skip
-            labels = [item["label"] for item in (answer.get("result") or {}).get("items", [])]
-            time.sleep(0.3)
+                "textDocument": {"uri": revision.as_uri()}, "position": position})  # fmt: skip
+            return [item["label"] for item in (answer.get("result") or {}).get("items", [])]
+
+        labels = server.until(labels_now)
     assert labels == ["id", "name", "email"]
 
 
@@ -79,15 +77,11 @@ def test_definition_of_a_named_table_or_column_is_its_model(tmp_path: Path) -> N
     later = len(lines) - 1
     with raw_server(shop) as server:
         server.initialize(trusted=True)
-        document = {"uri": revision.as_uri(), "languageId": "python", "version": 1, "text": text}
-        server.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
-        deadline, found = time.monotonic() + 60, None
-        while time.monotonic() < deadline and not found:
-            found = server.request("textDocument/definition", {
-                "textDocument": {"uri": revision.as_uri()},
-                "position": {"line": call, "character": on_table},
-            }).get("result")  # fmt: skip
-            time.sleep(0.3)
+        server.open_document(revision, text)
+        found = server.until(lambda: server.request("textDocument/definition", {
+            "textDocument": {"uri": revision.as_uri()},
+            "position": {"line": call, "character": on_table},
+        }).get("result"))  # fmt: skip
         on_column = server.request("textDocument/definition", {
             "textDocument": {"uri": revision.as_uri()},
             "position": {"line": later, "character": lines[later].index('"email"') + 2},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from tests.lsp_client import copy_shop
@@ -28,12 +27,8 @@ def test_the_card_of_a_column_a_new_column_and_a_table(tmp_path: Path) -> None:
                for word in ("email:", "phone:", "class Customer(")}  # fmt: skip
     with raw_server(shop) as server:
         server.initialize(trusted=True)
-        document = {"uri": path.as_uri(), "languageId": "python", "version": 1, "text": text}
-        server.send({"method": "textDocument/didOpen", "params": {"textDocument": document}})
-        deadline, email = time.monotonic() + 60, None
-        while time.monotonic() < deadline and not email:
-            email = _hover(server, path.as_uri(), line_of["email:"])
-            time.sleep(0.3)
+        server.open_document(path, text)
+        email = server.until(lambda: _hover(server, path.as_uri(), line_of["email:"]))
         phone = _hover(server, path.as_uri(), line_of["phone:"])
         table = _hover(server, path.as_uri(), line_of["class Customer("])
     assert email == "\n".join([
