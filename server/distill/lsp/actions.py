@@ -361,6 +361,15 @@ def _revision_json(revision: Any) -> dict[str, Any]:
     }
 
 
+def _drops(path: Path) -> tuple[str, ...]:
+    from distill.lsp.downgrade_drops import downgrade_drops
+
+    try:
+        return downgrade_drops(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return ()
+
+
 def _add_excluded_table(config_file: Path | None, table: str) -> Path:
     from distill.lsp.settings_edit import add_excluded_table
 
@@ -412,6 +421,8 @@ def revisions(ls: DistillServer) -> dict[str, Any]:
         "revisions": [
             {**_revision_json(r), "isHead": r.id in graph.heads,
              "applied": (r.id in applied) if read is not None else None,
+             # What its downgrade() drops, for the confirmation (applied ones only).
+             "drops": list(_drops(r.path)) if r.id in applied else None,
              "isCurrent": r.id in current, "isMerge": len(r.down_revisions) > 1,
              "isBranchPoint": len(graph.children(r.id)) > 1}
             for r in graph.history(None, current)

@@ -16,13 +16,23 @@ export function revertedBy(revisions: Revision[], target: string): Revision[] {
 
 export function downgradeConfirmation(reverted: Revision[], target: string, database: string): Confirmation {
   const to = target === "base" ? "base (nothing applied)" : shortId(target);
-  const lines = reverted.map((r) => `↓ ${shortId(r.id)} ${r.message ?? ""}`.trimEnd());
+  // Per revision, what its downgrade() drops, as the server read it from the file.
+  const lines = reverted.map((r) => {
+    const head = `↓ ${shortId(r.id)} ${r.message ?? ""}`.trimEnd();
+    return r.drops?.length ? `${head} — drops ${r.drops.join(", ")}` : head;
+  });
+  const known = reverted.every((r) => Array.isArray(r.drops));
+  const warning = known
+    ? reverted.some((r) => r.drops?.length)
+      ? "\n\nWhat is dropped goes with its data."
+      : ""
+    : "\n\nTables and columns they created are dropped with their data.";
   return {
     message: `Downgrade ${database} to ${to}?`,
     detail:
       (lines.length
         ? `This runs the downgrade() of ${reverted.length === 1 ? "1 revision" : `${reverted.length} revisions`}:\n${lines.join("\n")}`
-        : "No applied revision is reverted.") + "\n\nTables and columns they created are dropped with their data.",
+        : "No applied revision is reverted.") + warning,
     button: "Downgrade",
   };
 }

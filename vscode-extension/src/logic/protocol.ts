@@ -30,6 +30,8 @@ export interface Revision {
   isCurrent: boolean;
   isMerge: boolean;
   isBranchPoint: boolean;
+  /** What its downgrade() drops ("table orders", "column customers.email"), for applied ones. */
+  drops?: string[] | null;
 }
 
 /** `distill/revisions` */

@@ -16,6 +16,17 @@ describe("downgrade confirmation", () => {
     assert.equal(text.button, "Downgrade");
   });
 
+  test("each revision names what its downgrade() drops, when the server read it", () => {
+    const read = [["column customers.email"], ["table orders"]];
+    const base = revertedBy(shop("3c4d5e6f7081"), "1a2b3c4d5e6f");
+    const reverted = base.map((r, i) => ({ ...r, drops: read[i] ?? [] }));
+    const text = downgradeConfirmation(reverted, "1a2b3c4d5e6f", "db");
+    assert.match(text.detail, /↓ 3c4d5e6 message of 3c4d5e6f7081 — drops column customers\.email\n/);
+    assert.match(text.detail, /↓ 2b3c4d5 message of 2b3c4d5e6f70 — drops table orders\n\nWhat is dropped goes with its data\.$/);
+    const nothing = downgradeConfirmation(base.slice(0, 1).map((r) => ({ ...r, drops: [] })), "2b3c4d5e6f70", "db");
+    assert.doesNotMatch(nothing.detail, /dropped/);
+  });
+
   test("to base reverts everything applied; pending revisions are not touched", () => {
     assert.deepEqual(
       revertedBy(shop("2b3c4d5e6f70"), "base").map((r) => r.id),
