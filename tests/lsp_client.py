@@ -46,7 +46,8 @@ async def start(client: LanguageClient, root: Path, **options: Any) -> types.Ini
     return await client.initialize_session(types.InitializeParams(
         capabilities=capabilities, root_uri=root.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
-        initialization_options={"debounceMs": 20, "timeout": 3, **options},
+        # As the VS Code extension does: it confirms downgrades and stamps itself.
+        initialization_options={"debounceMs": 20, "timeout": 3, "clientConfirms": True, **options},
     ))  # fmt: skip
 
 

@@ -83,6 +83,25 @@ class RawServer:
             answer = ask()
         return answer
 
+    def request_answering(
+        self, method: str, params: Any, replies: dict[str, dict[str, Any]], timeout: float = 60.0
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The response to one request, while the server's own requests named in
+        ``replies`` (method -> the response's body: ``{"result": ...}`` or
+        ``{"error": ...}``) are answered; with the requests it asked."""
+        self._next_id += 1
+        own = self._next_id
+        self.send({"id": own, "method": method, "params": params})
+        asked: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while not any(m.get("id") == own and "method" not in m for m in self.received):
+            for message in self.received:
+                if message.get("method") in replies and message not in asked:
+                    asked.append(message)
+                    self.send({"id": message["id"], **replies[message["method"]]})
+            self._read_one(deadline)
+        return next(m for m in self.received if m.get("id") == own and "method" not in m), asked
+
     def close(self) -> None:
         if self.process.poll() is None:
             try:

@@ -122,24 +122,19 @@ def _command(server: DistillServer, name: str) -> Callable[[CommandHandler], Com
     return register
 
 
+def _alternatives(hint: Any) -> tuple[Any, ...]:
+    """``str | None`` -> (str, NoneType), ``dict[str, Any]`` -> (dict,)."""
+    union = typing.get_origin(hint) in (types_union, typing.Union)
+    return tuple(typing.get_origin(k) or k for k in (typing.get_args(hint) if union else (hint,)))
+
+
 def _is_a(value: Any, hint: Any) -> bool:
-    if hint is Any:
-        return True
-    allowed = (
-        typing.get_args(hint) if typing.get_origin(hint) in (types_union, typing.Union) else (hint,)
-    )
-    return any(
-        value is None if kind is type(None) else isinstance(value, typing.get_origin(kind) or kind)
-        for kind in allowed
-    )
+    return hint is Any or any(isinstance(value, kind) for kind in _alternatives(hint))
 
 
 def _kind(hint: Any) -> str:
     names = {str: "a string", bool: "true or false", dict: "an object", type(None): "null"}
-    allowed = (
-        typing.get_args(hint) if typing.get_origin(hint) in (types_union, typing.Union) else (hint,)
-    )
-    return " or ".join(names.get(typing.get_origin(k) or k, str(k)) for k in allowed)
+    return " or ".join(names.get(kind, str(kind)) for kind in _alternatives(hint))
 
 
 def register_commands(server: DistillServer) -> None:
@@ -153,6 +148,10 @@ def register_commands(server: DistillServer) -> None:
 
     @_command(server, "distill.stamp")
     async def stamp(ls: DistillServer, target: str, purge: bool = False) -> dict[str, Any]:
+        only = "This only rewrites the version table: no migration runs, no table changes."
+        if not await _confirmed(ls, f"Stamp the database as {target}?", [only], "Stamp"):
+            current = await _run(ls, None, lambda p, _: commands.read_heads(p))
+            return {"current": list(current), "cancelled": True}
         await _cli(ls, f"Stamping {target}", ["stamp", target, *(["--purge"] if purge else [])])
         ls.schedule(0, refresh_database=True)
         return {"current": list(await _run(ls, None, lambda p, _: commands.read_heads(p)))}
@@ -216,20 +215,46 @@ def register_commands(server: DistillServer) -> None:
 async def _migrate(ls: DistillServer, verb: str, target: str) -> dict[str, Any]:
     """Upgrade or downgrade: the plan read here, the scripts run by the CLI."""
 
-    def plan(project: commands.Project) -> tuple[tuple[str, ...], list[str]]:
+    def plan(project: commands.Project) -> tuple[tuple[str, ...], list[str], list[str]]:
         before = commands.read_heads(project)
         graph = project.graph
         steps = (graph.upgrade_steps if verb == "upgrade" else graph.downgrade_steps)(
             before, target
         )
-        return before, [f"{verb} {step}" for step in steps]
+        reverted = [_reverted_line(graph.revisions[step]) for step in steps]
+        return before, [f"{verb} {step}" for step in steps], reverted
 
-    before, steps = await _run(ls, None, lambda p, _: plan(p))
+    before, steps, reverted = await _run(ls, None, lambda p, _: plan(p))
+    if (
+        verb == "downgrade"
+        and steps
+        and not await _confirmed(ls, f"Downgrade the database to {target}?", reverted, "Downgrade")
+    ):
+        return {"before": list(before), "after": list(before), "steps": [], "cancelled": True}
     title = f"{'Upgrading' if verb == 'upgrade' else 'Downgrading'} to {target}"
     await _cli(ls, title, [verb, target])
     ls.schedule(0, refresh_database=True)
     after = await _run(ls, None, lambda p, _: commands.read_heads(p))
     return {"before": list(before), "after": list(after), "steps": steps}
+
+
+def _reverted_line(revision: Any) -> str:
+    drops = _drops(revision.path)
+    line = f"↓ {revision.id[:7]} {revision.message or ''}".rstrip()
+    return f"{line} — drops {', '.join(drops)}" if drops else line
+
+
+async def _confirmed(ls: DistillServer, question: str, lines: list[str], button: str) -> bool:
+    """Ask before a destructive command, through window/showMessageRequest, unless the
+    client asks itself (the VS Code extension's ``clientConfirms``)."""
+    if ls.settings.client_confirms:
+        return True
+    message = "\n".join([f"Distill: {question}", *lines])
+    answer = await ls.window_show_message_request_async(types.ShowMessageRequestParams(
+        type=types.MessageType.Warning, message=message,
+        actions=[types.MessageActionItem(title=button), types.MessageActionItem(title="Cancel")],
+    ))  # fmt: skip
+    return answer is not None and answer.title == button
 
 
 async def _cli(

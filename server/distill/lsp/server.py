@@ -10,7 +10,8 @@ Initialization options (all optional):
 else imports and runs nothing), ``debounceMs`` (300),
 ``databaseUrl`` (overrides the project's url), ``timeout`` (seconds for the
 models to import, 10), ``python`` (interpreter for the model worker),
-``inlayHints`` (false: a word after each model line that is not in sync).
+``inlayHints`` (false: a word after each model line that is not in sync),
+``clientConfirms`` (false: the server asks before a downgrade or stamp).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
         timeout=float(options.get("timeout", 10.0)),
         python=options.get("python") or None,
         inlay_hints=options.get("inlayHints") is True,
+        client_confirms=options.get("clientConfirms") is True,
     )
     folder = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
     path = to_fs_path(folder) if folder else None

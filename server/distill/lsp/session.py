@@ -52,6 +52,9 @@ class Settings:
     timeout: float = 10.0  # for building the models in the worker
     python: str | None = None  # interpreter of the worker (default: this one)
     inlay_hints: bool = False  # a word after each model line that is not in sync
+    # The client confirms downgrades and stamps itself (the VS Code extension); else
+    # the server asks through window/showMessageRequest.
+    client_confirms: bool = False
 
 
 @dataclass

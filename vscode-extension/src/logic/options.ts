@@ -14,6 +14,8 @@ export interface InitializationOptions {
   debounceMs: number;
   timeout: number;
   inlayHints: boolean;
+  /** The extension asks before a downgrade or a stamp itself (distill.confirmDestructive). */
+  clientConfirms: boolean;
   databaseUrl?: string;
 }
 
@@ -23,6 +25,7 @@ export function initializationOptions(settings: FolderSettings, trusted: boolean
     debounceMs: Math.max(0, Math.round(settings.debounceMs)),
     timeout: Math.max(1, settings.timeout),
     inlayHints: settings.inlayHints,
+    clientConfirms: true,
   };
   const url = settings.databaseUrl?.trim();
   if (url) options.databaseUrl = url;

@@ -38,12 +38,19 @@ describe("initialization options", () => {
   };
 
   test("trust and timings are passed; no database URL unless one is set", () => {
-    assert.deepEqual(initializationOptions(settings, false), { trusted: false, debounceMs: 300, timeout: 10, inlayHints: false });
+    assert.deepEqual(initializationOptions(settings, false), {
+      trusted: false,
+      debounceMs: 300,
+      timeout: 10,
+      inlayHints: false,
+      clientConfirms: true,
+    });
     assert.deepEqual(initializationOptions({ ...settings, databaseUrl: " sqlite:///copy.db ", debounceMs: -5 }, true), {
       trusted: true,
       debounceMs: 0,
       timeout: 10,
       inlayHints: false,
+      clientConfirms: true,
       databaseUrl: "sqlite:///copy.db",
     });
   });
