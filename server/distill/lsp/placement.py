@@ -131,6 +131,19 @@ _INDEXES: dict[str, ModelIndex] = {}
 _INDEXES_KEPT = 64
 
 
+def declared_on(text: str, line: int) -> tuple[str, str | None] | None:
+    """(table, column or None) whose class, ``Table(`` or column declaration is on ``line``."""
+    for site in _index(text).tables:
+        if site.table is None:
+            continue
+        for column in site.columns:
+            if column.span.line <= line <= column.span.end_line:
+                return site.table, column.name
+        if site.span.line == line:
+            return site.table, None
+    return None
+
+
 def _index(text: str) -> ModelIndex:
     key = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     found = _INDEXES.get(key)

@@ -34,7 +34,7 @@ from distill.files import FileTexts
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
 from distill.lsp.log_mask import LOG_MASK
-from distill.lsp.placement import Placed, place
+from distill.lsp.placement import Placed, declared_on, place
 from distill.lsp.positions import Span
 from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
 from distill.schema.model import Schema
@@ -236,24 +236,9 @@ class Session:
         models, heads = self._last_models, self.schema_at_heads()
         if models is None or heads is None or models.changes is None:
             return None
-        files = {(o.schema, o.table): o.file for o in models.origins}
-        names: dict[tuple[str | None, str], set[str]] = {}
-        for table in heads.tables:
-            names[(table.schema, table.name)] = {c.name for c in table.columns}
-        for change in models.changes:  # what the models have and the heads do not
-            if change.table is not None:
-                names.setdefault((change.schema, change.table), set())
-                if change.code == "column.added" and change.name:
-                    names[(change.schema, change.table)].add(change.name)
-        probes = [
-            _probe(table, schema, column)
-            for (schema, table), columns in names.items()
-            if files.get((schema, table), path) == path  # declared in this file
-            for column in [None, *sorted(columns)]
-        ]
-        placed = self._placed(probes, models, buffers)
-        hit = next((p.drift for p in placed.get(path, []) if p.span.line == line), None)
-        if hit is None or hit.table is None:
+        buffer = buffers.get(path)
+        hit = declared_on(buffer if buffer is not None else self.files.read(path), line)
+        if hit is None:
             return None
         analysis = self.last_good
         drift = [
@@ -264,7 +249,7 @@ class Session:
         database = DatabaseView(
             self.database.current, analysis.pending if analysis else 0, self.database.error
         )
-        return card(hit.table, hit.column, heads, models.changes, database, drift)
+        return card(*hit, heads, models.changes, database, drift)
 
     def model_location(
         self, table: str, column: str | None, buffers: Mapping[str, str]
