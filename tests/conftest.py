@@ -14,9 +14,13 @@ import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from tests.lsp_raw import RawServer
 
 SERVERS = {
     "postgresql": os.environ.get(
@@ -149,3 +153,23 @@ def _autogen_corpus_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{r['case']:<30} {r['dialect']:<11} {cells[0]:<14} {cells[1]:<14} {cells[2]:<14} "
             f"{error}"
         )
+
+
+# -- the example project, and a raw language server on it ----------------------------------
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A copy of examples/shop (no database yet)."""
+    from tests.lsp_client import copy_shop
+
+    return copy_shop(tmp_path / "shop")
+
+
+@pytest.fixture
+def server(shop: Path) -> Iterator[RawServer]:
+    """A raw ``distill lsp`` (tests/lsp_raw.py) on the ``shop`` copy, shut down after."""
+    from tests.lsp_raw import raw_server
+
+    with raw_server(shop) as raw:
+        yield raw

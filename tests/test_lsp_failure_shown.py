@@ -15,6 +15,7 @@ import pytest
 
 from tests.lsp_raw import RawServer, raw_server
 from tests.test_alembic_config import alembic_init, edit_ini
+from tests.test_alembic_env import prepend_to_env
 
 
 @pytest.fixture
@@ -22,14 +23,7 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "app"
     alembic_init(root)
     edit_ini(root / "alembic.ini", sqlalchemy__url="")
-    env_py = root / "alembic" / "env.py"
-    env_py.write_text(
-        env_py.read_text().replace(
-            "target_metadata = None",
-            'import os\nDATABASE_URL = os.environ["APP_DATABASE_URL_NOT_SET"]\n'
-            "target_metadata = None",
-        )
-    )
+    prepend_to_env(root, 'import os\nDATABASE_URL = os.environ["APP_DATABASE_URL_NOT_SET"]')
     return root
 
 
@@ -80,15 +74,12 @@ def test_a_url_env_py_builds_from_the_apps_settings_is_found(tmp_path: Path) -> 
     alembic_init(root)
     edit_ini(root / "alembic.ini", sqlalchemy__url="")
     (root / "app_settings.py").write_text(f"DATABASE_URL = 'sqlite:///{root / 'app.db'}'\n")
-    env_py = root / "alembic" / "env.py"
-    env_py.write_text(
-        env_py.read_text().replace(
-            "target_metadata = None",
-            "import app_settings\n"
-            'config.set_main_option("sqlalchemy.url", app_settings.DATABASE_URL)\n'
-            "import sqlalchemy as sa\ntarget_metadata = sa.MetaData()",
-        )
-    )
+    prepend_to_env(root, """
+        import app_settings
+        config.set_main_option("sqlalchemy.url", app_settings.DATABASE_URL)
+        import sqlalchemy as sa
+        target_metadata = sa.MetaData()
+    """)  # fmt: skip
     (root / "alembic" / "versions" / "r1_first.py").write_text(
         '"""first"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
         "revision = 'r1'\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\n"

@@ -7,28 +7,13 @@ no database read on the request).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.lsp_client import copy_shop
-from tests.lsp_raw import RawServer, raw_server
+from tests.lsp_raw import RawServer
 
 PHONE = "    phone: Mapped[str | None] = mapped_column(sa.String(30))\n"
 EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)\n"
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    return copy_shop(tmp_path / "shop")
-
-
-@pytest.fixture
-def server(shop: Path) -> Iterator[RawServer]:
-    with raw_server(shop) as raw:
-        yield raw
 
 
 def _open_with_phone(server: RawServer, shop: Path) -> tuple[str, str]:

@@ -7,29 +7,16 @@ LSP client library would refuse to send most of these.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.lsp_client import copy_shop
-from tests.lsp_raw import RawServer, raw_server
+from tests.lsp_raw import RawServer
 
 INVALID_PARAMS = -32602
 COMMAND = "workspace/executeCommand"
 PARSE_ERROR = -32700
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    return copy_shop(tmp_path / "shop")
-
-
-@pytest.fixture
-def server(shop: Path) -> Iterator[RawServer]:
-    with raw_server(shop) as raw:
-        yield raw
 
 
 def _hover(uri: str, line: Any, character: Any) -> dict[str, Any]:

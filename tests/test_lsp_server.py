@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
@@ -15,7 +14,6 @@ from tests.lsp_client import (
     SERVER,
     codes,
     command,
-    copy_shop,
     edit,
     line_of,
     open_file,
@@ -26,11 +24,6 @@ from tests.lsp_client import (
 
 PHONE = "    phone: Mapped[str | None] = mapped_column(sa.String(30))\n"
 EMAIL = "    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)\n"
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    return copy_shop(tmp_path / "shop")
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))

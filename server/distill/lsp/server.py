@@ -251,14 +251,10 @@ def complete(ls: DistillServer, params: types.CompletionParams) -> types.Complet
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT)
 def inlay_hint(ls: DistillServer, params: types.InlayHintParams) -> list[types.InlayHint]:
     path = to_fs_path(params.text_document.uri)
-    if not ls.settings.inlay_hints or ls.analysis is None or path is None:
+    session = ls.session
+    if not ls.settings.inlay_hints or ls.analysis is None or path is None or session is None:
         return []
-    text = ls.buffers().get(path)
-    if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return []
+    text = session.text_of(path, ls.buffers())
     return convert.inlay_hints(ls.analysis.placed.get(path, []), text, params.range)
 
 

@@ -236,8 +236,7 @@ class Session:
         models, heads = self._last_models, self.schema_at_heads()
         if models is None or heads is None or models.changes is None:
             return None
-        buffer = buffers.get(path)
-        hit = declared_on(buffer if buffer is not None else self.files.read(path), line)
+        hit = declared_on(self.text_of(path, buffers), line)
         if hit is None:
             return None
         analysis = self.last_good
@@ -250,6 +249,11 @@ class Session:
             self.database.current, analysis.pending if analysis else 0, self.database.error
         )
         return card(*hit, heads, models.changes, database, drift)
+
+    def text_of(self, path: str, buffers: Mapping[str, str]) -> str:
+        """What the user sees of ``path``: its buffer when open ("" too), else the file."""
+        buffer = buffers.get(path)
+        return buffer if buffer is not None else self.files.read(path)
 
     def model_location(
         self, table: str, column: str | None, buffers: Mapping[str, str]
@@ -307,9 +311,7 @@ class Session:
         texts: dict[str, str] = {}
         for folder in self.config.version_locations:
             for path in sorted(folder.glob("*.py")):
-                key = str(path)
-                buffer = buffers.get(key)  # "" is an emptied buffer, not a missing one
-                texts[key] = buffer if buffer is not None else self.files.read(key)
+                texts[str(path)] = self.text_of(str(path), buffers)
         return texts
 
     # -- the database ------------------------------------------------------------------------
