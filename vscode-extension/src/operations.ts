@@ -100,7 +100,10 @@ export async function mergeHeads(server: FolderServer, message: string): Promise
 }
 
 export async function showSql(server: FolderServer, range: string): Promise<void> {
-  const result = await server.execute<SqlResult>("distill.showSql", [range]);
+  // With progress: on a long history the SQL takes a moment; a failure is shown by the caller.
+  const result = await withProgress(`Writing the SQL of ${range}`, () =>
+    server.execute<SqlResult>("distill.showSql", [range]),
+  );
   await openSql(`-- distill: SQL for ${range} (${server.folder.name})\n${result.sql}`);
 }
 

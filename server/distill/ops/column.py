@@ -54,12 +54,10 @@ class AddColumn(TableChange):
 
     def execute(self, ctx: OpContext) -> Any:
         if self.if_not_exists and ctx.dialect_name == "sqlite":
-            if ctx.is_offline:
-                raise OperationError(
-                    f"{self.describe()}: SQLite has no ADD COLUMN IF NOT EXISTS, and with --sql "
-                    "the table cannot be read; drop if_not_exists"
-                )
-            names = sqlite.column_names(ctx.connection, self.table_name, self.schema)
+            conn = ctx.readable(
+                f"{self.describe()}: SQLite has no ADD COLUMN IF NOT EXISTS", "drop if_not_exists"
+            )
+            names = sqlite.column_names(conn, self.table_name, self.schema)
             if self.column.name in names:
                 return None
         return super().execute(ctx)
@@ -157,8 +155,11 @@ class DropColumn(TableChange):
         return True
 
     def execute(self, ctx: OpContext) -> Any:
-        if self.if_exists and ctx.dialect_name == "sqlite" and not ctx.is_offline:
-            names = sqlite.column_names(ctx.connection, self.table_name, self.schema)
+        if self.if_exists and ctx.dialect_name == "sqlite":
+            conn = ctx.readable(
+                f"{self.describe()}: SQLite has no DROP COLUMN IF EXISTS", "drop if_exists"
+            )
+            names = sqlite.column_names(conn, self.table_name, self.schema)
             if self.column_name not in names:
                 return None
         return super().execute(ctx)

@@ -4,6 +4,11 @@ Every statement an op produces goes through :meth:`OpContext.execute`, so the
 same op code serves both modes, and ``executed`` is a faithful list of what
 reached the database — the runtime shows it when a MariaDB revision fails
 halfway, because MariaDB cannot roll DDL back.
+
+With ``--sql`` there is no database to read, yet a SQLite table rebuild must
+know the table.  An ``OfflineCatalog`` answers that: every statement written
+is also handed to it, and it gives a connection on which the tables stand as
+the SQL written so far leaves them (see ``runtime.offline_catalog``).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult, Dialect
@@ -20,6 +25,17 @@ from sqlalchemy.sql.base import Executable
 
 from distill.errors import OperationError
 from distill.ops.naming import ConventionSource, NamingConvention
+
+
+class OfflineCatalog(Protocol):
+    """Where ``--sql`` reads the tables its statements have built so far."""
+
+    def follow(self, statement: Executable) -> None:
+        """``statement`` was written: the catalog's tables change as it says."""
+
+    def connection(self, why: str, instead: str) -> Connection:
+        """A connection to read the tables from; if none, OperationError saying both."""
+        ...
 
 
 class OpContext:
@@ -35,6 +51,7 @@ class OpContext:
         version_table: str = "alembic_version",
         version_table_schema: str | None = None,
         current_heads: Sequence[str] = (),
+        catalog: OfflineCatalog | None = None,
     ) -> None:
         if connection is None and write_sql is None:
             raise ValueError("OpContext needs a connection (online) or write_sql (offline)")
@@ -58,6 +75,7 @@ class OpContext:
         # The version rows as the running revision found them (Alembic updates
         # them after each revision's upgrade()); with --sql, the starting point.
         self._current_heads = tuple(sorted(current_heads))
+        self._catalog = catalog
 
     @property
     def naming_convention(self) -> NamingConvention | None:
@@ -123,6 +141,19 @@ class OpContext:
             )
         return self._connection
 
+    def readable(self, why: str, instead: str) -> Connection:
+        """A connection to read the tables from: the database, or with --sql the catalog.
+
+        ``why`` says what needs it ("op.create_unique_constraint(...) needs
+        SQLite to rebuild table 'x'"), ``instead`` what the script can do when
+        nothing can answer; both go into the error.
+        """
+        if self._connection is not None:
+            return self._connection
+        if self._catalog is None:
+            raise OperationError(f"{why}, and with --sql the table cannot be read; {instead}")
+        return self._catalog.connection(why, instead)
+
     def compile(self, statement: Executable) -> str:
         """SQL text of ``statement`` for this dialect, values inlined."""
         compiled = statement.compile(  # type: ignore[attr-defined]
@@ -146,6 +177,8 @@ class OpContext:
             text = self.compile(statement)
             self.executed.append(text)
             self._write_sql(f"{text};")
+            if self._catalog is not None:
+                self._catalog.follow(statement)
             return None
         result = self._connection.execute(statement, dict(params) if params else None)
         # The SQL the driver was sent, already compiled: compiling again costs as much.

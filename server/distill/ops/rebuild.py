@@ -48,6 +48,8 @@ from distill.ops.rebuild_keep import (
 from distill.schema.sqlite_ddl import parse_create_table
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from distill.ops.base import TableChange
     from distill.ops.context import OpContext
 
@@ -379,9 +381,12 @@ def _columns_named_in(sql: str, table: sa.Table) -> list[str]:
 
 
 def reflect_model(
-    ctx: OpContext, name: str, schema: str | None, options: RebuildOptions | None = None
+    conn: Connection,
+    name: str,
+    schema: str | None,
+    options: RebuildOptions | None = None,
+    missing: str = "check the name",
 ) -> TableModel:
-    conn = ctx.connection
     metadata = sa.MetaData()
     options = options or RebuildOptions()
     try:
@@ -393,7 +398,7 @@ def reflect_model(
                 **(options.reflect_kwargs or {}),
             )  # fmt: skip
     except exc.NoSuchTableError:
-        raise OperationError(f"table {name!r} does not exist; check the name") from None
+        raise OperationError(f"table {name!r} does not exist; {missing}") from None
     model = model_from_table(table, index_sql_of(conn, name, schema))
     # SQLAlchemy does not reflect AUTOINCREMENT; the CREATE TABLE text has it.
     if parse_create_table(table_sql_of(conn, name, schema)).autoincrement:
@@ -410,20 +415,27 @@ def rebuild_table(
     naming_convention: dict[str, Any] | None = None,
     options: RebuildOptions | None = None,
 ) -> None:
-    # copy_from or not, a live table's views and triggers must outlive it.
-    dependents = [] if ctx.is_offline else dependents_of(ctx.connection, name, schema)
     if copy_from is not None:
+        # copy_from or not, a live table's views and triggers must outlive it.
+        dependents = [] if ctx.is_offline else dependents_of(ctx.connection, name, schema)
         model = model_from_table(copy_from, {})
         model.name, model.schema = name, schema
-    elif ctx.is_offline:
-        what = ", ".join(c.describe() for c in changes)
-        raise OperationError(
-            f"{what} needs SQLite to rebuild table {name!r}, and with --sql the table cannot be "
-            f"read; use `with op.batch_alter_table({name!r}, copy_from=sa.Table(...))` giving "
-            "the table's current definition"
-        )
     else:
-        model = reflect_model(ctx, name, schema, options)
+        what = ", ".join(c.describe() for c in changes)
+        # With --sql, the catalog the SQL written so far has built.
+        copy_hint = (
+            f"use `with op.batch_alter_table({name!r}, copy_from=sa.Table(...))` giving the "
+            "table's current definition"
+        )
+        conn = ctx.readable(f"{what} needs SQLite to rebuild table {name!r}", copy_hint)
+        dependents = dependents_of(conn, name, schema)
+        missing = (
+            f"with --sql Distill knows the tables the revisions create, and none creates it; "
+            f"check the name, or {copy_hint}"
+            if ctx.is_offline
+            else "check the name"
+        )
+        model = reflect_model(conn, name, schema, options, missing)
     old_columns = [c.column.name for c in model.columns]
     if naming_convention:
         # Alembic's recipe for dropping an unnamed constraint on SQLite: the

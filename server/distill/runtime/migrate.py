@@ -26,6 +26,7 @@ from distill.ops.naming import ConventionSource, convention_of
 from distill.runtime.database import adopted, connect
 from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
+from distill.runtime.offline_catalog import offline_catalog
 from distill.runtime.plan import Notify, OnProgress, Planner, Progress, RunResult, Step
 from distill.runtime.resume import ProgressRecord, ResumeRefused, StatementJournal
 from distill.runtime.version import (
@@ -425,48 +426,50 @@ def run_offline(
     write: Callable[[str], None],
 ) -> None:
     """Print the SQL of ``steps`` as a DBA would run it, bookkeeping included."""
-    tables = tables_for(config)
-    ctx = OpContext(
-        dialect=dialect,
-        connection=None,
-        write_sql=write,
-        x_arguments=config.x_arguments,
-        restate_as_alembic=config.flavour == "alembic",
-        naming_convention=naming_convention_of(config),
-        version_table=config.version_table,
-        version_table_schema=config.version_table_schema,
-        # As Alembic: with --sql the scripts see the starting point throughout.
-        current_heads=start_heads,
-    )
-    if not start_heads and steps and steps[0].direction == "upgrade":
-        for create in tables.create_statements(dialect):
-            ctx.execute(create)
-    heads = frozenset(start_heads)
-    per_revision = config.transaction_per_migration
-    transactional = dialect.name in TRANSACTIONAL_DDL
-    if transactional and not per_revision:
-        write("BEGIN;")
-    for step in steps:
-        after = next_heads(graph, heads, step)
-        write(
-            f"\n-- Running {step.direction} {heads_text(heads)} -> {heads_text(after)}"
-            f" ({step.revision.path.name})\n"
+    with offline_catalog(dialect, config, graph, start_heads) as catalog:
+        tables = tables_for(config)
+        ctx = OpContext(
+            dialect=dialect,
+            connection=None,
+            write_sql=write,
+            catalog=catalog,
+            x_arguments=config.x_arguments,
+            restate_as_alembic=config.flavour == "alembic",
+            naming_convention=naming_convention_of(config),
+            version_table=config.version_table,
+            version_table_schema=config.version_table_schema,
+            # As Alembic: with --sql the scripts see the starting point throughout.
+            current_heads=start_heads,
         )
-        if transactional and per_revision:
+        if not start_heads and steps and steps[0].direction == "upgrade":
+            for create in tables.create_statements(dialect):
+                ctx.execute(create)
+        heads = frozenset(start_heads)
+        per_revision = config.transaction_per_migration
+        transactional = dialect.name in TRANSACTIONAL_DDL
+        if transactional and not per_revision:
             write("BEGIN;")
-        run = RevisionRun(step.revision, step.direction, heads_text(heads), transactional)
-        run_revision(ctx, run)
-        for statement, params in tables.set_heads(heads, after):
-            ctx.execute(statement, params)
-        for statement, params in tables.record_offline(
-            step.revision.id, step.direction, file_sha256(step.revision.path)
-        ):
-            ctx.execute(statement, params)
-        if transactional and per_revision:
+        for step in steps:
+            after = next_heads(graph, heads, step)
+            write(
+                f"\n-- Running {step.direction} {heads_text(heads)} -> {heads_text(after)}"
+                f" ({step.revision.path.name})\n"
+            )
+            if transactional and per_revision:
+                write("BEGIN;")
+            run = RevisionRun(step.revision, step.direction, heads_text(heads), transactional)
+            run_revision(ctx, run)
+            for statement, params in tables.set_heads(heads, after):
+                ctx.execute(statement, params)
+            for statement, params in tables.record_offline(
+                step.revision.id, step.direction, file_sha256(step.revision.path)
+            ):
+                ctx.execute(statement, params)
+            if transactional and per_revision:
+                write("COMMIT;")
+            heads = after
+        if transactional and not per_revision:
             write("COMMIT;")
-        heads = after
-    if transactional and not per_revision:
-        write("COMMIT;")
 
 
 def stamp_offline(
