@@ -15,12 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from projects import best_of, make_twins, report, run
-
-
-def _drop_header_caches(project: Path) -> None:
-    for cache in project.rglob("distill-headers.json"):
-        cache.unlink()
+from projects import best_of, drop_header_caches, make_twins, report, run
 
 
 def graph_commands(root: Path, count: int, repeat: int) -> list[tuple[str, float, float, str]]:
@@ -36,7 +31,7 @@ def graph_commands(root: Path, count: int, repeat: int) -> list[tuple[str, float
     for command in ("heads", "history"):
         cold = []
         for _ in range(repeat):
-            _drop_header_caches(twins.distill)
+            drop_header_caches()
             cold.append(run("distill", [command], twins.distill))
         warm = best_of(repeat, "distill", [command], twins.distill)
         theirs = best_of(repeat, "alembic", [command], twins.alembic)

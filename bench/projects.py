@@ -7,10 +7,12 @@ measure nothing we compare).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,7 +101,18 @@ def make_twins(root: Path, count: int, url_for: dict[str, str], body: str = "   
 
 # Both tools run as installed software does: with their bytecode cached.  Some
 # machines set PYTHONDONTWRITEBYTECODE, which would make every run recompile.
+# Distill's caches (distill.caches) go to a folder of the run's own, which
+# ``drop_distill_caches`` empties for the cold-cache measurements.
+CACHE_DIR = Path(tempfile.mkdtemp(prefix="distill-bench-cache-"))
 _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ENV["DISTILL_CACHE_DIR"] = str(CACHE_DIR)
+atexit.register(shutil.rmtree, CACHE_DIR, ignore_errors=True)
+
+
+def drop_header_caches() -> None:
+    """The revision-header caches of every project, as after a fresh checkout."""
+    for cache in CACHE_DIR.rglob("headers.json"):
+        cache.unlink()
 
 
 def run(tool: str, args: Sequence[str], cwd: Path) -> float:

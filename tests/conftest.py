@@ -10,6 +10,8 @@ because CI starts both servers and a silent skip would hide a broken setup.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -21,6 +23,16 @@ import sqlalchemy as sa
 
 if TYPE_CHECKING:
     from tests.lsp_raw import RawServer
+
+# Distill's caches (distill.caches) of this run's projects, and of the CLI and
+# language servers it starts, go to a folder of the run's own, removed after.
+_OWN_CACHE = tempfile.mkdtemp(prefix="distill-test-cache-")
+os.environ["DISTILL_CACHE_DIR"] = _OWN_CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_OWN_CACHE, ignore_errors=True)
+
 
 SERVERS = {
     "postgresql": os.environ.get(

@@ -18,7 +18,10 @@ from pytest_lsp import LanguageClient, make_test_lsp_client
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "shop"
 SERVER = [sys.executable, "-m", "distill", "lsp", "--log-level", "INFO"]
-ENV = {k: v for k, v in os.environ.items() if not k.startswith("DISTILL_")}
+# The servers tests start see no DISTILL_URL of the user's; they share the run's cache folder.
+ENV = {
+    k: v for k, v in os.environ.items() if not k.startswith("DISTILL_") or k == "DISTILL_CACHE_DIR"
+}
 
 
 def copy_shop(destination: Path) -> Path:

@@ -20,14 +20,16 @@ T = TypeVar("T")
 class RawServer:
     """A ``distill lsp`` process spoken to in bytes; every message it sends is kept."""
 
-    def __init__(self, root: Path, command: list[str] | None = None) -> None:
+    def __init__(
+        self, root: Path, command: list[str] | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.root = root
         self.process = subprocess.Popen(
             command or server_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=ENV,
+            env=ENV if env is None else env,
             cwd=root,
         )
         self.received: list[dict[str, Any]] = []
@@ -143,9 +145,9 @@ class RawServer:
 
 
 @contextmanager
-def raw_server(root: Path) -> Iterator[RawServer]:
-    """A RawServer on ``root``, shut down after."""
-    raw = RawServer(root)
+def raw_server(root: Path, env: dict[str, str] | None = None) -> Iterator[RawServer]:
+    """A RawServer on ``root`` (with ``env``, else the tests' ENV), shut down after."""
+    raw = RawServer(root, env=env)
     try:
         yield raw
     finally:

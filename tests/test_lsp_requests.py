@@ -164,3 +164,26 @@ def test_a_client_that_cannot_open_documents_still_gets_its_revision(
     written = Path(answer["result"]["path"])
     assert written.is_file() and written.name.endswith("add_phone.py")
     assert len(asked) == (1 if show_document and show_document["support"] else 0)
+
+
+def test_generating_from_the_editor_leaves_only_the_revision_in_the_project(shop: Path) -> None:
+    """No .ruff_cache/, no __pycache__, no cache of Distill's (issue 13, item 7), also
+    where Python writes bytecode (PYTHONDONTWRITEBYTECODE unset, as on most machines)."""
+    from tests.lsp_client import ENV
+    from tests.lsp_raw import raw_server
+
+    def files() -> set[Path]:
+        return {p.relative_to(shop) for p in shop.rglob("*") if p.suffix != ".db"}
+
+    before = files()
+    models = shop / "shop" / "models.py"
+    models.write_text(models.read_text() + "\n# edited\n")
+    env = {k: v for k, v in ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    with raw_server(shop, env=env) as server:
+        server.initialize(trusted=True)
+        server.request(COMMAND, {"command": "distill.upgrade", "arguments": ["head"]})
+        answer = server.request(COMMAND, {
+            "command": "distill.revision", "arguments": [{"message": "phone"}],
+        }, timeout=60)  # fmt: skip
+    written = Path(answer["result"]["path"]).relative_to(shop)
+    assert files() - before == {written}

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from distill.autogen.replay import replay
+from distill.caches import cache_for
 from distill.errors import ScriptError
 from distill.lsp.session import Session, Settings, replay_targets
 from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
@@ -518,7 +519,8 @@ def test_a_build_with_targets_replays_as_in_process(tmp_path: Path) -> None:
     assert [t.name for t in first.migrations["heads"].tables] == ["posts", "users"]
     assert again.migrations == {"heads": first.migrations["heads"]}
     assert (models_only.migrations, models_only.migration_error) == ({}, None)
-    assert list((project.versions / "__pycache__" / "distill-replay").glob("*.pickle"))
+    assert list(cache_for(project.versions, "replay").glob("*.pickle"))
+    assert not (project.versions / "__pycache__").exists()  # nothing of Distill's in the project
 
 
 HANG = "import time\ntime.sleep(60)"

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import sqlite
 
 from distill.autogen import replay_cache
 from distill.autogen.replay import ReplayResult, replay
+from distill.caches import cache_for
 from tests.projects import ProjectDir, make_project
 
 
@@ -165,7 +166,7 @@ def test_check_keeps_its_cache_beside_the_header_cache(project: ProjectDir, tmp_
     _add(project, 1, tmp_path / "ran")
     done = project.cli("check")
     assert done.returncode == 1, done.stderr  # the database is behind: nothing applied yet
-    stored = list((project.versions / "__pycache__" / replay_cache.FOLDER).glob("*.pickle"))
+    stored = list(cache_for(project.versions, replay_cache.FOLDER).glob("*.pickle"))
     assert len(stored) == 1
 
 

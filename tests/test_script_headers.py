@@ -15,9 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from distill.caches import cache_for
 from distill.errors import ConfigError, ScriptError
 from distill.scripts import script
 from distill.scripts.script import (
+    CACHE_NAME,
     file_sha256,
     load_module,
     new_revision_id,
@@ -204,7 +206,7 @@ def test_missing_folder_says_what_to_do(tmp_path: Path) -> None:
 def test_cache_is_used_and_refreshed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, "a.py", header("a1"))
     b = write(tmp_path, "b.py", header("b1", "a1"))
-    cache = tmp_path / "__pycache__" / "distill-headers.json"
+    cache = cache_for(tmp_path, CACHE_NAME)
     assert [r.id for r in scan_revisions([tmp_path])] == ["a1", "b1"]
     assert set(cached_entries(cache)) == {"a.py", "b.py"}
     written_at = cache.stat().st_mtime_ns
@@ -236,7 +238,7 @@ def cached_entries(cache: Path) -> dict[str, object]:
 def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     write(tmp_path, "a.py", header("a1"))
     scan_revisions([tmp_path])
-    cache = tmp_path / "__pycache__" / "distill-headers.json"
+    cache = cache_for(tmp_path, CACHE_NAME)
     for junk in ["{not json", "[]", '{"format": 2, "crc": 0}\n{"a.py": [1, 2, [3]]}']:
         cache.write_text(junk)
         assert [r.id for r in scan_revisions([tmp_path])] == ["a1"]
@@ -256,8 +258,8 @@ def test_cache_write_failure_is_ignored(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(os, "replace", refuse)
     assert [r.id for r in scan_revisions([tmp_path])] == ["a1"]
-    assert not (tmp_path / "__pycache__" / "distill-headers.json").exists()
-    assert not [p for p in (tmp_path / "__pycache__").iterdir() if p.suffix == ".tmp"]
+    assert not (cache_for(tmp_path, CACHE_NAME)).exists()
+    assert not [p for p in cache_for(tmp_path, "").iterdir() if p.suffix == ".tmp"]
 
 
 def test_removed_file_leaves_the_cache(tmp_path: Path) -> None:
@@ -266,7 +268,7 @@ def test_removed_file_leaves_the_cache(tmp_path: Path) -> None:
     scan_revisions([tmp_path])
     b.unlink()
     assert [r.id for r in scan_revisions([tmp_path])] == ["a1"]
-    cache = cached_entries(tmp_path / "__pycache__" / "distill-headers.json")
+    cache = cached_entries(cache_for(tmp_path, CACHE_NAME))
     assert set(cache) == {"a.py"}
 
 

@@ -28,6 +28,7 @@ from distill.autogen.renames import apply_renames, possible_renames
 from distill.autogen.render import Bodies, render_bodies
 from distill.autogen.replay import replay
 from distill.autogen.replay_cache import FOLDER
+from distill.caches import cache_for
 from distill.config import Config
 from distill.errors import ConfigError, DistillError, MigrationFailed
 from distill.ops.base import Op, TableChange
@@ -229,7 +230,7 @@ def replay_cache_folder(config: Config) -> Path | None:
     """Where replayed schemas are kept: beside the header cache of the first versions folder."""
     if not config.version_locations:
         return None
-    return config.version_locations[0] / "__pycache__" / FOLDER
+    return cache_for(config.version_locations[0], FOLDER)
 
 
 def options_for(config: Config, *, hooks: bool = True) -> Options:

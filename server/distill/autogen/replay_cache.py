@@ -15,9 +15,10 @@ modified in the last two seconds could be rewritten with the same size and
 time: a prefix is stored only up to before such a file ("racy" files, as git
 calls them).
 
-The schemas are pickled, as Python's bytecode is cached in ``__pycache__``:
-the same folder, the same trust.  A file that cannot be read back is a miss;
-a folder that cannot be written means no cache.
+The schemas are pickled, in the user's own cache directory (``distill.caches``,
+made readable by the user only): a pickle there is as trusted as the user's
+own files.  A file that cannot be read back is a miss; a folder that cannot be
+written means no cache.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from distill.files import write_atomically
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
-FOLDER = "distill-replay"
+FOLDER = "replay"  # per project, beside the header cache (distill.caches)
 KEEP = 6  # schemas kept per folder: heads, the database's revision, a few before
 _RACY_SECONDS = 2.0
 
@@ -83,7 +84,7 @@ class ReplayCache:
         if count == 0 or count > self.settled:
             return
         with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = self.folder / (self.fingerprints[count - 1] + ".pickle")
             if path.exists():
                 return

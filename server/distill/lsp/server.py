@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -287,4 +289,8 @@ def main() -> None:
     # The editor shows stderr as the server's log; pygls logs every message it reads
     # and sends there (the databaseUrl of the initialize request among them).
     mask_logging()
+    # The editor leaves the project as it is: no __pycache__ of the models or the
+    # revisions, written by this process, the worker or the commands it runs.
+    sys.dont_write_bytecode = True
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
     server.start_io()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from distill.caches import cache_for, make_parent
 from distill.errors import ScriptError
 from distill.scripts.header import Header, parse_header
 from distill.scripts.writing import new_revision_id, render_revision, revision_filename
@@ -36,7 +37,7 @@ __all__ = [
     "scan_revisions",
 ]
 
-CACHE_NAME = "distill-headers.json"
+CACHE_NAME = "headers.json"  # per version folder, see distill.caches
 _CACHE_FORMAT = 2
 
 
@@ -117,7 +118,7 @@ def _scan_directory(directory: Path) -> list[Revision]:
     except OSError as error:
         raise ScriptError(f"version folder {directory} cannot be read: {error.strerror}") from None
     entries.sort(key=lambda e: e.name)
-    cache_path = directory / "__pycache__" / CACHE_NAME
+    cache_path = cache_for(directory, CACHE_NAME)
     old = _read_cache(cache_path)
     new: dict[str, list[Any]] = {}
     revisions: list[Revision] = []
@@ -182,7 +183,7 @@ def _write_cache(path: Path, files: Mapping[str, list[Any]]) -> None:
     body = json.dumps(files, separators=(",", ":")).encode()
     header = json.dumps({"format": _CACHE_FORMAT, "crc": zlib.crc32(body)}).encode()
     try:
-        path.parent.mkdir(exist_ok=True)
+        make_parent(path)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".distill-headers-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:
