@@ -207,13 +207,30 @@ def errors(found: Key) -> Key:
 
 def now(found: Key) -> Key:
     """What reflects the current text and database even while the models fail: the
-    error itself and where the database stands (``drift.database-*``)."""
-    return tuple(item for item in found if item[0].startswith(("models.", "drift.database-")))
+    error itself and where the database stands (``drift.database-*``).  Text that does
+    not parse has no lines to place the database's drift on: it keeps the line of the
+    last text that loaded (``database``), so only what it says is compared here."""
+    unparsed = any(item[0] == "models.syntax" for item in found)
+    return tuple(
+        (item[0], -1, -1, -1, -1, *item[5:]) if unparsed and is_database(item) else item
+        for item in found
+        if item[0].startswith("models.") or is_database(item)
+    )
+
+
+def is_database(item: Item) -> bool:
+    return item[0].startswith("drift.database-")
+
+
+def database(found: Key) -> Key:
+    return tuple(item for item in found if is_database(item))
 
 
 def kept(found: Key) -> Key:
     """The model drift: while the models fail, the last text that loaded shows it."""
-    return tuple(item for item in found if item not in now(found))
+    return tuple(
+        item for item in found if not item[0].startswith("models.") and not is_database(item)
+    )
 
 
 def inside(where: types.Range, text: str) -> bool:
@@ -244,6 +261,7 @@ class Lab:
     original: str
     lasting: str  # the text without the passing edit, if any
     last_good: Key  # the model drift it keeps showing while the models do not load
+    last_database: Key = ()  # where the database drift was on the last text that loaded
     fresh: dict[str, Key] = field(default_factory=dict)  # text -> a fresh server's diagnostics
     settled: dict[str, Key] = field(default_factory=dict)  # text -> ours, for texts that load
     stats: Counter[str] = field(default_factory=Counter)
@@ -325,12 +343,15 @@ class Lab:
                 assert ours == self.settled[text], f"{where}was:\n{shown(self.settled[text])}"
             self.settled[text] = ours
             self.last_good = kept(ours)
+            self.last_database = database(ours)
         return ours
 
     async def check_last_good(self, ours: Key, sent: list[str], where: str) -> None:
-        """While the models fail, the model drift shown is the last loading text's."""
+        """While the models fail, the model drift shown is the last loading text's;
+        while they do not parse, the database drift keeps that text's lines too."""
         before = self.last_good
         candidates = {before}
+        placements = {self.last_database}
         unknown = []
         for text in dict.fromkeys(sent):
             found = self.fresh[text] if text in self.fresh else self.settled.get(text)
@@ -338,13 +359,15 @@ class Lab:
                 unknown.append(text)
             elif not errors(found):
                 candidates.add(kept(found))
+                placements.add(database(found))
+        unparsed = any(item[0] == "models.syntax" for item in ours)
 
         def problem() -> str:
             choices = "\n--\n".join(shown(c) for c in candidates)
             return f"{where}model drift shown:\n{shown(kept(ours))}\nthe texts that loaded " \
                 f"showed:\n{choices}"  # fmt: skip
 
-        if kept(ours) in candidates:
+        if kept(ours) in candidates and (not unparsed or database(ours) in placements):
             self.stats["last good drift checked"] += 1
             self.last_good = kept(ours)
             return
@@ -357,7 +380,12 @@ class Lab:
             found = await self.settle(text, where)
             if not errors(found):
                 candidates.add(kept(found))
+                placements.add(database(found))
         assert kept(ours) in candidates, problem()
+        assert not unparsed or database(ours) in placements, (
+            f"{where}database drift shown:\n{shown(database(ours))}\nthe texts that loaded "
+            f"placed it:\n{placements}"
+        )
         edit(self.client, self.uri, sent[-1])
         again = await self.settle(sent[-1], where)
         assert (now(again), kept(again)) == (now(ours), self.last_good), (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -74,11 +75,25 @@ def _while_broken(analysis: Analysis, last_good: Analysis | None) -> dict[str, l
     """While the models do not import, their last good drift stays visible; where the
     database stands is known now, so that part is the current analysis's."""
     merged: dict[str, list[Placed]] = {}
+    # Where the last good analysis put each database finding: text that does not
+    # parse has no declarations to place it on, so it keeps that line.
+    unparsed = analysis.model_error is not None and analysis.model_error.kind == "syntax"
+    kept: dict[tuple[str, str, str | None, str | None], Placed] = {}
     for path, items in (last_good.placed if last_good is not None else {}).items():
         merged[path] = [p for p in items if p.drift.pair != DATABASE]
+        if unparsed:
+            kept.update({(path, *_key(p)): p for p in items if p.drift.pair == DATABASE})
     for path, items in analysis.placed.items():
-        merged.setdefault(path, []).extend(p for p in items if p.drift.pair == DATABASE)
+        merged.setdefault(path, []).extend(
+            replace(p, span=before.span) if (before := kept.get((path, *_key(p)))) else p
+            for p in items
+            if p.drift.pair == DATABASE
+        )
     return merged
+
+
+def _key(placed: Placed) -> tuple[str, str | None, str | None]:
+    return placed.drift.code, placed.drift.table, placed.drift.column
 
 
 def untrusted(config_file_folder: Path, message: str) -> dict[str, list[types.Diagnostic]]:
@@ -114,9 +129,10 @@ def _model_error(error: ModelError, fallback: Path | None) -> tuple[str | None, 
     line = max((error.line or 1) - 1, 0)
     column = max((error.column or 1) - 1, 0)
     code = f"models.{error.kind}"
+    end = max((error.end_column or 0) - 1, column + 1) if error.column else 10_000
     where = types.Range(
         start=types.Position(line=line, character=column),
-        end=types.Position(line=line, character=column if error.column else 10_000),
+        end=types.Position(line=line, character=end),
     )
     message = f"the models could not be loaded: {error.message}"
     if error.kind == "syntax":

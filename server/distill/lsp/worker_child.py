@@ -33,18 +33,25 @@ from sqlalchemy.orm import Mapper, registry
 from distill.autogen.generate import project_metadata
 from distill.config import Config, find_config_file
 from distill.errors import ConfigError, DistillError, ScriptError
+from distill.lsp.positions import utf16_column
 from distill.lsp.worker import ModelError, ModelsResult, TableOrigin
-from distill.lsp.worker_migrations import project_config
+from distill.lsp.worker_migrations import DEADLINE_MARGIN, project_config
 from distill.lsp.worker_protocol import BuildRequest
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from distill.schema.user_metadata import load_metadata
+from distill.user_code import OutOfTime, time_limit, timed_out_text
 
 _INSTALLED = {"site-packages", "dist-packages"}
 
 
-def run_job(request: BuildRequest) -> tuple[ModelsResult, list[str]]:
-    """The build's result, and the third-party modules it imported (for the host to warm)."""
+def run_job(request: BuildRequest, deadline: float) -> tuple[ModelsResult, list[str]]:
+    """The build's result, and the third-party modules it imported (for the host to warm).
+
+    Past ``deadline`` (monotonic) the import is interrupted where it is, so the
+    editor shows the line that runs endlessly; the host's kill stays the backstop
+    for code stuck in C.
+    """
     started = time.perf_counter()
     root = Path(request.root)
     before = set(sys.modules)
@@ -57,15 +64,20 @@ def run_job(request: BuildRequest) -> tuple[ModelsResult, list[str]]:
     origins: tuple[TableOrigin, ...] = ()
     error: ModelError | None = None
     try:
-        dialect = _dialect(request.dialect)
-        if request.metadata:
-            metadata = load_metadata(config)
-        else:  # an Alembic project: env.py names the models
-            config = project_config(request)
-            metadata = project_metadata(config)
-        schema = schema_from_metadata(metadata, dialect, schemas=request.schemas)
-        project = [m for m in list(sys.modules.values()) if from_project(m, root)]
-        origins = table_origins(metadata, request.schemas, project)
+        with time_limit(deadline - min(DEADLINE_MARGIN, request.timeout / 10)):
+            dialect = _dialect(request.dialect)
+            if request.metadata:
+                metadata = load_metadata(config)
+            else:  # an Alembic project: env.py names the models
+                config = project_config(request)
+                metadata = project_metadata(config)
+            schema = schema_from_metadata(metadata, dialect, schemas=request.schemas)
+            project = [m for m in list(sys.modules.values()) if from_project(m, root)]
+            origins = table_origins(metadata, request.schemas, project)
+    except OutOfTime as stopped:  # not ImportOutOfTime: load_metadata would report it
+        file, line = _innermost_project_frame(stopped, root)
+        where = (file, line) if file and line else None
+        error = ModelError("timeout", timed_out_text(request.timeout, where), file, line)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt from user code too
         error = model_error(exc, root, config.source)
     loaded = {f for f in _module_files(sys.modules.values()) if _is_project(f, root)}
@@ -324,19 +336,43 @@ def model_error(error: BaseException, root: Path, config_file: Path | None) -> M
             return ModelError("import", str(error))
         error = error.__context__
     if isinstance(error, SyntaxError) and error.filename and os.path.isabs(error.filename):
+        start, end = _syntax_columns(error)
         return ModelError(
-            "syntax",
-            f"{type(error).__name__}: {error.msg}",
-            error.filename,
-            error.lineno,
-            error.offset,
-        )
+            "syntax", f"{type(error).__name__}: {error.msg}", error.filename, error.lineno,
+            start, end,
+        )  # fmt: skip
     file, line = _innermost_project_frame(error, root)
     if isinstance(error, SystemExit):
         code = "" if error.code is None else _one_line(repr, error.code)
         return ModelError("import", f"called sys.exit({code})", file, line)
     text = _one_line(str, error)
     return ModelError("import", type(error).__name__ + (f": {text}" if text else ""), file, line)
+
+
+def _syntax_columns(error: SyntaxError) -> tuple[int | None, int | None]:
+    """The error's columns (1-based, UTF-16, end exclusive) in the text compiled.
+
+    That text is the editor's buffer (the overlay), so the columns are the
+    buffer's, not the saved file's.  The range covers what Python marks, or the
+    token at the offset, or, at the end of the line, the line's last character:
+    never an empty range, which editors do not draw.
+    """
+    line = (error.text or "").rstrip("\r\n")
+    if error.offset is None or not line:
+        return None, None
+    start = min(max(error.offset - 1, 0), len(line))
+    same_line = error.end_lineno in (None, error.lineno)
+    end = (error.end_offset or 0) - 1 if same_line else len(line)
+    if end <= start:
+        token = _TOKEN.match(line, start)
+        end = token.end() if token else len(line)
+    if start >= len(line):
+        start = max(len(line) - 1, 0)
+        end = len(line)
+    return utf16_column(line, start) + 1, utf16_column(line, end) + 1
+
+
+_TOKEN = re.compile(r"\w+|\S")
 
 
 def _one_line(show: Callable[[object], str], value: object) -> str:

@@ -121,7 +121,7 @@ def _serve(protocol: tuple[int, int]) -> int:
 def _serve_once(protocol: tuple[int, int]) -> NoReturn:
     request: BuildRequest = pickle.loads(read_frame(protocol[0], None))
     deadline = time.monotonic() + request.timeout
-    result, _ = run_job(request)
+    result, _ = run_job(request, deadline)
     write_all(protocol[1], _encode_result(_sent(result, request)), None)  # first: see _child
     write_all(protocol[1], _encode_result(run_migrations(request, deadline, result.schema)), None)
     end_descendants()
@@ -203,7 +203,7 @@ def _child(request: BuildRequest, deadline: float, out: int, protocol: tuple[int
         # A child lives for one build: its garbage goes with it, so collecting
         # cycles (a fifth of a large build's time) gains nothing.
         gc.disable()
-        result, warm = run_job(request)
+        result, warm = run_job(request, deadline)
         # Sent before the replay: a script that hangs or crashes leaves the models' result.
         write_all(out, _encode_result(_sent(result, request)) + encode_frame(warm), None)
         write_all(out, _encode_result(run_migrations(request, deadline, result.schema)), None)

@@ -55,7 +55,7 @@ def run_migrations(
     changes: tuple[Change, ...] | None = None
     error: ModelError | None = None
     try:
-        with time_limit(deadline - min(_MARGIN, request.timeout / 10)):
+        with time_limit(deadline - min(DEADLINE_MARGIN, request.timeout / 10)):
             config = project_config(request)
             secret = password_of(config.url)
             graph = RevisionGraph(scan_revisions(config.version_locations))
@@ -176,4 +176,4 @@ def _first_line(error: BaseException) -> str:
 
 # Before the host's deadline by this much (at most a tenth of the timeout): time
 # to report where it stopped, and for a scratch database to be dropped.
-_MARGIN = 0.5
+DEADLINE_MARGIN = 0.5

@@ -61,7 +61,8 @@ class ModelError:
     message: str  # one line
     file: str | None = None  # absolute path of the user's file the error points to
     line: int | None = None  # 1-based
-    column: int | None = None  # 1-based, when known
+    column: int | None = None  # 1-based, in UTF-16 code units (LSP's), when known
+    end_column: int | None = None  # 1-based, exclusive, on ``line``: what to underline
 
 
 @dataclass(frozen=True)
