@@ -41,6 +41,7 @@ def test_the_card_of_a_column_a_new_column_and_a_table(tmp_path: Path) -> None:
         "| | type (sqlite) | null | server default |", "|---|---|---|---|",
         "| models | `VARCHAR(255)` | NULL | — |",
         "| migrations (head) | `VARCHAR(255)` | NULL | — |", "",
+        "created by `3c4d5e6` add customer email", "",
         "database: at base, 3 revision(s) behind head — it may not have this yet",
     ])  # fmt: skip
     assert phone is not None
@@ -49,3 +50,39 @@ def test_the_card_of_a_column_a_new_column_and_a_table(tmp_path: Path) -> None:
     assert "- customers.phone is not in any migration" in phone
     assert table is not None and table.startswith("**customers** — Distill")
     assert "models: 4 columns" in table and "migrations (head): 3 columns" in table
+    # schema blame, read from the revisions' upgrade(): add_column and a unique constraint
+    assert "created by `1a2b3c4` create customers; last changed by `3c4d5e6` add " \
+        "customer email" in table  # fmt: skip
+    assert "rows:" not in table  # the database file does not exist yet: nothing estimated
+
+
+def test_the_table_card_has_the_catalogs_row_estimate(dialect_name: str, db_url: str,
+                                                      tmp_path: Path) -> None:  # fmt: skip
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    shop = copy_shop(tmp_path / "shop")
+    done = subprocess.run([sys.executable, "-m", "distill", "--url", db_url, "upgrade", "head"],
+                          cwd=shop, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    engine = sa.create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO customers (id, name) VALUES (:id, 'c')"),
+                     [{"id": i} for i in range(1, 1201)])  # fmt: skip
+    with engine.connect() as conn:  # the estimates these servers keep come from ANALYZE
+        if dialect_name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+        elif dialect_name == "mariadb":
+            conn.exec_driver_sql("ANALYZE TABLE customers").all()
+    engine.dispose()
+    path = shop / "shop" / "models.py"
+    line = next(i for i, text in enumerate(path.read_text().splitlines())
+                if text.startswith("class Customer("))  # fmt: skip
+    with raw_server(shop) as server:
+        server.initialize(trusted=True, databaseUrl=db_url)
+        server.open_document(path, path.read_text())
+        table = server.until(lambda: _hover(server, path.as_uri(), line, saying="rows:"))
+    assert table is not None and "database: at head — applied" in table
+    assert "rows: about 1,200 (the database's own estimate)" in table

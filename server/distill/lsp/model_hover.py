@@ -24,6 +24,11 @@ class DatabaseView:
     current: tuple[str, ...] | None  # None: not read
     pending: int
     error: str | None
+    rows: int | None = None  # the table's estimated rows, when the catalog has one
+
+
+# (the revision that created it, the one that last changed it), each "`id` message"
+BlameLines = tuple[str | None, str | None] | None
 
 
 def card(
@@ -33,6 +38,7 @@ def card(
     changes: Sequence[Change],
     database: DatabaseView,
     drift: Sequence[str],
+    blame: BlameLines = None,
 ) -> str:
     """Markdown for ``table`` (its class line) or ``table.column`` (its attribute line).
 
@@ -47,7 +53,10 @@ def card(
     else:
         ours = _models_column(_column(theirs, column), table, column, changes)
         lines += _column_rows(ours, _column(theirs, column), heads.dialect)
+    lines += _blame_lines(blame)
     lines += ["", _database_line(database, in_migrations=_present(theirs, column))]
+    if column is None and database.current is not None and database.rows is not None:
+        lines += [f"rows: about {database.rows:,} (the database's own estimate)"]
     lines += [f"- {message}" for message in drift]
     return "\n".join(lines)
 
@@ -117,6 +126,16 @@ def _table_summary(table: Table | None) -> str:
         f"{len(table.foreign_keys)} foreign key{'s' if len(table.foreign_keys) != 1 else ''}",
     ]
     return f"{len(table.columns)} columns, " + ", ".join(extras)
+
+
+def _blame_lines(blame: BlameLines) -> list[str]:
+    if blame is None:
+        return []
+    created, changed = blame
+    lines = [f"created by {created}" if created else "created outside the op.* calls read"]
+    if changed and changed != created:
+        lines.append(f"last changed by {changed}")
+    return ["", "; ".join(lines)]
 
 
 def _database_line(database: DatabaseView, *, in_migrations: bool) -> str:

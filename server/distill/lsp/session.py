@@ -20,7 +20,7 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from distill import commands
@@ -34,8 +34,10 @@ from distill.files import FileTexts
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
 from distill.lsp.log_mask import LOG_MASK
+from distill.lsp.model_hover import BlameLines
 from distill.lsp.placement import Placed, declared_on, place
 from distill.lsp.positions import Span
+from distill.lsp.schema_blame import SchemaBlame
 from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
@@ -65,6 +67,7 @@ class DatabaseState:
     # revision -> sha256 of the file when it ran (None: stamped, or not recorded);
     # None when the database was not read
     applied: dict[str, str | None] | None = None
+    rows: dict[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
     read_at: float = 0.0
     failures: int = 0
 
@@ -96,6 +99,7 @@ class Session:
         self._hand_made_kept: tuple[Schema, Schema, list[drifts.Drift]] | None = None
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
+        self._blame = SchemaBlame()
         self.last_error: str | None = None
 
     # -- settings and the parts that depend on them ----------------------------------------
@@ -246,9 +250,29 @@ class Session:
             if p.span.line == line
         ]
         database = DatabaseView(
-            self.database.current, analysis.pending if analysis else 0, self.database.error
-        )
-        return card(*hit, heads, models.changes, database, drift)
+            self.database.current, analysis.pending if analysis else 0, self.database.error,
+            self.database.rows.get(hit[0]),
+        )  # fmt: skip
+        return card(*hit, heads, models.changes, database, drift, self._blamed(hit, buffers))
+
+    def _blamed(self, hit: tuple[str, str | None], buffers: Mapping[str, str]) -> BlameLines:
+        """Which revision created ``hit`` and which last changed it, by id and message."""
+        texts = self.revision_texts(buffers)
+        graph = migration_files.read_revision_files(texts).graph
+        if graph is None:
+            return None
+        path = [(i, str(graph.revisions[i].path)) for i in graph.upgrade_steps((), "heads")]
+        blame = self._blame.of(path, texts).get(hit)
+        if blame is None:
+            return None
+
+        def named(rev_id: str | None) -> str | None:
+            revision = graph.revisions.get(rev_id) if rev_id else None
+            return (
+                f"`{rev_id[:7]}` {revision.message or ''}".rstrip() if rev_id and revision else None
+            )
+
+        return named(blame.created), named(blame.changed)
 
     def text_of(self, path: str, buffers: Mapping[str, str]) -> str:
         """What the user sees of ``path``: its buffer when open ("" too), else the file."""
@@ -330,6 +354,7 @@ class Session:
             if force or current != state.current or state.actual is None:
                 state.actual = reflect_database(self.config, lambda: project.engine)
                 state.applied = _applied(project, current)
+                state.rows = _row_estimates(project)
             state.current, state.error, state.failures = current, None, 0
         except DistillError as error:
             if state.error is None:
@@ -385,6 +410,18 @@ def _graph_or_none(project: commands.Project) -> RevisionGraph | None:
     except DistillError as error:  # duplicate ids, cycles: the revision files say where
         log.info("revision graph not usable: %s", error)
         return None
+
+
+def _row_estimates(project: commands.Project) -> dict[str, int]:
+    """The catalog's row estimates, for the hover card; none for a SQLite file not made yet."""
+    from distill.lsp.row_estimates import row_estimates
+    from distill.runtime.database import connect
+    from distill.runtime.quickread import sqlite_file_missing
+
+    if sqlite_file_missing(project.config.require_url()):
+        return {}  # connecting would create it
+    with connect(project.engine) as conn:
+        return row_estimates(conn)
 
 
 def _applied(project: commands.Project, current: tuple[str, ...]) -> dict[str, str | None]:
