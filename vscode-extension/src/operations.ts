@@ -93,6 +93,18 @@ export async function newRevision(server: FolderServer, options: RevisionOptions
   for (const note of result.notes ?? []) void vscode.window.showWarningMessage(`Distill: ${note}`);
 }
 
+/** A change made by hand that the models made too: a revision of it, stamped as applied. */
+export async function keepDatabaseChange(server: FolderServer): Promise<void> {
+  const result = await withProgress(`Keeping the database's change in ${server.folder.name}`, () =>
+    server.execute<NewFileResult & { stamped: string[] }>("distill.keepDatabaseChange"),
+  );
+  if (result.uri) await vscode.window.showTextDocument(vscode.Uri.parse(result.uri), { preview: false });
+  void vscode.window.showInformationMessage(
+    `Distill: the change made by hand is now revision ${result.stamped.map(shortId).join(", ")}, ` +
+      `marked applied in ${databaseOf(server)}.`,
+  );
+}
+
 export async function mergeHeads(server: FolderServer, message: string): Promise<void> {
   await withProgress(`Merging heads in ${server.folder.name}`, () =>
     server.execute<NewFileResult>("distill.merge", [{ message }]),

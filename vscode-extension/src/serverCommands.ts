@@ -19,6 +19,7 @@ const HANDLERS: Handlers = {
   "distill.stamp": (server, [target]) => ops.stamp(server, stringOr(target, "head")),
   "distill.revision": (server, [options]) => ops.newRevision(server, (options ?? {}) as ops.RevisionOptions),
   "distill.showSql": (server, [range]) => ops.showSql(server, stringOr(range, "head")),
+  "distill.keepDatabaseChange": (server) => ops.keepDatabaseChange(server),
 };
 
 export function registerServerCommands(servers: Servers, output: vscode.OutputChannel): vscode.Disposable[] {

@@ -34,6 +34,7 @@ from distill.runtime.plan import Progress
 
 if TYPE_CHECKING:
     from distill.lsp.session import Analysis
+    from distill.schema.model import Schema
 
 log = logging.getLogger("distill.lsp")
 T = TypeVar("T")
@@ -78,7 +79,9 @@ def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]
         if data.get("current"):  # at base there is nothing to revert
             fixes.append(("Downgrade one revision", "distill.downgrade", ["-1"]))
     if code == "drift.hand-made":
-        # No revision would hold it (the models are not where it was made): show it.
+        if data.get("keepable"):  # the models made the same change, the database is at head
+            fixes.append(("Generate a revision that keeps the database's change",
+                          "distill.keepDatabaseChange", []))  # fmt: skip
         fixes.append(("Show what differs", "distill.check", []))
     if code == "migration.multiple-heads":
         fixes.append(("Merge heads", "distill.merge", [{"message": "merge heads"}]))
@@ -160,6 +163,27 @@ def register_commands(server: DistillServer) -> None:
     async def revision(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
         return await _new_revision(ls, options or {})
 
+    @_command(server, "distill.keepDatabaseChange")
+    async def keep_database_change(ls: DistillServer, message: str = "") -> dict[str, Any]:
+        """A change made by hand that the models made too: written as a revision and
+        stamped as applied, so the database is left exactly as it is."""
+        session = _session(ls)
+        result = await asyncio.to_thread(session.worker().build, ls.buffers(), targets=["heads"])
+        if result.error is not None or result.schema is None:
+            why = result.error.message if result.error else "?"
+            raise JsonRpcException(f"the models could not be loaded: {why}", code=USER_ERROR)
+        models, heads = result.schema, result.migrations.get("heads")
+        if result.migration_error is not None or heads is None:
+            why = result.migration_error.message if result.migration_error else "?"
+            raise JsonRpcException(f"the migrations could not be replayed: {why}", code=USER_ERROR)
+        path = await _run(ls, "Generating a revision", lambda p, _: _keeping_revision(
+            p, models, heads, message))  # fmt: skip
+        revision = commands.Project(session.config).graph.heads
+        await _cli(ls, "Marking it applied", ["stamp", *revision])
+        ls.schedule(0, refresh_database=True)
+        await _show(ls, path)
+        return {"path": str(path), "uri": from_fs_path(str(path)), "stamped": list(revision)}
+
     @_command(server, "distill.merge")
     async def merge(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
         message = str((options or {}).get("message") or "merge heads")
@@ -236,6 +260,36 @@ async def _migrate(ls: DistillServer, verb: str, target: str) -> dict[str, Any]:
     ls.schedule(0, refresh_database=True)
     after = await _run(ls, None, lambda p, _: commands.read_heads(p))
     return {"before": list(before), "after": list(after), "steps": steps}
+
+
+def _keeping_revision(
+    project: commands.Project, models: Schema, heads: Schema, message: str
+) -> Path:
+    """The revision of what the database has beyond its head, when the models have exactly
+    that too; otherwise a one-line refusal saying what differs."""
+    from distill.autogen.compare import compare
+    from distill.autogen.generate import options_for, reflect_database
+
+    graph = project.graph
+    current = commands.read_heads(project)
+    if set(current) != set(graph.heads):
+        raise DistillError(
+            f"the database is at {', '.join(current) or 'base'}, not at head: upgrade it "
+            "first, then keep the change made by hand"
+        )
+    options = options_for(project.config, hooks=False)
+    actual = reflect_database(project.config, lambda: project.engine)
+    differs = compare(actual, models, options)
+    if differs:
+        raise DistillError(
+            f"the models and the database differ ({differs[0].describe('database', 'models')}"
+            f"{f' and {len(differs) - 1} more' if len(differs) > 1 else ''}): a revision of the "
+            "models would not keep the database as it is; change the models to match, or "
+            "generate a revision and upgrade"
+        )
+    return commands.revision(
+        project, NewRevision(message), autogenerate=True, models=models, migrations=heads
+    )
 
 
 def _reverted_line(revision: Any) -> str:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from distill import commands
 from distill.autogen.check import expected_schema
-from distill.autogen.compare import Options
+from distill.autogen.compare import Change, Options, compare
 from distill.autogen.generate import compared_schemas, options_for, reflect_database, target_dialect
 from distill.compat.env_text import with_literal_bookkeeping
 from distill.config import Config, load_config, project_folder
@@ -317,7 +317,16 @@ class Session:
                 graph, current, head, lambda target: replayed(models, target)
             )
             if expected is not None:
-                found += self._hand_made(actual, expected, options)
+                hand_made = self._hand_made(actual, expected, options)
+                if (
+                    hand_made
+                    and expected is head
+                    and _same_changes(compare(head, actual, options), models.changes or ())
+                ):
+                    # At head, and the models made the same change: a revision of it,
+                    # stamped as applied, keeps the database as it is.
+                    hand_made = [replace(d, data={**d.data, "keepable": True}) for d in hand_made]
+                found += hand_made
         return found
 
     def _hand_made(self, actual: Schema, expected: Schema, options: Options) -> list[drifts.Drift]:
@@ -410,6 +419,16 @@ def _graph_or_none(project: commands.Project) -> RevisionGraph | None:
     except DistillError as error:  # duplicate ids, cycles: the revision files say where
         log.info("revision graph not usable: %s", error)
         return None
+
+
+def _same_changes(one: Sequence[Change], other: Sequence[Change]) -> bool:
+    """Whether two change lists change the same things (what they change to is checked
+    again, exactly, by the command that acts on it)."""
+
+    def keys(changes: Sequence[Change]) -> set[tuple[str, str | None, str | None, str | None]]:
+        return {(c.code, c.table, c.schema, c.name) for c in changes}
+
+    return keys(one) == keys(other)
 
 
 def _row_estimates(project: commands.Project) -> dict[str, int]:

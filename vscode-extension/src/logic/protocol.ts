@@ -86,6 +86,7 @@ export const SERVER_COMMANDS = [
   "distill.showSql",
   "distill.check",
   "distill.ignoreTable",
+  "distill.keepDatabaseChange",
 ] as const;
 export type ServerCommand = (typeof SERVER_COMMANDS)[number];
 
