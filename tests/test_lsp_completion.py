@@ -90,3 +90,37 @@ def test_definition_of_a_named_table_or_column_is_its_model(tmp_path: Path) -> N
     assert models[found["range"]["start"]["line"]].startswith("class Customer(")
     assert on_column is not None
     assert models[on_column["range"]["start"]["line"]].lstrip().startswith("email:")
+
+
+def test_after_op_dot_every_operation_with_its_signature_and_docstring(tmp_path: Path) -> None:
+    """For editors whose Python language server does not read Distill's typed op (or none)."""
+    shop = copy_shop(tmp_path / "shop")
+    revision = next((shop / "migrations" / "versions").glob("3c4d*.py"))
+    text = revision.read_text() + "\n\ndef _later():\n    op.add"
+    position = {"line": text.count("\n"), "character": len(text.splitlines()[-1])}
+    request = {"textDocument": {"uri": revision.as_uri()}, "position": position}
+    with raw_server(shop) as server:
+        server.initialize(trusted=True)
+        server.open_document(revision, text)
+        items = server.until(lambda: server.request("textDocument/completion", request)
+                             .get("result", {}).get("items"))  # fmt: skip
+    assert [item["label"] for item in items] == ["add_column", "add_enum_value"]
+    add_column = items[0]
+    assert add_column["detail"].startswith("op.add_column(table_name: str, column: sa.Column")
+    assert add_column["documentation"]["kind"] == "markdown"
+    assert add_column["documentation"]["value"].startswith("Add a column: ")
+    with raw_server(shop) as server:
+        server.initialize(trusted=True, opCompletion=False)  # VS Code with Pylance
+        server.open_document(revision, text)
+        server.request("distill/status", {})
+        answer = server.request("textDocument/completion", request)
+    assert not (answer.get("result") or {}).get("items")
+
+
+def test_batch_op_dot_offers_the_batch_operations() -> None:
+    from distill.lsp.completion import operation_suggestions
+
+    labels = [s.label for s in operation_suggestions("    batch_op.", 0, 13)]
+    assert "alter_column" in labels and "create_unique_constraint" in labels
+    assert "batch_alter_table" not in labels and "create_table" not in labels
+    assert operation_suggestions("    x = sop.", 0, 12) == []

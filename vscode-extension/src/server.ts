@@ -81,7 +81,12 @@ export class FolderServer implements vscode.Disposable {
       outputChannel: this.output,
       traceOutputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: initializationOptions(settings, trusted),
+      // With the Python extension, Pylance or Jedi complete `op.` from Distill's typed `Operations`.
+      initializationOptions: initializationOptions(
+        settings,
+        trusted,
+        vscode.extensions.getExtension("ms-python.python") !== undefined,
+      ),
       middleware: {
         // Every analysis publishes diagnostics: the moment to ask for the new status.
         handleDiagnostics: (uri, diagnostics, next) => {

@@ -10,8 +10,11 @@ a name opens the model class or attribute that declares it (``named_at``).
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from distill.schema.model import Schema, Table
 
@@ -48,8 +51,88 @@ _BATCH_TABLE = re.compile(r"""batch_alter_table\(\s*["'](\w+)["']""")
 @dataclass(frozen=True)
 class Suggestion:
     label: str
-    kind: str  # "table" or "column"
+    kind: str  # "table", "column" or "method"
     detail: str
+    documentation: str = ""  # markdown
+
+
+_MEMBER = re.compile(r"\b(?P<target>op|batch_op)\.(?P<typed>\w*)$")
+
+
+def operation_suggestions(text: str, line: int, character: int) -> list[Suggestion]:
+    """After ``op.`` (or ``batch_op.``): each operation with its signature and docstring.
+
+    For editors with no Python language server of their own to read Distill's typed
+    ``Operations``; the VS Code extension turns it off where Pylance or Jedi run.
+    """
+    lines = text.splitlines()
+    if line >= len(lines):
+        return []
+    found = _MEMBER.search(lines[line][:character])
+    if found is None:
+        return []
+    return [s for s in _operations(found["target"]) if s.label.startswith(found["typed"])]
+
+
+@cache
+def _operations(target: str) -> tuple[Suggestion, ...]:
+    from distill.ops.api import Operations
+    from distill.ops.batch_operations import BatchOperations
+
+    owner = BatchOperations if target == "batch_op" else Operations
+    found = []
+    for name, member in inspect.getmembers(owner, callable):
+        if name.startswith("_") or (owner is BatchOperations and not _on_a_batch(name)):
+            continue
+        found.append(Suggestion(name, "method", f"{target}.{name}{_signature(member)}",
+                                inspect.getdoc(member) or ""))  # fmt: skip
+    return tuple(found)
+
+
+def _on_a_batch(name: str) -> bool:
+    """The table changes a batch defines itself, and what any migration may call."""
+    from distill.ops.batch_operations import BatchOperations
+
+    return name in vars(BatchOperations) or name in _ANYWHERE
+
+
+_ANYWHERE = frozenset({"execute", "get_bind", "get_context", "inline_literal", "f"})
+
+
+def _signature(function: Callable[..., object]) -> str:
+    """``(table_name: str, column: sa.Column[Any], *, schema: str | None = None)``: the
+    annotations as written (postponed ones are strings: shown without quotes)."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return "(...)"
+    parts: list[str] = []
+    starred = False
+    for parameter in list(signature.parameters.values())[1:]:  # not self
+        if parameter.kind is parameter.KEYWORD_ONLY and not starred:
+            parts.append("*")
+        starred = starred or parameter.kind in (parameter.KEYWORD_ONLY, parameter.VAR_POSITIONAL)
+        prefix = _STARS.get(parameter.kind, "")
+        text = prefix + parameter.name
+        if parameter.annotation is not parameter.empty:
+            text += f": {_annotation(parameter.annotation)}"
+        if parameter.default is not parameter.empty:
+            text += f" = {parameter.default!r}"
+        parts.append(text)
+    returned = signature.return_annotation
+    arrow = f" -> {_annotation(returned)}" if returned is not signature.empty else ""
+    return f"({', '.join(parts)}){arrow}"
+
+
+_STARS: dict[inspect._ParameterKind, str] = {
+    inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**",
+}  # fmt: skip
+
+
+def _annotation(annotation: object) -> str:
+    if isinstance(annotation, str):
+        return annotation
+    return str(getattr(annotation, "__name__", annotation))
 
 
 def suggestions(text: str, line: int, character: int, schema: Schema | None) -> list[Suggestion]:

@@ -51,6 +51,7 @@ def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
         python=options.get("python") or None,
         inlay_hints=options.get("inlayHints") is True,
         client_confirms=options.get("clientConfirms") is True,
+        op_completion=options.get("opCompletion") is not False,
     )
     folder = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
     path = to_fs_path(folder) if folder else None
@@ -231,7 +232,7 @@ def code_lens(ls: DistillServer, params: types.CodeLensParams) -> list[types.Cod
 
 
 @server.feature(
-    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=['"', "'"])
+    types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=['"', "'", "."])
 )
 def complete(ls: DistillServer, params: types.CompletionParams) -> types.CompletionList | None:
     files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
@@ -244,9 +245,17 @@ def complete(ls: DistillServer, params: types.CompletionParams) -> types.Complet
     found = completion.suggestions(
         file.text, position.line, position.character, ls.session.schema_at_heads()
     )
-    kinds = {"table": types.CompletionItemKind.Class, "column": types.CompletionItemKind.Field}
+    if not found and ls.settings.op_completion:
+        found = completion.operation_suggestions(file.text, position.line, position.character)
+    kinds = {"table": types.CompletionItemKind.Class, "column": types.CompletionItemKind.Field,
+             "method": types.CompletionItemKind.Method}  # fmt: skip
     return types.CompletionList(is_incomplete=False, items=[
-        types.CompletionItem(label=s.label, kind=kinds[s.kind], detail=s.detail) for s in found
+        types.CompletionItem(
+            label=s.label, kind=kinds[s.kind], detail=s.detail,
+            documentation=types.MarkupContent(types.MarkupKind.Markdown, s.documentation)
+            if s.documentation else None,
+        )
+        for s in found
     ])  # fmt: skip
 
 

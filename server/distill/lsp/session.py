@@ -57,6 +57,9 @@ class Settings:
     # The client confirms downgrades and stamps itself (the VS Code extension); else
     # the server asks through window/showMessageRequest.
     client_confirms: bool = False
+    # ``op.`` completes with the operations (signature, docstring), for editors whose
+    # Python language server does not (the VS Code extension turns it off for Pylance).
+    op_completion: bool = True
 
 
 @dataclass

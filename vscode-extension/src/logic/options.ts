@@ -16,16 +16,23 @@ export interface InitializationOptions {
   inlayHints: boolean;
   /** The extension asks before a downgrade or a stamp itself (distill.confirmDestructive). */
   clientConfirms: boolean;
+  /** `op.` completion from Distill: off where a Python language server (Pylance, Jedi) gives it. */
+  opCompletion: boolean;
   databaseUrl?: string;
 }
 
-export function initializationOptions(settings: FolderSettings, trusted: boolean): InitializationOptions {
+export function initializationOptions(
+  settings: FolderSettings,
+  trusted: boolean,
+  pythonLanguageServer = false,
+): InitializationOptions {
   const options: InitializationOptions = {
     trusted,
     debounceMs: Math.max(0, Math.round(settings.debounceMs)),
     timeout: Math.max(1, settings.timeout),
     inlayHints: settings.inlayHints,
     clientConfirms: true,
+    opCompletion: !pythonLanguageServer,
   };
   const url = settings.databaseUrl?.trim();
   if (url) options.databaseUrl = url;

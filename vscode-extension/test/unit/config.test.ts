@@ -44,6 +44,7 @@ describe("initialization options", () => {
       timeout: 10,
       inlayHints: false,
       clientConfirms: true,
+      opCompletion: true,
     });
     assert.deepEqual(initializationOptions({ ...settings, databaseUrl: " sqlite:///copy.db ", debounceMs: -5 }, true), {
       trusted: true,
@@ -51,7 +52,13 @@ describe("initialization options", () => {
       timeout: 10,
       inlayHints: false,
       clientConfirms: true,
+      opCompletion: true,
       databaseUrl: "sqlite:///copy.db",
     });
+  });
+
+  test("op. completion is left to Pylance or Jedi where the Python extension runs", () => {
+    assert.equal(initializationOptions(settings, true, true).opCompletion, false);
+    assert.equal(initializationOptions(settings, true, false).opCompletion, true);
   });
 });
