@@ -74,6 +74,7 @@ export DISTILL_E2E_CACHE="$CACHE" DISTILL_E2E_PYTHON="$PYTHON" DISTILL_E2E_NODE=
   DISTILL_E2E_EXAMPLE="$REPO/examples/shop" DISTILL_E2E_IMAGES="$HERE/images" \
   NODE_DISABLE_COMPILE_CACHE=1
 status=0
-"$NODE24" --test --test-concurrency=1 --test-reporter=spec test/e2e/*.test.mjs || status=$?
+# DISTILL_E2E_ONLY=surfaces runs test/e2e/surfaces.test.mjs alone (while working on it).
+"$NODE24" --test --test-concurrency=1 --test-reporter=spec test/e2e/${DISTILL_E2E_ONLY:-*}.test.mjs || status=$?
 step "done, exit $status"
 exit $status

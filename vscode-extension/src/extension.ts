@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
 import { Servers } from "./folders";
+import { registerGraphView } from "./graphView";
 import { registerServerCommands } from "./serverCommands";
 import { createStatusBar } from "./statusBar";
 import { MigrationsTree } from "./tree";
@@ -22,6 +23,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     createStatusBar(servers),
     ...registerCommands(servers, output),
     ...registerServerCommands(servers, output),
+    ...registerGraphView(servers),
     // Coming back to the window: the CLI may have moved the database meanwhile.
     vscode.window.onDidChangeWindowState((state) => {
       if (state.focused) for (const server of servers?.all() ?? []) server.refreshSoon();

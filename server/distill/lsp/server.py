@@ -179,7 +179,7 @@ def _revision_files(ls: DistillServer) -> migration_files.RevisionFiles | None:
     session = ls.session
     if session is None:
         return None
-    return migration_files.read_revision_files(session.revision_texts(ls.buffers()))
+    return session.revision_files(ls.buffers())
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)

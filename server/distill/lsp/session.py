@@ -103,6 +103,9 @@ class Session:
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
         self._blame = SchemaBlame()
+        self._revision_files: (
+            tuple[tuple[tuple[str, int], ...], dict[str, str], migration_files.RevisionFiles] | None
+        ) = None
         self.last_error: str | None = None
 
     # -- settings and the parts that depend on them ----------------------------------------
@@ -204,7 +207,7 @@ class Session:
         )
         models = self._with_known_schemas(models)
         findings = migration_files.findings(
-            migration_files.read_revision_files(self.revision_texts(buffers)),
+            self.revision_files(buffers),
             self.database.applied,
         )
         items: list[drifts.Drift] = []
@@ -261,7 +264,7 @@ class Session:
     def _blamed(self, hit: tuple[str, str | None], buffers: Mapping[str, str]) -> BlameLines:
         """Which revision created ``hit`` and which last changed it, by id and message."""
         texts = self.revision_texts(buffers)
-        graph = migration_files.read_revision_files(texts).graph
+        graph = self.revision_files(buffers).graph
         if graph is None:
             return None
         path = [(i, str(graph.revisions[i].path)) for i in graph.upgrade_steps((), "heads")]
@@ -341,6 +344,20 @@ class Session:
         found = drifts.hand_made_drift(actual, expected, options)
         self._hand_made_kept = (actual, expected, found)
         return found
+
+    def revision_files(self, buffers: Mapping[str, str]) -> migration_files.RevisionFiles:
+        """The revision files as the user sees them, read again only when a text changed.
+
+        Every lens, hover and completion asks; the texts are the same objects until a
+        file or buffer changes (``FileTexts``), so identity says nothing changed.  The
+        texts are kept with the answer, so no identity is reused while it is.
+        """
+        texts = self.revision_texts(buffers)
+        key = tuple((path, id(text)) for path, text in texts.items())
+        kept = self._revision_files
+        if kept is None or kept[0] != key:
+            kept = self._revision_files = (key, texts, migration_files.read_revision_files(texts))
+        return kept[2]
 
     def revision_texts(self, buffers: Mapping[str, str]) -> dict[str, str]:
         """Every revision file's text: the editor's buffer when open, else the file's."""
