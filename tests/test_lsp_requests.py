@@ -187,3 +187,17 @@ def test_generating_from_the_editor_leaves_only_the_revision_in_the_project(shop
         }, timeout=60)  # fmt: skip
     written = Path(answer["result"]["path"]).relative_to(shop)
     assert files() - before == {written}
+
+
+def test_new_revision_proposes_the_name_of_the_model_changes(server: RawServer, shop: Path) -> None:
+    """The palette's New Revision fills its message box with it (issue 13, item 7)."""
+    server.initialize(trusted=True)
+    models = shop / "shop" / "models.py"
+    assert server.request("distill/proposedMessage", {})["result"] == {"message": None}
+    email = "    email: Mapped[str | None] = mapped_column(sa.String(255), unique=True)\n"
+    phone = "    phone: Mapped[str | None] = mapped_column(sa.String(30))\n"
+    server.open_document(models, models.read_text().replace(email, email + phone))
+    proposed = server.until(
+        lambda: server.request("distill/proposedMessage", {})["result"]["message"]
+    )
+    assert proposed == "add customers.phone"

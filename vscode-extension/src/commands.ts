@@ -34,15 +34,19 @@ export function registerCommands(servers: Servers, output: vscode.OutputChannel)
       if (target) await ops.downgrade(server, target);
     }),
     palette("distill.newRevision", async (server) => {
-      // Left empty, the server names it after its changes ("add customers.phone").
+      // Proposed: the name of its changes ("add customers.phone"); left empty, the server
+      // names it so too.
+      const proposed = await server.proposedMessage().catch(() => null);
       const message = await askMessage(
         "Message of the new revision (the model changes are generated into it); leave empty to name it after them",
-        { optional: true },
+        { optional: true, value: proposed ?? "" },
       );
       if (message !== undefined) await ops.newRevision(server, { message: message.trim(), autogenerate: true });
     }),
     palette("distill.newEmptyRevision", async (server) => {
-      const message = await askMessage("Message of the new, empty revision");
+      const message = await askMessage("Message of the new, empty revision (its ops are yours to write)", {
+        value: "data migration",
+      });
       if (message !== undefined) await ops.newRevision(server, { message, autogenerate: false });
     }),
     palette("distill.showCurrent", (server) => ops.showCurrent(server)),

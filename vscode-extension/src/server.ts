@@ -156,6 +156,15 @@ export class FolderServer implements vscode.Disposable {
     return result as T;
   }
 
+  /** The name of the model changes ("add customers.phone"), to propose as a message. */
+  async proposedMessage(): Promise<string | null> {
+    const answer = await this.runningClient().sendRequest<{ message: string | null }>(
+      "distill/proposedMessage",
+      NO_PARAMS,
+    );
+    return answer.message;
+  }
+
   revisions(): Promise<RevisionsResult> {
     return this.runningClient().sendRequest<RevisionsResult>("distill/revisions", NO_PARAMS);
   }

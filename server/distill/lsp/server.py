@@ -291,6 +291,12 @@ async def revisions(ls: DistillServer, params: Any) -> dict[str, Any]:
     return await asyncio.to_thread(actions.revisions, ls)
 
 
+@server.feature("distill/proposedMessage")
+def proposed_message(ls: DistillServer, params: Any) -> dict[str, Any]:
+    """What New Revision proposes as its message: the name of the model changes."""
+    return {"message": ls.session.proposed_message() if ls.session is not None else None}
+
+
 actions.register_commands(server)
 
 

@@ -285,6 +285,14 @@ class Session:
         buffer = buffers.get(path)
         return buffer if buffer is not None else self.files.read(path)
 
+    def proposed_message(self) -> str | None:
+        """The name a revision of the last analysis's model changes gets ("add
+        customers.phone"), for the editor to propose; None when there are none."""
+        from distill.autogen.revision_name import revision_name
+
+        changes = self._last_models.changes if self._last_models is not None else None
+        return revision_name(changes) if changes else None
+
     def model_location(
         self, table: str, column: str | None, buffers: Mapping[str, str]
     ) -> tuple[str, Span] | None:
