@@ -426,7 +426,7 @@ def run_offline(
     write: Callable[[str], None],
 ) -> None:
     """Print the SQL of ``steps`` as a DBA would run it, bookkeeping included."""
-    with offline_catalog(dialect, config, graph, start_heads) as catalog:
+    with offline_catalog(dialect, config, graph, start_heads, run_online) as catalog:
         tables = tables_for(config)
         ctx = OpContext(
             dialect=dialect,

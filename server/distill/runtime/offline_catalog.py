@@ -19,7 +19,7 @@ migrations) leaves the structure as it was, and the catalog carries on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -31,18 +31,30 @@ from distill.config import Config
 from distill.errors import DistillError, OperationError
 from distill.ops.replay_sql import shown, structural_statements
 from distill.runtime.database import first_line
+from distill.runtime.plan import Step
 from distill.scripts.graph import RevisionGraph
+
+# runtime.migrate.run_online: (connection, config, graph, planner, notify=, resumable=)
+Upgrade = Callable[..., object]
 
 
 @contextmanager
 def offline_catalog(
-    dialect: sa.Dialect, config: Config, graph: RevisionGraph, start_heads: Sequence[str]
+    dialect: sa.Dialect,
+    config: Config,
+    graph: RevisionGraph,
+    start_heads: Sequence[str],
+    upgrade: Upgrade,
 ) -> Iterator[SQLiteCatalog | None]:
-    """The catalog a ``--sql`` run from ``start_heads`` reads tables from; None off SQLite."""
+    """The catalog a ``--sql`` run from ``start_heads`` reads tables from; None off SQLite.
+
+    ``upgrade`` is the runtime's ``run_online``, given rather than imported: the
+    runtime's offline run is what opens the catalog.
+    """
     if dialect.name != "sqlite":
         yield None
         return
-    catalog = SQLiteCatalog(config, graph, start_heads)
+    catalog = SQLiteCatalog(config, graph, start_heads, upgrade)
     try:
         yield catalog
     finally:
@@ -52,7 +64,10 @@ def offline_catalog(
 class SQLiteCatalog:
     """An ``ops.context.OfflineCatalog`` for a SQLite project's ``--sql`` run."""
 
-    def __init__(self, config: Config, graph: RevisionGraph, start_heads: Sequence[str]) -> None:
+    def __init__(
+        self, config: Config, graph: RevisionGraph, start_heads: Sequence[str], upgrade: Upgrade
+    ) -> None:
+        self._upgrade = upgrade
         self._config = config
         self._graph = graph
         self._start_heads = tuple(start_heads)
@@ -101,9 +116,6 @@ class SQLiteCatalog:
         self._written.clear()
 
     def _upgrade_to_start(self) -> None:
-        from distill.runtime.migrate import run_online  # which writes with this catalog
-        from distill.runtime.plan import Step
-
         assert self._conn is not None
         graph = self._graph
         for head in self._start_heads:
@@ -112,7 +124,7 @@ class SQLiteCatalog:
                 steps = graph.upgrade_steps(heads, head)
                 return [Step(graph.revisions[i], "upgrade") for i in steps]
 
-            run_online(self._conn, self._config, graph, plan, notify=_quiet, resumable=False)
+            self._upgrade(self._conn, self._config, graph, plan, notify=_quiet, resumable=False)
 
     def _run(self, statement: Executable) -> None:
         assert self._conn is not None
