@@ -38,13 +38,22 @@ class SchemaBlame:
 
     def __init__(self) -> None:
         self._calls: dict[str, tuple[str, list[OpCall]]] = {}  # path -> (text, its calls)
+        # The last answer, by the path and its texts' identities (the texts kept with it,
+        # so no identity is reused while it is): hovers between edits only look it up.
+        self._last: tuple[tuple[tuple[str, str, int], ...], list[str], dict[Key, Blame]] | None
+        self._last = None
 
     def of(self, path: Sequence[tuple[str, str]], texts: Mapping[str, str]) -> dict[Key, Blame]:
         """``path``: (revision id, file) in upgrade order; ``texts``: each file's text."""
+        used = [texts.get(file, "") for _, file in path]
+        key = tuple((rev, file, id(text)) for (rev, file), text in zip(path, used, strict=True))
+        if self._last is not None and self._last[0] == key:
+            return self._last[2]
         found: dict[Key, Blame] = {}
-        for revision, file in path:
-            for call in self._calls_of(file, texts.get(file, "")):
+        for (revision, file), text in zip(path, used, strict=True):
+            for call in self._calls_of(file, text):
                 _apply(found, call, revision)
+        self._last = (key, used, found)
         return found
 
     def _calls_of(self, file: str, text: str) -> list[OpCall]:
