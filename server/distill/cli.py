@@ -10,8 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TextIO
 
 from distill import __version__
 from distill.errors import DistillError
@@ -173,19 +171,6 @@ def _seconds(text: str) -> float:
 
 
 # -- output helpers shared by the command handlers ---------------------------------
-
-
-def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def say(args: argparse.Namespace, text: str, stream: TextIO | None = None) -> None:
-    """A notice for people (stderr), silenced by --quiet."""
-    if not args.quiet:
-        print(text, file=stream or sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from distill import commands
-from distill.cli import display_path, say
+from distill.cli_output import display_path, say
 from distill.config import load_config
 from distill.errors import DistillError
 from distill.masking import mask_url
