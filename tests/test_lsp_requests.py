@@ -201,3 +201,27 @@ def test_new_revision_proposes_the_name_of_the_model_changes(server: RawServer, 
         lambda: server.request("distill/proposedMessage", {})["result"]["message"]
     )
     assert proposed == "add customers.phone"
+
+
+def test_an_option_of_the_wrong_type_is_one_warning_and_its_default(server: RawServer) -> None:
+    """Typed options (issue 14, step 5): the server starts, says once what it used instead."""
+    server.initialize(trusted=True, timeout="ten", inlayHints="yes", databaseUrl=5)
+    status = server.request("distill/status", {})["result"]
+    assert status["trusted"] is True and status["lastError"] is None
+    assert sorted(_messages(server)) == [
+        "Distill: initializationOptions.databaseUrl is 5, not a string: null is used",
+        'Distill: initializationOptions.inlayHints is "yes", not true or false: false is used',
+        'Distill: initializationOptions.timeout is "ten", not a number of seconds: 10.0 is used',
+    ]
+
+
+def test_options_are_read_into_their_types() -> None:
+    from distill.lsp.options import read_options
+    from distill.lsp.session import Settings
+
+    read = read_options({"debounceMs": 50, "timeout": 3, "databaseUrl": "", "opCompletion": False})
+    assert (read.trusted, read.debounce_seconds, read.problems) == (True, 0.05, ())
+    assert read.settings == Settings(database_url=None, timeout=3.0, op_completion=False)
+    assert read_options(None) == read_options({})
+    assert read_options({"debounceMs": -5}).debounce_seconds == 0
+    assert read_options({"debounceMs": True}).problems  # a bool is not a number here

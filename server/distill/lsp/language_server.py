@@ -40,7 +40,8 @@ class DistillServer(LanguageServer):
         super().__init__("distill", __version__, protocol_cls=DistillProtocol)
         self.session: Session | None = None
         self.trusted = False  # until initialize says otherwise
-        self.trust_doubt: str | None = None  # why an unclear ``trusted`` was read as false
+        # What initializationOptions held that was not understood (lsp.options), said once.
+        self.option_problems: tuple[str, ...] = ()
         self.debounce = 0.3
         self.settings = Settings()
         self.root: Path | None = None

@@ -17,7 +17,6 @@ models to import, 10), ``python`` (interpreter for the model worker),
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
@@ -31,7 +30,8 @@ from distill.errors import DistillError
 from distill.lsp import actions, completion, convert, migration_files
 from distill.lsp.language_server import UNTRUSTED, DistillServer
 from distill.lsp.log_mask import mask_logging
-from distill.lsp.session import Session, Settings, find_project_root
+from distill.lsp.options import read_options
+from distill.lsp.session import Session, find_project_root
 
 log = logging.getLogger("distill.lsp")
 
@@ -43,52 +43,23 @@ server = DistillServer()
 
 @server.feature(types.INITIALIZE)
 def initialize(ls: DistillServer, params: types.InitializeParams) -> None:
-    options, ls.trusted, ls.trust_doubt = _read_trust(params.initialization_options)
-    ls.debounce = max(0, int(options.get("debounceMs", 300))) / 1000
-    ls.settings = Settings(
-        database_url=options.get("databaseUrl") or None,
-        timeout=float(options.get("timeout", 10.0)),
-        python=options.get("python") or None,
-        inlay_hints=options.get("inlayHints") is True,
-        client_confirms=options.get("clientConfirms") is True,
-        op_completion=options.get("opCompletion") is not False,
+    options = read_options(params.initialization_options)
+    ls.trusted, ls.debounce, ls.settings = (
+        options.trusted,
+        options.debounce_seconds,
+        options.settings,
     )
+    ls.option_problems = options.problems
     folder = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
     path = to_fs_path(folder) if folder else None
     ls.root = Path(path) if path else None
 
 
-def _read_trust(given: object) -> tuple[dict[str, Any], bool, str | None]:
-    """The options, whether they trust the workspace, and why not when they were unclear.
-
-    It fails closed: only the boolean ``true``, or no ``trusted`` at all (the
-    documented default), trusts.  A value a client may have meant as "no"
-    (``"false"``, ``0``, ``null``) must never run the workspace's code.
-    """
-    if given is None:
-        return {}, True, None
-    if not isinstance(given, dict):
-        why = f"initializationOptions is {_json(given)}, not an object"
-        return {}, False, f"{why}: the workspace is treated as not trusted"
-    value = given.get("trusted", True)
-    if value is True or value is False:
-        return given, value, None
-    why = f"initializationOptions.trusted is {_json(value)}, not true or false"
-    return given, False, f"{why}: the workspace is treated as not trusted"
-
-
-def _json(value: object) -> str:
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-
-
 @server.feature(types.INITIALIZED)
 async def initialized(ls: DistillServer, params: types.InitializedParams) -> None:
-    if ls.trust_doubt is not None:  # said once, whatever else happens
+    for problem in ls.option_problems:  # said once, whatever else happens
         ls.window_show_message(types.ShowMessageParams(
-            type=types.MessageType.Warning, message=f"Distill: {ls.trust_doubt}"))  # fmt: skip
+            type=types.MessageType.Warning, message=f"Distill: {problem}"))  # fmt: skip
     root = find_project_root(ls.root) if ls.root is not None else None
     if root is None:
         log.info("no Distill settings in %s: nothing to do", ls.root)
