@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from pytest_lsp import make_test_lsp_client
 
-from distill.lsp.worker import ModelWorker
+from distill.sandbox.client import ModelWorker
 from tests.lsp_client import ENV, codes, copy_shop, edit, open_file, server_command, start, until
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: subreaper")

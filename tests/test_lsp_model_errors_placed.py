@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from distill.lsp.worker_child import _syntax_columns
+from distill.sandbox.child import _syntax_columns
 from tests.lsp_raw import RawServer
 
 

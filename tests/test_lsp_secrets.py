@@ -103,7 +103,7 @@ def _around(data: bytes, needle: bytes) -> bytes:
 
 MASKED_PROCESS = """
 import logging, sys, threading, warnings
-from distill.lsp.log_mask import LOG_MASK, mask_logging
+from distill.sandbox.log_mask import LOG_MASK, mask_logging
 
 logging.basicConfig(level=logging.DEBUG)
 mask_logging()

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from pytest_lsp import LanguageClient, make_test_lsp_client
 
-from distill.lsp.launch import python_module
+from distill.sandbox.launch import python_module
 from tests.lsp_client import ENV, codes, command, copy_shop, open_file, start, until
 
 PLANTED = ("distill/__init__.py", "sqlalchemy/__init__.py", "sitecustomize.py", "runpy.py")

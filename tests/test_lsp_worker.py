@@ -22,8 +22,8 @@ from distill.autogen.replay import replay
 from distill.caches import cache_for
 from distill.errors import ScriptError
 from distill.lsp.session import Session, Settings, replay_targets
-from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
-from distill.lsp.worker_protocol import BuildRequest, dump, restricted_loads
+from distill.sandbox.client import ModelError, ModelsResult, ModelWorker
+from distill.sandbox.protocol import BuildRequest, dump, restricted_loads
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from tests.projects import ProjectDir
@@ -662,10 +662,10 @@ def test_the_targets_a_session_asks_for(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "name"),
     [
-        ("distill.lsp.worker_protocol", "dump"),  # a function: unpickling would call it
-        ("distill.lsp.worker_protocol", "os.system"),  # a dotted name reaches any import
+        ("distill.sandbox.protocol", "dump"),  # a function: unpickling would call it
+        ("distill.sandbox.protocol", "os.system"),  # a dotted name reaches any import
         ("distill.schema.model", "json.loads"),
-        ("distill.lsp.worker", "ModelWorker"),
+        ("distill.sandbox.client", "ModelWorker"),
         ("os", "system"),
     ],
 )

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from distill.lsp.worker import timed_out
+from distill.sandbox.client import timed_out
 from tests.projects import DISTILL, ProjectDir, make_project
 from tests.test_alembic_config import edit_ini
 from tests.test_alembic_env import make_project as make_alembic_project

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from distill.errors import DistillError
-from distill.lsp.launch import python_module
+from distill.sandbox.launch import python_module
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from distill.lsp.drift import DATABASE, Drift
 from distill.lsp.placement import Placed
 from distill.lsp.positions import utf16_column
 from distill.lsp.session import Analysis
-from distill.lsp.worker import ModelError
+from distill.sandbox.client import ModelError
 
 SOURCE = "distill"
 

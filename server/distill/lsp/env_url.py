@@ -17,7 +17,7 @@ from pathlib import Path
 
 from distill.config import load_config
 from distill.errors import DistillError
-from distill.lsp.launch import python_module
+from distill.sandbox.launch import python_module
 from distill.user_code import ImportOutOfTime, import_time_limit, timed_out_text
 
 MODULE = "distill.lsp.env_url"

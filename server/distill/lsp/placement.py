@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from distill.lsp.drift import Drift
 from distill.lsp.locate import ModelIndex, TableSite, index_source
 from distill.lsp.positions import Span, lines, utf16_length
-from distill.lsp.worker import ModelsResult
+from distill.sandbox.client import ModelsResult
 
 
 @dataclass(frozen=True)

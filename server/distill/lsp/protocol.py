@@ -23,7 +23,7 @@ from lsprotocol.types import ResponseError, ResponseErrorMessage
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcParseError
 from pygls.protocol import LanguageServerProtocol
 
-from distill.lsp.log_mask import LOG_MASK
+from distill.sandbox.log_mask import LOG_MASK
 
 log = logging.getLogger("distill.lsp")
 

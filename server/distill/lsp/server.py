@@ -29,9 +29,9 @@ from pygls.uris import from_fs_path, to_fs_path
 from distill.errors import DistillError
 from distill.lsp import actions, completion, convert, migration_files
 from distill.lsp.language_server import UNTRUSTED, DistillServer
-from distill.lsp.log_mask import mask_logging
 from distill.lsp.options import read_options
 from distill.lsp.session import Session, find_project_root
+from distill.sandbox.log_mask import mask_logging
 
 log = logging.getLogger("distill.lsp")
 

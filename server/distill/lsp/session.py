@@ -33,12 +33,12 @@ from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
-from distill.lsp.log_mask import LOG_MASK
 from distill.lsp.model_hover import BlameLines
 from distill.lsp.placement import Placed, declared_on, place
 from distill.lsp.positions import Span
 from distill.lsp.schema_blame import SchemaBlame
-from distill.lsp.worker import ModelError, ModelsResult, ModelWorker
+from distill.sandbox.client import ModelError, ModelsResult, ModelWorker
+from distill.sandbox.log_mask import LOG_MASK
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 

@@ -1,6 +1,6 @@
 """The model worker's wire: its messages, and length-prefixed pickles over pipes.
 
-Used on both sides: the server and the host (``worker.py``, ``worker_host.py``)
+Used on both sides: the server and the host (``client.py``, ``host.py``)
 exchange requests and results this way, and so do the host and its child.
 Whatever crosses from a process that ran user code is unpickled with an
 allow-list of classes (``restricted_loads``), so that nothing the user's code

@@ -1,4 +1,4 @@
-"""The model worker's warm host: ``python -m distill.lsp.worker_host DIALECT``.
+"""The model worker's warm host: ``python -m distill.sandbox.host DIALECT``.
 
 It loads what every build needs once (SQLAlchemy, the dialect, Distill's schema
 modules), then serves builds read from stdin: each build is a forked child, so
@@ -44,12 +44,12 @@ from distill.autogen.generate import replay_cache_folder
 from distill.autogen.replay_cache import hold_latest
 from distill.config import load_config
 from distill.errors import DistillError
-from distill.lsp.descendants import become_subreaper, end_descendants
-from distill.lsp.log_mask import LOG_MASK, mask_logging
-from distill.lsp.worker import failed, parts_of
-from distill.lsp.worker_child import from_project, run_job
-from distill.lsp.worker_migrations import remember_digest, run_migrations
-from distill.lsp.worker_protocol import (
+from distill.sandbox.child import from_project, run_job
+from distill.sandbox.client import failed, parts_of
+from distill.sandbox.descendants import become_subreaper, end_descendants
+from distill.sandbox.log_mask import LOG_MASK, mask_logging
+from distill.sandbox.migrations import remember_digest, run_migrations
+from distill.sandbox.protocol import (
     BuildRequest,
     MigrationsResult,
     ModelError,
@@ -65,7 +65,7 @@ from distill.lsp.worker_protocol import (
 )
 from distill.schema.from_metadata import schema_from_metadata
 
-log = logging.getLogger("distill.lsp.worker_host")
+log = logging.getLogger("distill.sandbox.host")
 
 # Past the build's timeout, a child that has not ended is ended; this margin lets the
 # host do it first, and the child's own alarm is only for a host that is gone.

@@ -31,8 +31,8 @@ from distill.autogen.generate import migration_schema, options_for, target_diale
 from distill.compat.alembic_env import complete_config
 from distill.config import Config, load_config
 from distill.errors import ConfigError, DistillError
-from distill.lsp.worker_protocol import BuildRequest, MigrationsResult, ModelError, digest, dump
 from distill.masking import mask_text, password_of
+from distill.sandbox.protocol import BuildRequest, MigrationsResult, ModelError, digest, dump
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import scan_revisions

@@ -1,6 +1,6 @@
 """One model build, as it runs in the worker's throw-away process.
 
-This is the only place the user's code runs (with ``worker_migrations``, which
+This is the only place the user's code runs (with ``sandbox.migrations``, which
 replays the revision scripts next, in the same process).  It imports the project
 the way the CLI does (``load_metadata``: the project root first on ``sys.path``),
 with two differences: the editor's unsaved buffers are compiled in place of the
@@ -33,14 +33,14 @@ from sqlalchemy.orm import Mapper, registry
 from distill.autogen.generate import project_metadata
 from distill.config import Config, find_config_file
 from distill.errors import ConfigError, DistillError, ScriptError
-from distill.lsp.positions import utf16_column
-from distill.lsp.worker import ModelError, ModelsResult, TableOrigin
-from distill.lsp.worker_migrations import DEADLINE_MARGIN, project_config
-from distill.lsp.worker_protocol import BuildRequest
+from distill.sandbox.client import ModelError, ModelsResult, TableOrigin
+from distill.sandbox.migrations import DEADLINE_MARGIN, project_config
+from distill.sandbox.protocol import BuildRequest
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from distill.schema.user_metadata import load_metadata
 from distill.user_code import OutOfTime, time_limit, timed_out_text
+from distill.utf16 import utf16_column
 
 _INSTALLED = {"site-packages", "dist-packages"}
 

@@ -2,7 +2,7 @@
 
 The user's models are code, and the language server must survive whatever that
 code does (raise, hang, ``sys.exit``, ``os._exit``, overflow the C stack).  So
-the server never imports them: a warm host process (``worker_host``) keeps
+the server never imports them: a warm host process (``sandbox.host``) keeps
 SQLAlchemy, Distill's schema modules and the user's third-party imports loaded,
 and for each build forks a child that imports the project fresh, with the
 editor's unsaved buffers served in place of the files, and sends back a
@@ -10,11 +10,11 @@ editor's unsaved buffers served in place of the files, and sends back a
 interpreter instead: slower, same results.
 
 The revision scripts are code too: a build asked for ``targets`` also replays
-them in the same child (``worker_migrations``), after the models, within the
+them in the same child (``sandbox.migrations``), after the models, within the
 same timeout.
 
 Messages are length-prefixed pickles over the host's stdin/stdout
-(``worker_protocol``).
+(``sandbox.protocol``).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TypeVar
 
-from distill.lsp.launch import python_module
-from distill.lsp.worker_protocol import (
+from distill.sandbox.launch import python_module
+from distill.sandbox.protocol import (
     BuildRequest,
     MigrationsResult,
     ModelError,
@@ -62,15 +62,15 @@ __all__ = [
     "timed_out",
 ]
 
-log = logging.getLogger("distill.lsp.worker")
+log = logging.getLogger("distill.sandbox.client")
 
-HOST_MODULE = "distill.lsp.worker_host"
+HOST_MODULE = "distill.sandbox.host"
 # A warm host answers within the build's timeout; past it by this much, it is stuck
 # (its own start-up and its warming imports happen outside the child's timeout).
 HOST_GRACE = 15.0
 # The fallback pays an interpreter and SQLAlchemy start per build; not the user's time.
 ONE_SHOT_GRACE = 10.0
-# Closing the host: SIGTERM lets it end what the models started (see worker_host);
+# Closing the host: SIGTERM lets it end what the models started (see sandbox.host);
 # past this, its process group is killed.
 LEAVE_GRACE = 3.0
 _NO_OVERLAYS: Mapping[str, str] = MappingProxyType({})
