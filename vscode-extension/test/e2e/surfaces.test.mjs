@@ -67,6 +67,10 @@ scenario(
         const file = path.join(bench.workspace, "migrations", "versions", LEGACY);
         writeFileSync(file, LEGACY_TEXT);
         try {
+          // Quick open finds a new file only once the file watcher has reported it.
+          await bench.page
+            .locator(".explorer-folders-view .monaco-list-row", { hasText: LEGACY })
+            .waitFor({ timeout: LONG });
           await bench.openFile(LEGACY);
           const lens = bench.page.locator(".codelens-decoration a", { hasText: "Show SQL" }).first();
           await lens.waitFor({ timeout: LONG });
