@@ -263,10 +263,12 @@ class Session:
 
     def _blamed(self, hit: tuple[str, str | None], buffers: Mapping[str, str]) -> BlameLines:
         """Which revision created ``hit`` and which last changed it, by id and message."""
-        texts = self.revision_texts(buffers)
-        graph = self.revision_files(buffers).graph
+        files = self.revision_files(buffers)
+        graph = files.graph
         if graph is None:
             return None
+        # The texts the files were read from: no second look at the folders.
+        texts = {path: file.text for path, file in files.files.items()}
         path = [(i, str(graph.revisions[i].path)) for i in graph.upgrade_steps((), "heads")]
         blame = self._blame.of(path, texts).get(hit)
         if blame is None:

@@ -415,8 +415,9 @@ def rebuild_table(
     naming_convention: dict[str, Any] | None = None,
     options: RebuildOptions | None = None,
 ) -> None:
+    # Given copy_from or not, the table's views and triggers must outlive it; with
+    # --sql and copy_from, none are read (the catalog may not know the table).
     if copy_from is not None:
-        # copy_from or not, a live table's views and triggers must outlive it.
         dependents = [] if ctx.is_offline else dependents_of(ctx.connection, name, schema)
         model = model_from_table(copy_from, {})
         model.name, model.schema = name, schema

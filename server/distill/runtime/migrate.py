@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 
 from distill.config import Config
 from distill.errors import DistillError
-from distill.ops.context import OpContext
+from distill.ops.context import OfflineCatalog, OpContext
 from distill.ops.naming import ConventionSource, convention_of
 from distill.runtime.database import adopted, connect
 from distill.runtime.execute import RevisionRun, run_revision
@@ -320,16 +320,7 @@ def _apply_step(
         else:
             entry_id = _insert_running_row(conn, tables, run, checksum)
             conn.commit()
-    ctx = OpContext(
-        dialect=conn.dialect,
-        connection=conn,
-        x_arguments=config.x_arguments,
-        restate_as_alembic=config.flavour == "alembic",
-        naming_convention=naming_convention_of(config),
-        version_table=config.version_table,
-        version_table_schema=config.version_table_schema,
-        current_heads=tuple(heads),
-    )
+    ctx = _op_context(config, conn.dialect, tuple(heads), connection=conn)
     try:
         with journal.watching() if journal else nullcontext():
             run_revision(ctx, run)
@@ -413,6 +404,31 @@ def _insert_running_row(
     return int(inserted.inserted_primary_key[0])  # type: ignore[index]
 
 
+def _op_context(
+    config: Config,
+    dialect: Dialect,
+    current_heads: Sequence[str],
+    *,
+    connection: Connection | None = None,
+    write_sql: Callable[[str], None] | None = None,
+    catalog: OfflineCatalog | None = None,
+) -> OpContext:
+    """The context a revision runs in, with what the project's settings say of it,
+    online (``connection``) or with --sql (``write_sql``)."""
+    return OpContext(
+        dialect=dialect,
+        connection=connection,
+        write_sql=write_sql,
+        catalog=catalog,
+        x_arguments=config.x_arguments,
+        restate_as_alembic=config.flavour == "alembic",
+        naming_convention=naming_convention_of(config),
+        version_table=config.version_table,
+        version_table_schema=config.version_table_schema,
+        current_heads=current_heads,
+    )
+
+
 def heads_text(heads: frozenset[str] | Sequence[str]) -> str:
     return ", ".join(sorted(heads)) if heads else "base (empty)"
 
@@ -428,19 +444,8 @@ def run_offline(
     """Print the SQL of ``steps`` as a DBA would run it, bookkeeping included."""
     with offline_catalog(dialect, config, graph, start_heads, run_online) as catalog:
         tables = tables_for(config)
-        ctx = OpContext(
-            dialect=dialect,
-            connection=None,
-            write_sql=write,
-            catalog=catalog,
-            x_arguments=config.x_arguments,
-            restate_as_alembic=config.flavour == "alembic",
-            naming_convention=naming_convention_of(config),
-            version_table=config.version_table,
-            version_table_schema=config.version_table_schema,
-            # As Alembic: with --sql the scripts see the starting point throughout.
-            current_heads=start_heads,
-        )
+        # As Alembic: with --sql the scripts see the starting point throughout.
+        ctx = _op_context(config, dialect, start_heads, write_sql=write, catalog=catalog)
         if not start_heads and steps and steps[0].direction == "upgrade":
             for create in tables.create_statements(dialect):
                 ctx.execute(create)
