@@ -16,32 +16,11 @@ from alembic.config import Config as AlembicConfig
 
 from distill.config import load_config
 from distill.errors import ConfigError
+from tests.alembic_projects import (
+    alembic_init,
+    edit_ini,
+)
 from tests.projects import DISTILL
-
-
-def alembic_init(root: Path, template: str = "generic") -> AlembicConfig:
-    root.mkdir(parents=True, exist_ok=True)
-    config = AlembicConfig(
-        file_=str(root / "alembic.ini"),
-        toml_file=str(root / "pyproject.toml"),
-        stdout=io.StringIO(),
-    )
-    command.init(config, str(root / "alembic"), template=template)
-    return config
-
-
-def edit_ini(ini: Path, **values: str) -> None:
-    """Set (or add) keys of the [alembic] section."""
-    lines = ini.read_text().splitlines()
-    for key, value in values.items():
-        key = key.replace("__", ".")
-        for i, line in enumerate(lines):
-            if line.startswith(f"{key} =") or line.startswith(f"# {key} ="):
-                lines[i] = f"{key} = {value}"
-                break
-        else:
-            lines.insert(lines.index("[alembic]") + 1, f"{key} = {value}")
-    ini.write_text("\n".join(lines) + "\n")
 
 
 def test_generic_project(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType
-from distill.ops.replay_enum_sql import enum_op_of
+from distill.replay.enum_sql import enum_op_of
+from tests.alembic_projects import alembic_init, edit_ini
 from tests.projects import DISTILL
-from tests.test_alembic_config import alembic_init, edit_ini
 
 MODELS = """
 import sqlalchemy as sa

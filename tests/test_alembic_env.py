@@ -6,7 +6,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,56 +13,9 @@ import pytest
 
 from distill.compat.alembic_env import complete_config, read_env
 from distill.config import load_config
+from tests.alembic_projects import alembic_init, edit_ini, prepend_to_env
+from tests.alembic_projects import make_app_project as make_project
 from tests.projects import DISTILL
-from tests.test_alembic_config import alembic_init, edit_ini
-
-MODELS = """\
-import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class User(Base):
-    __tablename__ = "users"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(sa.String(50))
-
-
-class Legacy(Base):
-    __tablename__ = "legacy_things"
-    id: Mapped[int] = mapped_column(primary_key=True)
-"""
-
-FIRST = '''\
-"""users
-
-Revision ID: a1
-Revises:
-Create Date: 2026-01-01 00:00:00
-"""
-from alembic import op
-import sqlalchemy as sa
-
-revision = "a1"
-down_revision = None
-branch_labels = None
-depends_on = None
-
-
-def upgrade():
-    op.create_table(
-        "users",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.String(50), nullable=False),
-    )
-
-
-def downgrade():
-    op.drop_table("users")
-'''
 
 
 @pytest.fixture(autouse=True)
@@ -80,38 +32,12 @@ def fresh_app_modules() -> Iterator[None]:
     forget()
 
 
-def make_project(root: Path, models_folder: str = "") -> Path:
-    """A generic-template Alembic project whose env.py imports app.models."""
-    alembic_init(root)
-    edit_ini(root / "alembic.ini", sqlalchemy__url="sqlite:///%(here)s/app.db")
-    package = root / models_folder / "app" if models_folder else root / "app"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "models.py").write_text(MODELS)
-    env = root / "alembic" / "env.py"
-    env.write_text(
-        env.read_text().replace(
-            "target_metadata = None",
-            "from app.models import Base\ntarget_metadata = Base.metadata",
-        )
-    )
-    (root / "alembic" / "versions" / "a1_users.py").write_text(FIRST)
-    return root
-
-
 def add_to_online_configure(root: Path, text: str) -> None:
     env = root / "alembic" / "env.py"
     source = env.read_text()
     anchor = "connection=connection, target_metadata=target_metadata"
     assert anchor in source
     env.write_text(source.replace(anchor, f"{anchor}, {text}"))
-
-
-def prepend_to_env(root: Path, text: str) -> None:
-    env = root / "alembic" / "env.py"
-    source = env.read_text()
-    anchor = "def run_migrations_offline"
-    env.write_text(source.replace(anchor, textwrap.dedent(text) + "\n\n" + anchor))
 
 
 def distill(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -21,16 +21,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from distill.compat import alembic_modules
-from tests.conftest import create_scratch_database
-from tests.test_alembic_config import alembic_init, edit_ini
-from tests.test_alembic_dropin import (
+from distill.scripts import alembic_modules
+from tests.alembic_projects import (
+    alembic_init,
+    edit_ini,
     replace_once,
     require_success,
     revision_script,
     run_alembic,
     run_distill,
 )
+from tests.conftest import create_scratch_database
 
 FIRST, SECOND = "1a2b3c4d5e6f", "2b3c4d5e6f7a"
 

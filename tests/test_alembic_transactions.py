@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.alembic_projects import alembic_init, edit_ini
 from tests.conftest import create_scratch_database
 from tests.projects import DISTILL
-from tests.test_alembic_config import alembic_init, edit_ini
 
 REVISION = """from alembic import op
 import sqlalchemy as sa

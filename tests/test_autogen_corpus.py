@@ -38,8 +38,8 @@ from distill import commands
 from distill.authoring import NewRevision
 from distill.autogen.compare import compare
 from distill.autogen.generate import autogenerate, target_dialect
-from distill.autogen.replay import replay
 from distill.config import load_config
+from distill.replay.recorder import replay
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from distill.schema.reflect import reflect_schema

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.alembic_projects import alembic_init, edit_ini
 from tests.conftest import create_scratch_database
 from tests.projects import DISTILL, ProjectDir, make_project
-from tests.test_alembic_config import alembic_init, edit_ini
 
 MODELS = """
 import sqlalchemy as sa

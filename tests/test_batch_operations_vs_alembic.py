@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations as AlembicOperations
 
+from distill.ddl.context import OpContext
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
-from tests.test_alembic_dropin import scratch_databases
+from tests.alembic_projects import scratch_databases
 
 START = (
     "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, a INTEGER NOT NULL, b INTEGER)",
@@ -125,7 +125,7 @@ def test_a_primary_key_created_in_a_rebuild_replaces_the_old_one(tmp_path: Path)
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
 def test_replay_follows_the_batch_order_and_the_replaced_key(dialect: str, tmp_path: Path) -> None:
-    from distill.autogen.replay import replay
+    from distill.replay.recorder import replay
     from tests.projects import make_project
 
     project = make_project(tmp_path, f"sqlite:///{tmp_path}/app.db")
@@ -207,7 +207,7 @@ def test_a_batch_naming_convention_names_the_reflected_unnamed_constraints(
 
 
 def test_the_replay_names_by_the_batch_convention_as_the_rebuild_does(tmp_path: Path) -> None:
-    from distill.autogen.replay import replay
+    from distill.replay.recorder import replay
     from distill.schema.reflect import reflect_schema
     from tests.projects import make_project
 

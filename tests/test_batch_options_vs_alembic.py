@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations as AlembicOperations
 
-from distill.autogen.replay import replay
+from distill.ddl.context import OpContext
 from distill.errors import OperationError
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
+from distill.replay.recorder import replay
 from tests.projects import ProjectDir
 
 Batch = Callable[[Any], None]  # given op (either tool's), runs one batch block

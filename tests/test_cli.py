@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -320,6 +321,43 @@ def test_progress_is_drawn_on_a_terminal_only(proj: ProjectDir) -> None:
     ok(proj, "downgrade", "base")
     piped = proj.cli("upgrade", "head")
     assert "[1/3]" not in piped.stderr and "Upgraded" in piped.stderr
+
+
+def test_format_json_prints_each_step_then_what_ran(proj: ProjectDir) -> None:
+    """One JSON object per line: a step as it runs and as it finishes, then the result.
+    A failing revision leaves the finished steps on stdout and the one-line error."""
+    for i in range(1, 3):
+        proj.add(f"aaaa0000000{i}", f"aaaa0000000{i - 1}" if i > 1 else None, message=f"s{i}")
+    lines = [
+        json.loads(line) for line in ok(proj, "upgrade", "head", "--format", "json").splitlines()
+    ]
+    steps = [(e["state"], e["revision"], e["index"], e["total"]) for e in lines[:-1]]
+    first, second = "aaaa00000001", "aaaa00000002"
+    assert steps == [("running", first, 1, 2), ("finished", first, 1, 2),
+                     ("running", second, 2, 2), ("finished", second, 2, 2)]  # fmt: skip
+    assert lines[-1] == {
+        "event": "result", "command": "upgrade", "before": [], "after": ["aaaa00000002"],
+        "steps": [{"direction": "upgrade", "revision": "aaaa00000001"},
+                  {"direction": "upgrade", "revision": "aaaa00000002"}],
+    }  # fmt: skip
+    down = json.loads(ok(proj, "downgrade", "base", "--format", "json").splitlines()[-1])
+    assert [s["revision"] for s in down["steps"]] == ["aaaa00000002", "aaaa00000001"]
+    stamped = json.loads(ok(proj, "stamp", "head", "--format", "json"))
+    assert (stamped["before"], stamped["after"], stamped["steps"]) == ([], ["aaaa00000002"], [])
+    ok(proj, "stamp", "base", "--purge")
+
+    proj.add("aaaa00000003", "aaaa00000002", 'raise RuntimeError("no")')
+    done = proj.cli("upgrade", "head", "--format", "json")
+    assert done.returncode == 1 and done.stderr.count("distill: error:") == 1
+    finished = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [e["revision"] for e in finished if e["state"] == "finished"] == [
+        "aaaa00000001", "aaaa00000002"
+    ]  # fmt: skip
+    refused = proj.cli("upgrade", "head", "--sql", "--format", "json")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip() == (
+        "distill: error: 'distill upgrade --sql' writes SQL, not JSON: leave out --format json"
+    )
 
 
 def test_history_ranges_relative_to_current(proj: ProjectDir) -> None:

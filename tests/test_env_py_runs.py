@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.alembic_projects import alembic_init, edit_ini
 from tests.conftest import create_scratch_database, require_server
 from tests.projects import DISTILL
-from tests.test_alembic_config import alembic_init, edit_ini
 
 ONLINE_RUN = """\
     with connectable.connect() as connection:

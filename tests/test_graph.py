@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from distill.errors import MultipleHeadsError, RevisionError
 from distill.scripts.graph import RevisionGraph
+from distill.scripts.plans import downgrade_steps, upgrade_steps
+from distill.scripts.resolve import resolve, revisions_in_range
 from distill.scripts.script import Revision, scan_revisions
 
 
@@ -63,10 +65,10 @@ DEPENDS = (
 def run(g: RevisionGraph, rows: frozenset[str], verb: str, target: str) -> frozenset[str]:
     """Apply a plan step by step the way the runtime does, returning the final rows."""
     if verb == "upgrade":
-        for step in g.upgrade_steps(tuple(sorted(rows)), target):
+        for step in upgrade_steps(g, tuple(sorted(rows)), target):
             rows = g.heads_after_upgrade(rows, step)
     else:
-        for step in g.downgrade_steps(tuple(sorted(rows)), target):
+        for step in downgrade_steps(g, tuple(sorted(rows)), target):
             rows = g.heads_after_downgrade(rows, step)
     return rows
 
@@ -145,9 +147,9 @@ def test_branch_label_that_cannot_be_told_apart(label: str) -> None:
 def test_empty_graph() -> None:
     g = graph()
     assert g.heads == () and g.bases == ()
-    assert g.resolve("head") == ()
-    assert g.upgrade_steps((), "heads") == []
-    assert g.history(None, ()) == []
+    assert resolve(g, "head") == ()
+    assert upgrade_steps(g, (), "heads") == []
+    assert revisions_in_range(g, None, ()) == []
 
 
 # -- looking up and resolving ------------------------------------------------------------
@@ -183,30 +185,30 @@ def test_unknown_and_short_prefixes() -> None:
     assert g.get("ab12c").id == "ab12cd34ef56"
     assert graph(rev("ab12"), rev("c1", "ab12")).get("c").id == "c1"
     with pytest.raises(RevisionError, match="unknown revision 'zz'"):
-        g.resolve("zz")
+        resolve(g, "zz")
     with pytest.raises(RevisionError, match="empty revision identifier"):
-        g.resolve(" ")
+        resolve(g, " ")
 
 
 def test_resolve_keywords() -> None:
     g = graph(*BRANCHED)
-    assert g.resolve("head") == ("m1",)
-    assert g.resolve("heads") == ("m1",)
-    assert g.resolve("base") == ()
-    assert g.resolve("current", ["c1", "e1"]) == ("c1", "e1")
-    assert g.resolve("dbr") == ("d1",)
+    assert resolve(g, "head") == ("m1",)
+    assert resolve(g, "heads") == ("m1",)
+    assert resolve(g, "base") == ()
+    assert resolve(g, "current", ["c1", "e1"]) == ("c1", "e1")
+    assert resolve(g, "dbr") == ("d1",)
 
 
 def test_head_with_several_heads_suggests_merge() -> None:
     g = graph(*BRANCHED[:5])
     assert g.heads == ("c1", "e1")
     with pytest.raises(MultipleHeadsError) as info:
-        g.resolve("head")
+        resolve(g, "head")
     message = str(info.value)
     assert "2 heads: c1 (" in message and "e1 (" in message
     assert "distill merge heads -m" in message and "upgrade heads" in message
-    assert g.resolve("heads") == ("c1", "e1")
-    assert g.upgrade_steps((), "heads") == ["a1", "b1", "c1", "d1", "e1"]
+    assert resolve(g, "heads") == ("c1", "e1")
+    assert upgrade_steps(g, (), "heads") == ["a1", "b1", "c1", "d1", "e1"]
 
 
 @pytest.mark.parametrize(
@@ -241,7 +243,7 @@ def test_head_with_several_heads_suggests_merge() -> None:
 def test_resolve_forms(
     identifier: str, current: tuple[str, ...], expected: tuple[str, ...]
 ) -> None:
-    assert graph(*BRANCHED).resolve(identifier, current) == expected
+    assert resolve(graph(*BRANCHED), identifier, current) == expected
 
 
 @pytest.mark.parametrize(
@@ -259,20 +261,20 @@ def test_resolve_forms(
 )
 def test_resolve_errors(identifier: str, current: tuple[str, ...], message: str) -> None:
     with pytest.raises(RevisionError, match=message):
-        graph(*BRANCHED).resolve(identifier, current)
+        resolve(graph(*BRANCHED), identifier, current)
 
 
 def test_label_with_dash_is_not_read_as_relative() -> None:
     g = graph(rev("a1"), rev("b1", "a1", labels=["my-branch"]))
-    assert g.resolve("my-branch") == ("b1",)
-    assert g.resolve("my-branch@head") == ("b1",)
-    assert g.resolve("my-branch@-1", ["b1"]) == ("a1",)
+    assert resolve(g, "my-branch") == ("b1",)
+    assert resolve(g, "my-branch@head") == ("b1",)
+    assert resolve(g, "my-branch@-1", ["b1"]) == ("a1",)
 
 
 def test_label_head_with_split_branch_is_multiple_heads() -> None:
     g = graph(rev("a1", labels=["lbl"]), rev("b1", "a1"), rev("c1", "a1"))
     with pytest.raises(MultipleHeadsError, match="branch 'lbl' has 2 heads"):
-        g.resolve("lbl@head")
+        resolve(g, "lbl@head")
 
 
 # -- plans ------------------------------------------------------------------------------------
@@ -280,39 +282,39 @@ def test_label_head_with_split_branch_is_multiple_heads() -> None:
 
 def test_upgrade_steps_order_and_nothing_to_do() -> None:
     g = graph(*BRANCHED)
-    assert g.upgrade_steps((), "head") == ["a1", "b1", "c1", "d1", "e1", "m1"]
-    assert g.upgrade_steps(("c1",), "m1") == ["d1", "e1", "m1"]
-    assert g.upgrade_steps(("m1",), "head") == []
-    assert g.upgrade_steps(("c1",), "a1") == []  # already past it
-    assert g.upgrade_steps(("b1",), "+1") == ["c1"]
-    assert g.upgrade_steps((), "dbr@head") == ["a1", "b1", "c1", "d1", "e1", "m1"]
+    assert upgrade_steps(g, (), "head") == ["a1", "b1", "c1", "d1", "e1", "m1"]
+    assert upgrade_steps(g, ("c1",), "m1") == ["d1", "e1", "m1"]
+    assert upgrade_steps(g, ("m1",), "head") == []
+    assert upgrade_steps(g, ("c1",), "a1") == []  # already past it
+    assert upgrade_steps(g, ("b1",), "+1") == ["c1"]
+    assert upgrade_steps(g, (), "dbr@head") == ["a1", "b1", "c1", "d1", "e1", "m1"]
 
 
 def test_upgrade_steps_bring_dependencies_first() -> None:
     g = graph(*DEPENDS)
-    assert g.upgrade_steps((), "y1") == ["x1", "y1"]
+    assert upgrade_steps(g, (), "y1") == ["x1", "y1"]
     # Depth first along the lineage, each dependency just before what needs it.
-    assert g.upgrade_steps((), "z1") == ["x1", "y1", "y2", "x2", "z1"]
-    assert g.upgrade_steps(("y1",), "z1") == ["y2", "x2", "z1"]
+    assert upgrade_steps(g, (), "z1") == ["x1", "y1", "y2", "x2", "z1"]
+    assert upgrade_steps(g, ("y1",), "z1") == ["y2", "x2", "z1"]
 
 
 def test_downgrade_steps() -> None:
     g = graph(*BRANCHED)
-    assert g.downgrade_steps(("m1",), "base") == ["m1", "e1", "d1", "c1", "b1", "a1"]
-    assert g.downgrade_steps(("m1",), "-1") == ["m1"]
-    assert g.downgrade_steps(("m1",), "c1") == ["m1"]
-    assert g.downgrade_steps(("m1",), "a1") == ["m1", "e1", "d1", "c1", "b1"]
-    assert g.downgrade_steps(("c1", "e1"), "dbr@-1") == ["e1"]
-    assert g.downgrade_steps(("c1", "e1"), "b1") == ["c1"]  # the dbr branch is untouched
-    assert g.downgrade_steps(("c1",), "c1") == []
+    assert downgrade_steps(g, ("m1",), "base") == ["m1", "e1", "d1", "c1", "b1", "a1"]
+    assert downgrade_steps(g, ("m1",), "-1") == ["m1"]
+    assert downgrade_steps(g, ("m1",), "c1") == ["m1"]
+    assert downgrade_steps(g, ("m1",), "a1") == ["m1", "e1", "d1", "c1", "b1"]
+    assert downgrade_steps(g, ("c1", "e1"), "dbr@-1") == ["e1"]
+    assert downgrade_steps(g, ("c1", "e1"), "b1") == ["c1"]  # the dbr branch is untouched
+    assert downgrade_steps(g, ("c1",), "c1") == []
 
 
 def test_downgrade_errors() -> None:
     g = graph(*BRANCHED)
     with pytest.raises(RevisionError, match=r"several revisions are current \(c1, e1\)"):
-        g.downgrade_steps(("c1", "e1"), "-1")
+        downgrade_steps(g, ("c1", "e1"), "-1")
     with pytest.raises(RevisionError, match=r"revision c1 is not applied .*distill upgrade"):
-        g.downgrade_steps(("b1",), "c1")
+        downgrade_steps(g, ("b1",), "c1")
     with pytest.raises(RevisionError, match="cannot revert c1"):
         g.heads_after_downgrade(frozenset({"b1"}), "c1")
 
@@ -339,12 +341,12 @@ def test_several_bases() -> None:
     )
     assert g.bases == ("a1", "b1")
     with pytest.raises(RevisionError, match="ambiguous: after base come a1, b1"):
-        g.resolve("+1")
+        resolve(g, "+1")
     rows = run(g, frozenset(), "upgrade", "heads")
     assert rows == {"a2", "b2"}
     assert run(g, rows, "downgrade", "one@base") == {"b2"}
     assert run(g, rows, "downgrade", "two@-1") == {"a2", "b1"}
-    assert g.upgrade_steps(("a2",), "two@+1") == ["b1"]
+    assert upgrade_steps(g, ("a2",), "two@+1") == ["b1"]
 
 
 # -- version rows: what Alembic 1.20 keeps in alembic_version ---------------------------------
@@ -414,23 +416,23 @@ def ids(revisions: list[Revision]) -> list[str]:
 
 def test_history_ranges() -> None:
     g = graph(*BRANCHED)
-    assert ids(g.history(None, ())) == ["m1", "e1", "d1", "c1", "b1", "a1"]
-    assert ids(g.history("b1:", ())) == ["m1", "c1", "b1"]
-    assert ids(g.history(":d1", ())) == ["d1", "a1"]
-    assert ids(g.history("d1:e1", ())) == ["e1", "d1"]
-    assert ids(g.history("base:c1", ())) == ["c1", "b1", "a1"]
-    assert ids(g.history("current:", ("e1",))) == ["m1", "e1"]
-    assert ids(g.history("current:", ())) == ids(g.history(None, ()))
-    assert ids(g.history("-1:", ("c1",))) == ["m1", "c1", "b1"]
-    assert ids(g.history(":current", ("c1",))) == ["c1", "b1", "a1"]
+    assert ids(revisions_in_range(g, None, ())) == ["m1", "e1", "d1", "c1", "b1", "a1"]
+    assert ids(revisions_in_range(g, "b1:", ())) == ["m1", "c1", "b1"]
+    assert ids(revisions_in_range(g, ":d1", ())) == ["d1", "a1"]
+    assert ids(revisions_in_range(g, "d1:e1", ())) == ["e1", "d1"]
+    assert ids(revisions_in_range(g, "base:c1", ())) == ["c1", "b1", "a1"]
+    assert ids(revisions_in_range(g, "current:", ("e1",))) == ["m1", "e1"]
+    assert ids(revisions_in_range(g, "current:", ())) == ids(revisions_in_range(g, None, ()))
+    assert ids(revisions_in_range(g, "-1:", ("c1",))) == ["m1", "c1", "b1"]
+    assert ids(revisions_in_range(g, ":current", ("c1",))) == ["c1", "b1", "a1"]
 
 
 def test_history_range_errors() -> None:
     g = graph(*BRANCHED)
     with pytest.raises(RevisionError, match="needs a ':'"):
-        g.history("b1", ())
+        revisions_in_range(g, "b1", ())
     with pytest.raises(RevisionError, match="is empty: c1 is not below e1"):
-        g.history("c1:e1", ())
+        revisions_in_range(g, "c1:e1", ())
 
 
 # -- size --------------------------------------------------------------------------------------
@@ -446,11 +448,11 @@ def test_long_chain_needs_no_recursion() -> None:
     revisions = chain(5000)
     g = RevisionGraph(revisions)
     assert g.heads == ("r04999",)
-    steps = g.upgrade_steps((), "head")
+    steps = upgrade_steps(g, (), "head")
     assert steps == [r.id for r in revisions]
-    assert g.downgrade_steps(("r04999",), "base") == steps[::-1]
-    assert g.resolve("-4999", ["r04999"]) == ("r00000",)
-    assert len(g.history(None, ())) == 5000
+    assert downgrade_steps(g, ("r04999",), "base") == steps[::-1]
+    assert resolve(g, "-4999", ["r04999"]) == ("r00000",)
+    assert len(revisions_in_range(g, None, ())) == 5000
     with pytest.raises(RevisionError, match="cycle"):
         RevisionGraph([rev("r00000", "r04999"), *revisions[1:]])
 
@@ -489,7 +491,7 @@ def _related(made: list[Revision], a: str, b: str) -> bool:
 @settings(max_examples=200, deadline=None)
 def test_upgrade_then_downgrade_visits_each_revision_once(revisions: list[Revision]) -> None:
     g = RevisionGraph(revisions)
-    steps = g.upgrade_steps((), "heads")
+    steps = upgrade_steps(g, (), "heads")
     assert sorted(steps) == sorted(g.revisions)
     rows: frozenset[str] = frozenset()
     for n, step in enumerate(steps):
@@ -498,7 +500,7 @@ def test_upgrade_then_downgrade_visits_each_revision_once(revisions: list[Revisi
     # What is left are the revisions nothing else stands on (neither lineage nor depends_on).
     assert rows == {r for r in g.revisions if not g.descendants(r)}
     assert g.applied(rows) == set(g.revisions)
-    back = g.downgrade_steps(tuple(sorted(rows)), "base")
+    back = downgrade_steps(g, tuple(sorted(rows)), "base")
     assert sorted(back) == sorted(g.revisions)
     for step in back:
         rows = g.heads_after_downgrade(rows, step)
@@ -619,10 +621,10 @@ def test_label_relative_downgrade_to_a_branch_point_keeps_the_other_branch() -> 
     # "dbr") applied, "dbr@-1" lands on a1, the branch point, and Alembic
     # reverts d1 alone.
     g = graph(*BRANCHED)
-    assert g.downgrade_steps(("b1", "d1"), "dbr@-1") == ["d1"]
-    assert g.downgrade_steps(("b1", "e1"), "dbr@-2") == ["e1", "d1"]
-    assert g.downgrade_steps(("b1", "e1"), "dbr@a1") == ["e1", "d1"]
-    assert g.downgrade_steps(("b1", "d1"), "a1") == ["d1", "b1"]  # no label: both go
+    assert downgrade_steps(g, ("b1", "d1"), "dbr@-1") == ["d1"]
+    assert downgrade_steps(g, ("b1", "e1"), "dbr@-2") == ["e1", "d1"]
+    assert downgrade_steps(g, ("b1", "e1"), "dbr@a1") == ["e1", "d1"]
+    assert downgrade_steps(g, ("b1", "d1"), "a1") == ["d1", "b1"]  # no label: both go
 
 
 def test_a_revision_applied_as_a_dependency_is_current_too() -> None:

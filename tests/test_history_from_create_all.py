@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.alembic_projects import alembic_init, edit_ini
 from tests.projects import DISTILL
-from tests.test_alembic_config import alembic_init, edit_ini
 
 MODELS = """
 import sqlalchemy as sa

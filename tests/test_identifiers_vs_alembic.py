@@ -28,9 +28,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from tests.alembic_projects import ENV, alembic_init, edit_ini
 from tests.projects import DISTILL
-from tests.test_alembic_config import alembic_init, edit_ini
-from tests.test_alembic_dropin import ENV
 
 pytest.importorskip("alembic")
 

@@ -263,7 +263,7 @@ def test_a_file_changed_after_the_kill_point_resumes(killed_at_statement_6: Proj
 @pytest.mark.parametrize("dialect_name", ["mariadb"], indirect=True)
 def test_an_alembic_project_after_a_kill_is_told_what_to_do(db_url: str, tmp_path: Path) -> None:
     """No history table in an Alembic project: nothing to resume from, so a clear error."""
-    from tests.test_alembic_config import alembic_init, edit_ini
+    from tests.alembic_projects import alembic_init, edit_ini
 
     root = tmp_path / "alembic_proj"
     alembic_init(root)

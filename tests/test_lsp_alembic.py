@@ -11,6 +11,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from tests.alembic_projects import make_app_project as make_project
 from tests.lsp_client import (
     ENV,
     SERVER,
@@ -22,7 +23,6 @@ from tests.lsp_client import (
     start,
     until,
 )
-from tests.test_alembic_env import make_project
 
 PHONE = "    phone: Mapped[str | None] = mapped_column(sa.String(30))\n"
 NAME = "    name: Mapped[str] = mapped_column(sa.String(50))\n"

@@ -15,8 +15,9 @@ import pytest_lsp
 import sqlalchemy as sa
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from tests.alembic_projects import APP_MODELS as MODELS
+from tests.alembic_projects import make_app_project as make_project
 from tests.lsp_client import ENV, SERVER, edit, line_of, open_file, start, until
-from tests.test_alembic_env import MODELS, make_project
 
 PHONE = "    phone: Mapped[str | None] = mapped_column(sa.String(30))\n"
 NICK = "    nick: Mapped[str | None] = mapped_column(sa.String(10))\n"

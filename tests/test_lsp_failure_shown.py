@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.alembic_projects import alembic_init, edit_ini, prepend_to_env
 from tests.lsp_raw import RawServer, raw_server
-from tests.test_alembic_config import alembic_init, edit_ini
-from tests.test_alembic_env import prepend_to_env
 
 
 @pytest.fixture

@@ -13,7 +13,10 @@ import pytest
 from distill.lsp import migration_files as mf
 from distill.lsp.migration_files import Finding, Span
 from distill.scripts import script
-from distill.scripts.script import file_sha256, render_revision
+from distill.scripts.plans import upgrade_steps
+from distill.scripts.resolve import resolve
+from distill.scripts.script import file_sha256
+from distill.scripts.writing import render_revision
 from tests.projects import ProjectDir, make_project
 
 TEMPLATE = Path(script.__file__).parent.parent / "templates" / "script.py.tmpl"
@@ -368,7 +371,7 @@ def test_show_sql_ranges_upgrade_through_exactly_their_revision(project: Project
     }
     for rev, range_ in ranges.items():
         start, _, end = range_.rpartition(":")  # as commands.upgrade reads it offline
-        steps = graph.upgrade_steps(graph.resolve(start) if start else (), end)
+        steps = upgrade_steps(graph, resolve(graph, start) if start else (), end)
         # A dependency outside the lineage comes along: without it d1 cannot run.
         assert steps == (["x1", "d1"] if rev == "d1" else [rev])
 

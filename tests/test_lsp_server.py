@@ -242,3 +242,32 @@ async def test_a_new_table_can_be_ignored(client: LanguageClient, shop: Path) ->
     await run_action(client, ignore)
     assert 'exclude_tables = ["scratch"]' in (shop / "pyproject.toml").read_text()
     await until(client, uri, lambda ds: "drift.table-not-migrated" not in [d.code for d in ds])
+
+
+async def test_upgrade_and_downgrade_report_the_steps_that_ran(
+    client: LanguageClient, shop: Path
+) -> None:
+    """The CLI's ``--format json`` lines, not a plan read beforehand: a revision that
+    fails part-way leaves the steps that finished in the error's data."""
+    ran = await command(client, "distill.upgrade", "2b3c4d5e6f70")
+    assert ran == {"before": [], "after": ["2b3c4d5e6f70"],
+                   "steps": ["upgrade 1a2b3c4d5e6f", "upgrade 2b3c4d5e6f70"]}  # fmt: skip
+    back = await command(client, "distill.downgrade", "-1")
+    assert back["steps"] == ["downgrade 2b3c4d5e6f70"] and back["after"] == ["1a2b3c4d5e6f"]
+    head = next((shop / "migrations" / "versions").glob("3c4d*.py"))
+    failing = head.with_name("4d5e6f708192_fails.py")
+    failing.write_text(
+        '"""fails"""\nrevision = "4d5e6f708192"\ndown_revision = "3c4d5e6f7081"\n\n'
+        "def upgrade():\n    raise RuntimeError('no')\n\n\ndef downgrade():\n    pass\n"
+    )
+    try:
+        await command(client, "distill.upgrade", "head")
+    except Exception as error:  # the JSON-RPC error, with what ran before the failure
+        data = getattr(error, "data", None) or {}
+    else:
+        raise AssertionError("the failing revision did not fail the upgrade")
+    assert data["steps"] == ["upgrade 2b3c4d5e6f70", "upgrade 3c4d5e6f7081"]
+    assert await command(client, "distill.stamp", "3c4d5e6f7081") == {
+        "current": ["3c4d5e6f7081"], "before": ["3c4d5e6f7081"], "after": ["3c4d5e6f7081"],
+        "steps": [],
+    }  # fmt: skip

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from distill.autogen.replay import replay
 from distill.caches import cache_for
 from distill.errors import ScriptError
 from distill.lsp.session import Session, Settings, replay_targets
+from distill.replay.recorder import replay
 from distill.sandbox.client import ModelError, ModelsResult, ModelWorker
-from distill.sandbox.protocol import BuildRequest, dump, restricted_loads
+from distill.sandbox.protocol import BuildRequest, MigrationsResult, dump, restricted_loads
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from tests.projects import ProjectDir
@@ -516,14 +516,14 @@ def test_a_build_with_targets_replays_as_in_process(tmp_path: Path) -> None:
     finally:
         worker.close()
     assert ok(first) == in_process_schema(project.root, "sqlite")
-    assert (first.migration_error, first.migration_notes) == (None, ())
-    assert first.migrations == {
+    assert (first.migrations.error, first.migrations.notes) == (None, ())
+    assert first.migrations.schemas == {
         "heads": replay(graph, dialect).schema,
         "r1": replay(graph, dialect, "r1").schema,
     }
-    assert [t.name for t in first.migrations["heads"].tables] == ["posts", "users"]
-    assert again.migrations == {"heads": first.migrations["heads"]}
-    assert (models_only.migrations, models_only.migration_error) == ({}, None)
+    assert [t.name for t in first.migrations.schemas["heads"].tables] == ["posts", "users"]
+    assert again.migrations.schemas == {"heads": first.migrations.schemas["heads"]}
+    assert (models_only.migrations.schemas, models_only.migrations.error) == ({}, None)
     assert list(cache_for(project.versions, "replay").glob("*.pickle"))
     assert not (project.versions / "__pycache__").exists()  # nothing of Distill's in the project
 
@@ -539,8 +539,8 @@ def test_a_hanging_revision_times_out_and_the_next_build_works(tmp_path: Path, f
         result = worker.build(targets=("heads",))
         host = worker.host_pid
         ok(result)  # the models' part stands
-        error = result.migration_error
-        assert error is not None and result.migrations == {}
+        error = result.migrations.error
+        assert error is not None and result.migrations.schemas == {}
         assert error.kind == "timeout"
         assert error.message.startswith("replaying the migrations timed out after 2 s in ")
         line = line_of(Path(revision_file(project, "r2")).read_text(), "    time.sleep(60)")
@@ -548,8 +548,8 @@ def test_a_hanging_revision_times_out_and_the_next_build_works(tmp_path: Path, f
         assert result.seconds < 10
         project.add("r2", "r1", POSTS)
         fixed = worker.build(targets=("heads",))
-        assert fixed.migration_error is None
-        assert fixed.migrations["heads"].table("posts") is not None
+        assert fixed.migrations.error is None
+        assert fixed.migrations.schemas["heads"].table("posts") is not None
         assert worker.host_pid == host  # the child was killed, not the host
     finally:
         worker.close()
@@ -562,7 +562,7 @@ def test_a_revision_deaf_to_the_deadline_is_stopped_by_the_host(tmp_path: Path) 
     try:
         result = worker.build(targets=("heads",))
         ok(result)
-        assert result.migration_error == ModelError(
+        assert result.migrations.error == ModelError(
             "timeout", "replaying the migrations timed out after 2 s"
         )
         assert result.seconds < 10
@@ -580,7 +580,7 @@ def test_a_raising_revision_is_a_migration_error_at_its_line(tmp_path: Path) -> 
     finally:
         worker.close()
     ok(result)
-    error = result.migration_error
+    error = result.migrations.error
     assert error is not None and error.kind == "migration"
     path = revision_file(project, "r2")
     line = line_of(Path(path).read_text(), "    x = 1 / 0")
@@ -597,7 +597,7 @@ def test_os_exit_in_a_revision_is_a_crash_and_the_models_stand(tmp_path: Path, f
     finally:
         worker.close()
     ok(result)
-    assert result.migration_error == ModelError(
+    assert result.migrations.error == ModelError(
         "crash", "the build exited with code 5 while replaying the migrations"
     )
 
@@ -610,10 +610,10 @@ def test_raw_structural_sql_falls_back_to_a_scratch_database(tmp_path: Path) -> 
         result = worker.build(targets=("heads",))
     finally:
         worker.close()
-    assert result.migration_error is None
-    users = result.migrations["heads"].table("users")
+    assert result.migrations.error is None
+    users = result.migrations.schemas["heads"].table("users")
     assert users is not None and users.column("extra") is not None
-    notes = result.migration_notes
+    notes = result.migrations.notes
     assert any(n.startswith("note: replay is not exact: ") and "r2_r2.py" in n for n in notes)
     assert "note: building the migrations' schema on a scratch database instead" in notes
     assert not (project.root / "app.db").exists()  # the project's database was not touched
@@ -628,7 +628,7 @@ def test_the_url_override_reaches_the_scratch_database_and_no_result(tmp_path: P
         result = worker.build(targets=("heads",))
     finally:
         worker.close()
-    error = result.migration_error
+    error = result.migrations.error
     assert error is not None and error.kind == "migration"
     assert "postgresql+psycopg://me:***@127.0.0.1:1/app" in error.message
     assert "s3cret-pw" not in repr(result)
@@ -670,7 +670,9 @@ def test_the_targets_a_session_asks_for(tmp_path: Path) -> None:
     ],
 )
 def test_results_unpickle_only_distill_data_classes(module: str, name: str) -> None:
-    result = ModelsResult(schema=None, migration_error=ModelError("migration", "x"))
+    result = ModelsResult(
+        schema=None, migrations=MigrationsResult(error=ModelError("migration", "x"))
+    )
     assert restricted_loads(dump(result)) == result
     crafted = b"\x80\x04c" + f"{module}\n{name}\n".encode() + b"."
     with pytest.raises(pickle.UnpicklingError, match="has no place in a model build result"):

@@ -19,13 +19,12 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations as AlembicOperations
 
-from distill.autogen.replay import replay
+from distill.ddl.context import OpContext
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
-from tests.projects import make_project
-from tests.test_alembic_config import alembic_init
-from tests.test_alembic_dropin import (
+from distill.replay.recorder import replay
+from tests.alembic_projects import (
+    alembic_init,
     differences,
     replace_once,
     revision_script,
@@ -35,6 +34,7 @@ from tests.test_alembic_dropin import (
     snapshot,
     use_models,
 )
+from tests.projects import make_project
 
 CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -301,8 +301,7 @@ with op.batch_alter_table("accounts") as batch_op:
 
 
 def _alembic_project(root: Path, url: str) -> Path:
-    from tests.test_alembic_config import alembic_init
-    from tests.test_alembic_dropin import revision_script, set_ini, write
+    from tests.alembic_projects import alembic_init, revision_script, set_ini, write
 
     alembic_init(root)
     set_ini(root / "alembic.ini", "sqlalchemy.url", url)
@@ -318,7 +317,7 @@ def test_alembic_batch_history_offline_builds_what_alembic_builds_online(tmp_pat
     Deliberately better (docs/alembic.md): the SQL Distill writes, run on an
     empty file, builds the schema and version row real Alembic builds online.
     """
-    from tests.test_alembic_dropin import differences, run_alembic, run_distill, snapshot
+    from tests.alembic_projects import differences, run_alembic, run_distill, snapshot
 
     online = _alembic_project(tmp_path / "online", f"sqlite:///{tmp_path}/alembic.db")
     assert run_alembic(online, ["upgrade", "head"]).returncode == 0

@@ -13,6 +13,7 @@ from distill.errors import OperationError
 from distill.ops.api import Operations
 from distill.ops.base import Op
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
+from distill.replay.apply import apply_op
 from distill.schema.model import Schema
 from distill.schema.reflect import reflect_schema
 from tests import test_ops_support as support
@@ -40,7 +41,7 @@ def _recording(conn: sa.Connection, ops: Operations) -> tuple[Operations, list[O
 def _replayed(done: list[Op], dialect: str) -> Schema:
     schema = Schema(dialect)
     for item in done:
-        schema = item.apply(schema)
+        schema = apply_op(item, schema)
     return schema
 
 
@@ -112,7 +113,7 @@ def test_noop_without_named_enum_types(ops: Operations, conn: sa.Connection) -> 
     ops.drop_enum_type("status")
     assert ops.context.executed == []
     for item in (CreateEnumType("s", ["a"]), AddEnumValue("s", "b"), DropEnumType("s")):
-        assert item.apply(Schema(conn.dialect.name)) == Schema(conn.dialect.name)
+        assert apply_op(item, Schema(conn.dialect.name)) == Schema(conn.dialect.name)
 
 
 def test_render_and_reverse() -> None:

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from distill import op
+from distill.ddl.context import OpContext
 from distill.errors import OperationError
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
 from tests.test_ops_support import offline
 

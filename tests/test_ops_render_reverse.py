@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from distill.ddl.context import OpContext
 from distill.errors import OperationError
 from distill.ops.api import Operations
 from distill.ops.base import Op
-from distill.ops.context import OpContext
 from tests import test_ops_support as support
 
 conn = support.conn  # fixture
@@ -224,3 +224,17 @@ def test_reverse_without_information_says_what_to_pass() -> None:
         recorded[1].reverse()
     with pytest.raises(OperationError, match="cannot be reversed"):
         recorded[2].reverse()
+
+
+def test_reversible_says_which_kinds_of_op_have_an_inverse() -> None:
+    """The class flag, not an exception, tells a kind that can never be undone; every op
+    the reverse test undoes is of a reversible kind."""
+    op, recorded = _recorder()
+    op.execute("DELETE FROM users")
+    op.bulk_insert(sa.table("users", sa.column("id")), [{"id": 1}])
+    op.drop_column("users", "email")
+    assert [type(item).reversible for item in recorded] == [False, False, True]
+    for name in REVERSIBLE:
+        op, made = _recorder()
+        REVERSIBLE[name](op)
+        assert all(type(item).reversible for item in made), name

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from distill.ddl.context import OpContext
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.runtime.database import create_engine
 
 

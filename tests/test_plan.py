@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from distill.autogen.compare import compare
 from distill.autogen.plan import downgrade_ops, upgrade_ops
+from distill.ddl.context import OpContext
 from distill.ops.base import Op
-from distill.ops.context import OpContext
 from distill.runtime.database import create_engine
 from distill.schema.model import (
     Column,

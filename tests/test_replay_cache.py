@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.dialects import sqlite
 
-from distill.autogen import replay_cache
-from distill.autogen.replay import ReplayResult, replay
 from distill.caches import cache_for
+from distill.replay import cache as replay_cache
+from distill.replay.recorder import ReplayResult, replay
 from tests.projects import ProjectDir, make_project
 
 

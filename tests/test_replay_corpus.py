@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from distill import commands
-from distill.autogen.replay import replay
+from distill.replay.recorder import replay
 from distill.schema.model import Column, Schema, Table
 from distill.schema.reflect import reflect_schema
 from tests.projects import make_project

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from distill import commands
-from distill.autogen.replay import replay
-from distill.autogen.scratch import SCRATCH_PREFIX, replay_on_scratch_database
 from distill.errors import MigrationFailed, ScriptError
+from distill.replay.recorder import replay
+from distill.replay.scratch import SCRATCH_PREFIX, replay_on_scratch_database
 from distill.schema.reflect import reflect_schema
 from tests.conftest import SERVERS
 from tests.projects import ProjectDir, make_project

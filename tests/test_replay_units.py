@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from distill.ddl.statements import structural_statements
 from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AddColumn, AlterColumn, DropColumn
 from distill.ops.constraint import DropConstraint
 from distill.ops.data import BulkInsert, Execute
-from distill.ops.replay_schema import InexactReplay
-from distill.ops.replay_sql import structural_statements
 from distill.ops.table import CreateTable, DropTable, RenameTable
+from distill.replay.apply import apply_op
+from distill.replay.schema import InexactReplay
 from distill.schema.model import Schema
 
 
@@ -63,36 +64,38 @@ def _users() -> Schema:
             sa.Column("name", sa.String(20), index=True),
         ],
     )
-    return create.apply(Schema("sqlite"))
+    return apply_op(create, Schema("sqlite"))
 
 
 def test_apply_is_pure_and_chains() -> None:
     empty = Schema("sqlite")
     users = _users()
     assert empty.tables == ()
-    renamed = RenameTable("users", "people").apply(users)
+    renamed = apply_op(RenameTable("users", "people"), users)
     assert users.table("users") is not None and renamed.table("users") is None
     people = renamed.table("people")
     assert people is not None and [c.name for c in people.columns] == ["id", "email", "name"]
-    dropped = DropColumn("people", "name").apply(renamed)
+    dropped = apply_op(DropColumn("people", "name"), renamed)
     assert dropped.table("people").indexes == ()  # type: ignore[union-attr]
-    altered = AlterColumn("people", "email", nullable=False, new_column_name="mail").apply(dropped)
+    altered = apply_op(
+        AlterColumn("people", "email", nullable=False, new_column_name="mail"), dropped
+    )
     mail = altered.table("people").column("mail")  # type: ignore[union-attr]
     assert mail is not None and not mail.nullable
     assert altered.table("people").uniques[0].columns == ("mail",)  # type: ignore[union-attr]
-    assert DropTable("people").apply(altered).tables == ()
+    assert apply_op(DropTable("people"), altered).tables == ()
 
 
 def test_unknown_targets_are_inexact() -> None:
     users = _users()
     with pytest.raises(InexactReplay, match="'ghost' is not in the replayed schema"):
-        DropTable("ghost").apply(users)
+        apply_op(DropTable("ghost"), users)
     with pytest.raises(InexactReplay, match="no constraint named 'nope'"):
-        DropConstraint("nope", "users").apply(users)
-    assert DropConstraint("nope", "users", if_exists=True).apply(users) == users
+        apply_op(DropConstraint("nope", "users"), users)
+    assert apply_op(DropConstraint("nope", "users", if_exists=True), users) == users
     with pytest.raises(InexactReplay, match="ALTER TABLE users"):
-        Execute("ALTER TABLE users ADD x INT").apply(users)
-    assert BulkInsert(sa.table("users"), [{}]).apply(users) == users
+        apply_op(Execute("ALTER TABLE users ADD x INT"), users)
+    assert apply_op(BulkInsert(sa.table("users"), [{}]), users) == users
 
 
 def test_a_batch_keeps_what_it_could_apply() -> None:
@@ -104,11 +107,11 @@ def test_a_batch_keeps_what_it_could_apply() -> None:
         ],
     )
     with pytest.raises(InexactReplay) as caught:
-        batch.apply(_users())
+        apply_op(batch, _users())
     assert caught.value.schema is not None
     users = caught.value.schema.table("users")
     # The drop makes SQLite rebuild the table, and a rebuild honours insert_after.
     assert users is not None and [c.name for c in users.columns][:2] == ["id", "nick"]
     # Without a rebuild SQLite's ADD COLUMN puts the column last.
-    native = BatchAlterTable("users", ops=batch.ops[:1]).apply(_users())
+    native = apply_op(BatchAlterTable("users", ops=batch.ops[:1]), _users())
     assert native.table("users").columns[-1].name == "nick"  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
+from distill.sandbox.protocol import dump, restricted_loads
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema, Table
 from distill.schema.reflect import reflect_schema
@@ -262,11 +263,13 @@ def test_reflected_equals_models_but_for_known_differences(
     assert found == EXPECTED[dialect_name]
 
 
-def test_both_schemas_survive_json(engine: sa.Engine, dialect_name: str) -> None:
+def test_both_schemas_survive_the_sandbox_wire(engine: sa.Engine, dialect_name: str) -> None:
+    """What a sandbox child sends is what arrives: pickled, read by the allow-list."""
     models, database = _both(engine, dialect_name)
     for schema in (models, database):
-        assert Schema.from_json(schema.to_json()) == schema
-        assert Schema.from_json(schema.to_json()).to_json() == schema.to_json()
+        arrived = restricted_loads(dump(schema))
+        assert arrived == schema
+        assert restricted_loads(dump(arrived)) == schema  # and again, as the host resends
 
 
 _NAMESPACE = {"sa": sa, "postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}

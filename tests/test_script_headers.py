@@ -17,18 +17,16 @@ from hypothesis import strategies as st
 
 from distill.caches import cache_for
 from distill.errors import ConfigError, ScriptError
+from distill.file_template import revision_filename, slugify
 from distill.scripts import script
 from distill.scripts.script import (
     CACHE_NAME,
     file_sha256,
     load_module,
-    new_revision_id,
     read_revision,
-    render_revision,
-    revision_filename,
     scan_revisions,
 )
-from distill.scripts.writing import slugify
+from distill.scripts.writing import new_revision_id, render_revision
 
 TEMPLATE = Path(script.__file__).parent.parent / "templates" / "script.py.tmpl"
 

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations as AlembicOperations
 
+from distill.ddl.context import OpContext
 from distill.errors import OperationError
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
 from distill.runtime.database import create_engine
 from tests.projects import make_project
@@ -404,7 +404,7 @@ def _autoincrement_models() -> sa.MetaData:
 def test_models_database_and_replay_agree_on_autoincrement(tmp_path: Path) -> None:
     """The replay follows what each rebuild does to AUTOINCREMENT, as the database shows it."""
     from distill.autogen.compare import compare
-    from distill.autogen.replay import replay
+    from distill.replay.recorder import replay
     from distill.schema.from_metadata import schema_from_metadata
     from distill.schema.reflect import reflect_schema
 

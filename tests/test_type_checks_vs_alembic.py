@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations as AlembicOperations
 
+from distill.ddl.context import OpContext
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
-from tests.test_alembic_dropin import scratch_databases
+from tests.alembic_projects import scratch_databases
 
 
 def _old() -> sa.Enum:
@@ -152,7 +152,7 @@ def test_type_checks_follow_the_column_type(dialect_name: str, batch: bool, tmp_
 @pytest.mark.parametrize("batch", [False, True], ids=["op", "batch"])
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mysql"])
 def test_the_replay_follows_the_type_checks(dialect: str, batch: bool, tmp_path: Path) -> None:
-    from distill.autogen.replay import replay
+    from distill.replay.recorder import replay
     from tests.projects import make_project
 
     project = make_project(tmp_path, f"sqlite:///{tmp_path}/app.db")

@@ -20,10 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from distill.sandbox.client import timed_out
+from tests.alembic_projects import edit_ini, prepend_to_env
+from tests.alembic_projects import make_app_project as make_alembic_project
 from tests.projects import DISTILL, ProjectDir, make_project
-from tests.test_alembic_config import edit_ini
-from tests.test_alembic_env import make_project as make_alembic_project
-from tests.test_alembic_env import prepend_to_env
 
 # statement -> how the error line shows it
 EXITS = {

@@ -10,7 +10,7 @@ import pytest
 
 from distill.config import load_config
 from distill.errors import ConfigError, ScriptError
-from distill.schema.user_metadata import load_metadata
+from distill.scripts.user_metadata import load_metadata
 
 
 def project(tmp_path: Path, models: str, setting: str | None = None) -> Path:

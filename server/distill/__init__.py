@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     # What editors and type checkers see: a typed ``op`` (completion, signatures, docstrings).
     from distill.ops.proxy import op
 
-__version__ = "0.1.0"
+from distill.release import VERSION as __version__
+
 __all__ = ["__version__", "op"]
 
 

@@ -17,11 +17,13 @@ from pathlib import Path
 
 from distill.config import DISTILL_TOML, PYPROJECT, find_config_file
 from distill.errors import ConfigError, RevisionError, ScriptError
+from distill.file_template import revision_filename
 from distill.files import write_atomically
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.header import MAX_REVISION_LENGTH
+from distill.scripts.resolve import resolve
 from distill.scripts.script import Revision
-from distill.scripts.writing import NewFile, RevisionTemplate, new_revision_id, revision_filename
+from distill.scripts.writing import NewFile, RevisionTemplate, new_revision_id
 
 _REV_ID = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _RESERVED_IDS = ("head", "heads", "base", "current")
@@ -165,7 +167,7 @@ def merge(
     """Write a revision whose parents are ``revisions`` (``heads`` for all heads)."""
     parents: list[str] = []
     for identifier in revisions:
-        parents += [p for p in graph.resolve(identifier) if p not in parents]
+        parents += [p for p in resolve(graph, identifier) if p not in parents]
     if len(parents) < 2:
         raise RevisionError(
             f"nothing to merge: {', '.join(revisions)} resolve(s) to "
@@ -179,7 +181,7 @@ def _parents(graph: RevisionGraph, head: str, splice: bool) -> tuple[str, ...]:
         return ()
     if head == "head" and not graph.revisions:
         return ()
-    parents = graph.resolve(head)
+    parents = resolve(graph, head)
     not_heads = [p for p in parents if p not in graph.heads]
     if not_heads and not splice:
         raise RevisionError(

@@ -11,9 +11,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from distill import __version__
 from distill.errors import DistillError
 from distill.masking import mask_text
+from distill.release import VERSION as __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text, add_arguments, handler in handlers.COMMANDS:
         command = sub.add_parser(name, help=help_text, description=help_text, parents=[common])
         add_arguments(command)
-        command.set_defaults(handler=handler)
+        command.set_defaults(handler=handler, command_name=name)
     return parser
 
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from distill import commands
 from distill.cli_output import display_path, say
-from distill.config import load_config
 from distill.errors import DistillError
 from distill.masking import mask_url
 from distill.scripts.script import Revision
@@ -27,49 +26,17 @@ if TYPE_CHECKING:
     from distill.runtime.plan import Progress, RunResult
 
 Handler = Callable[[argparse.Namespace], int]
-# How much of an Alembic project's env.py a command needs: all of it (online or
-# offline, as Alembic would run it), only what names the version table, or none.
-# "migrate": online, env.py runs for real and the migrations run inside it.
-EnvMode = Literal["migrate", "online", "offline", "bookkeeping", None]
 
 
-def _project(args: argparse.Namespace, env: EnvMode = None) -> commands.Project:
-    """The project; ``env`` reads an Alembic project's env.py (online or offline)."""
-    config_file = Path(args.config) if args.config else None
-    config = replace(
-        load_config(Path.cwd(), config_file, args.url), x_arguments=tuple(args.x or ())
-    )
-    if args.timeout is not None:
-        config = replace(config, timeout=args.timeout)
-    if config.flavour != "alembic":
-        return commands.Project(config)
-    from distill.compat.env_text import (
-        bookkeeping_in_text,
-        require_env_py,
-        with_literal_bookkeeping,
-    )
-
-    if env is not None:
-        require_env_py(config)
-    if env == "migrate":
-        from distill.compat.env_text import ENV_PY
-
-        if (config.script_location / ENV_PY).is_file():
-            return commands.Project(config, inside_env_py=True)
-        env = "online"  # a metadata key and no env.py: Distill alone runs the project
-    # The most common FastAPI layout builds the URL in env.py from the app's
-    # settings: a command that talks to the database must run env.py to find it.
-    if env == "bookkeeping" and not config.url:
-        env = "online"
-    if env in (None, "bookkeeping"):
-        read = bookkeeping_in_text(config)
-        if env is None or not read.mentioned:
-            # env.py is not run; a version table it names as a plain string still counts
-            return commands.Project(with_literal_bookkeeping(config, read))
-    from distill.compat.alembic_env import complete_config
-
-    return commands.Project(
-        complete_config(config, mode="offline" if env == "offline" else "online")
+def _project(args: argparse.Namespace, env: commands.EnvMode = "text") -> commands.Project:
+    """The project of the working folder, with as much of env.py run as ``env`` says."""
+    return commands.open_project(
+        Path.cwd(),
+        config_file=Path(args.config) if args.config else None,
+        url=args.url,
+        x=args.x or (),
+        timeout=args.timeout,
+        env_mode=env,
     )
 
 
@@ -165,7 +132,7 @@ def _revision(args: argparse.Namespace) -> int:
     if args.autogenerate:
         _no_cycle_collection()
     path = commands.revision(
-        _project(args, "online" if args.autogenerate else None),
+        _project(args, "online" if args.autogenerate else "text"),
         _spec(args),
         autogenerate=args.autogenerate,
         renames=args.rename,
@@ -234,6 +201,13 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the SQL instead of running it (offline); ranges FROM:TO allowed",
     )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line on stdout, for each step as it runs and "
+        "finishes, then the result (before, after, the steps that ran)",
+    )
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -245,15 +219,25 @@ def _downgrade(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, command: Callable[..., RunResult | None]) -> int:
+    _refuse_json_with_sql(args)
     project = _project(args, "offline" if args.sql else "migrate")
     if args.sql:
         command(project, args.revision, sql=print)
         return 0
-    display = _ProgressDisplay(enabled=sys.stderr.isatty() and not args.quiet)
+    as_json = args.format == "json"
+    display: Callable[[Progress], None] = (
+        _json_progress
+        if as_json
+        else _ProgressDisplay(enabled=sys.stderr.isatty() and not args.quiet)
+    )
     started = time.monotonic()
     result = command(project, args.revision, notify=lambda text: say(args, text), progress=display)
-    display.close()
+    if isinstance(display, _ProgressDisplay):
+        display.close()
     assert result is not None
+    if as_json:
+        _json_result(args.command_name, result)
+        return 0
     url = mask_url(project.config.url)
     if not result.steps:
         say(args, f"Nothing to do: {url} is at {_heads(result.after)}")
@@ -265,6 +249,35 @@ def _run(args: argparse.Namespace, command: Callable[..., RunResult | None]) -> 
             f"({_count(len(result.steps))}, {time.monotonic() - started:.2f}s)",
         )
     return 0
+
+
+def _refuse_json_with_sql(args: argparse.Namespace) -> None:
+    if args.sql and args.format == "json":
+        raise DistillError(
+            f"'distill {args.command_name} --sql' writes SQL, not JSON: leave out --format json"
+        )
+
+
+def _json_progress(event: Progress) -> None:
+    """A step as it starts and as it finishes: the steps that ran, even if a later one fails."""
+    revision = event.step.revision
+    _json_line({
+        "event": "step", "state": "finished" if event.finished else "running",
+        "index": event.index, "total": event.total, "direction": event.step.direction,
+        "revision": revision.id, "message": revision.message, "seconds": round(event.elapsed, 3),
+    })  # fmt: skip
+
+
+def _json_result(command: str, result: RunResult) -> None:
+    _json_line({
+        "event": "result", "command": command, "before": list(result.before),
+        "after": list(result.after),
+        "steps": [{"direction": s.direction, "revision": s.revision.id} for s in result.steps],
+    })  # fmt: skip
+
+
+def _json_line(value: dict[str, object]) -> None:
+    print(json.dumps(value), flush=True)
 
 
 class _ProgressDisplay:
@@ -302,6 +315,7 @@ def _stamp_args(p: argparse.ArgumentParser) -> None:
 
 
 def _stamp(args: argparse.Namespace) -> int:
+    _refuse_json_with_sql(args)
     project = _project(args, "offline" if args.sql else "migrate")
     if args.sql:
         commands.stamp(project, args.revision, purge=args.purge, sql=print)
@@ -310,6 +324,9 @@ def _stamp(args: argparse.Namespace) -> int:
         project, args.revision, purge=args.purge, notify=lambda text: say(args, text)
     )
     assert result is not None
+    if args.format == "json":
+        _json_result("stamp", result)
+        return 0
     say(
         args,
         f"Stamped {mask_url(project.config.url)}: {_heads(result.before)} -> "
@@ -365,7 +382,7 @@ def _history(args: argparse.Namespace) -> int:
     needs_database = (
         args.indicate_current or args.verbose or commands.range_needs_current(args.rev_range)
     )
-    project = _project(args, "bookkeeping" if needs_database else None)
+    project = _project(args, "bookkeeping" if needs_database else "text")
     lines, problem = commands.history(
         project, args.rev_range, indicate_current=args.indicate_current, with_applied=args.verbose
     )

@@ -376,7 +376,7 @@ def _checked_file_template(where: object, template: str | None) -> str:
         )
     from datetime import datetime
 
-    from distill.scripts.writing import revision_filename
+    from distill.file_template import revision_filename
 
     try:
         revision_filename(template, "0123456789ab", "a message", datetime(2000, 1, 2))

@@ -10,6 +10,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import { DistillClient } from "./client";
+import { failureMessage } from "./logic/failure";
 import { resolveInterpreter, SERVER_ARGS, type Interpreter } from "./logic/interpreter";
 import { initializationOptions } from "./logic/options";
 import type { RevisionsResult, ServerCommand, ServerStatus } from "./logic/protocol";
@@ -194,5 +195,6 @@ export class FolderServer implements vscode.Disposable {
 }
 
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  return failureMessage(error.message, (error as { data?: unknown }).data);
 }

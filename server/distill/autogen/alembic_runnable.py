@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from distill.ddl.context import OpContext
 from distill.ops.base import Op
-from distill.ops.context import OpContext
 from distill.ops.data import Execute
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.table import CreateTable

@@ -26,23 +26,25 @@ from distill.autogen.compare import Change, Options, compare
 from distill.autogen.plan import downgrade_ops, upgrade_ops
 from distill.autogen.renames import apply_renames, possible_renames
 from distill.autogen.render import Bodies, render_bodies
-from distill.autogen.replay import replay
-from distill.autogen.replay_cache import FOLDER
 from distill.caches import cache_for
 from distill.config import Config
 from distill.errors import ConfigError, DistillError, MigrationFailed
 from distill.ops.base import Op, TableChange
 from distill.ops.batch import BatchAlterTable
 from distill.ops.naming import mark_final
+from distill.replay.cache import FOLDER
+from distill.replay.recorder import replay
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
-from distill.schema.user_metadata import import_project_module, load_metadata
 from distill.scripts.graph import RevisionGraph
+from distill.scripts.plans import upgrade_steps
+from distill.scripts.resolve import resolve
+from distill.scripts.user_metadata import import_project_module, load_metadata
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
-    from distill.autogen.replay_cache import ReplayCache
+    from distill.replay.cache import ReplayCache
 
 Notify = Callable[[str], None]
 
@@ -159,7 +161,7 @@ def _scratch_cache(
     that asks ``op.get_bind()`` forces a scratch replay, and without this, on every run."""
     if cache is None or not config.url:
         return None
-    from distill.autogen.replay_cache import ReplayCache
+    from distill.replay.cache import ReplayCache
 
     url = sa.make_url(config.url)
     where = (
@@ -168,14 +170,14 @@ def _scratch_cache(
         else (f"{url.get_backend_name()} {url.host}:{url.port}")
     )
     variant = f"scratch\0{where}\0{config.version_table}\0{config.history_table}"
-    steps = graph.upgrade_steps((), target)
+    steps = upgrade_steps(graph, (), target)
     return ReplayCache(cache, graph, steps, dialect, convention, variant)
 
 
 def _replayed_on_scratch(
     graph: RevisionGraph, config: Config, target: str, kept: ReplayCache | None
 ) -> Schema:
-    from distill.autogen.scratch import replay_on_scratch_database
+    from distill.replay.scratch import replay_on_scratch_database
 
     built = replay_on_scratch_database(graph, config.require_url(), target=target, config=config)
     if kept is not None:
@@ -197,7 +199,7 @@ def _database_at(graph: RevisionGraph, config: Config, target: str) -> tuple[Sch
     try:
         with connect(engine) as conn:
             heads = tables_for(config).heads(conn)
-        if set(heads) != set(graph.resolve(target)):
+        if set(heads) != set(resolve(graph, target)):
             at = ", ".join(heads) or "base"
             return None, (
                 f"the database is at {at}: bring it to {target} first ('distill upgrade "

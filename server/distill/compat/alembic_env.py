@@ -27,12 +27,12 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from distill.compat.alembic_modules import EnvRecorder, recording
 from distill.compat.env_config import ProjectConfig
 from distill.compat.env_text import ENV_PY
 from distill.config import Config
 from distill.errors import ConfigError, ScriptError
 from distill.masking import mask_text, password_of
+from distill.scripts.alembic_modules import EnvRecorder, recording
 from distill.scripts.script import load_module
 from distill.user_code import ImportOutOfTime, import_time_limit, timed_out_text, user_frame
 

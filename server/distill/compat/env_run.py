@@ -28,13 +28,13 @@ from distill.compat.alembic_env import (
     findings_of,
     put_on_sys_path,
 )
-from distill.compat.alembic_modules import EnvRecorder, recording
 from distill.compat.env_config import ProjectConfig
 from distill.compat.env_text import ENV_PY
 from distill.config import Config
 from distill.errors import ConfigError, DatabaseError, DistillError, ScriptError
 from distill.masking import mask_text, mask_url, password_of
 from distill.runtime.database import first_line
+from distill.scripts.alembic_modules import EnvRecorder, recording
 from distill.scripts.script import line_in, load_module
 from distill.user_code import ImportOutOfTime, import_time_limit, time_limit_paused
 

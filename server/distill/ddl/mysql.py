@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from distill.ddl.alteration import ColumnAlteration
 from distill.ddl.common import alter_table, column_spec, default_sql, quote
 from distill.errors import OperationError
 
 if TYPE_CHECKING:
-    from distill.ops.column import AlterColumn
-    from distill.ops.context import OpContext
+    from distill.ddl.context import OpContext
 
 
 @dataclass
@@ -46,73 +46,75 @@ def reflect_column(conn: Connection, table: str, column: str, schema: str | None
     raise OperationError(f"table {table!r} has no column {column!r}; check the names")
 
 
-def _existing(ctx: OpContext, op: AlterColumn) -> LiveColumn:
+def _existing(ctx: OpContext, change: ColumnAlteration) -> LiveColumn:
     if ctx.restate_as_alembic:
-        return _as_alembic(ctx, op)
-    given = _stated(op)
+        return _as_alembic(ctx, change)
+    given = _stated(change)
     if ctx.is_offline:
         needed = [
             arg
             for arg, missing in (
-                ("existing_type", op.type_ is None and op.existing_type is None),
-                ("existing_nullable", op.nullable is None and op.existing_nullable is None),
+                ("existing_type", change.type_ is None and change.existing_type is None),
+                ("existing_nullable", change.nullable is None and change.existing_nullable is None),
                 (
                     "existing_server_default",
-                    op.server_default is False and op.existing_server_default is False,
+                    change.server_default is False and change.existing_server_default is False,
                 ),
             )
             if missing
         ]
         if needed:
             raise OperationError(
-                f"op.alter_column({op.table_name!r}, {op.column_name!r}) on MySQL/MariaDB "
+                f"op.alter_column({change.table_name!r}, {change.column_name!r}) on MySQL/MariaDB "
                 f"restates the whole column and with --sql it cannot be read; pass "
                 f"{', '.join(needed)}"
             )
         return given
-    live = reflect_column(ctx.connection, op.table_name, op.column_name, op.schema)
+    live = reflect_column(ctx.connection, change.table_name, change.column_name, change.schema)
     # What the script states wins over what the database says.
     return LiveColumn(
-        op.existing_type if op.existing_type is not None else live.type,
-        op.existing_nullable if op.existing_nullable is not None else live.nullable,
-        live.server_default if op.existing_server_default is False else op.existing_server_default,
-        op.existing_comment if op.existing_comment is not None else live.comment,
+        change.existing_type if change.existing_type is not None else live.type,
+        change.existing_nullable if change.existing_nullable is not None else live.nullable,
+        live.server_default
+        if change.existing_server_default is False
+        else change.existing_server_default,
+        change.existing_comment if change.existing_comment is not None else live.comment,
         live.autoincrement,
     )
 
 
-def _stated(op: AlterColumn) -> LiveColumn:
+def _stated(change: ColumnAlteration) -> LiveColumn:
     """The column as the script states it, unstated parts as MySQL takes them."""
     return LiveColumn(
-        op.existing_type,
-        op.existing_nullable if op.existing_nullable is not None else True,
-        None if op.existing_server_default is False else op.existing_server_default,
-        op.existing_comment,
-        bool(op.kw.get("existing_autoincrement", False)),
+        change.existing_type,
+        change.existing_nullable if change.existing_nullable is not None else True,
+        None if change.existing_server_default is False else change.existing_server_default,
+        change.existing_comment,
+        change.existing_autoincrement,
     )
 
 
-def _as_alembic(ctx: OpContext, op: AlterColumn) -> LiveColumn:
+def _as_alembic(ctx: OpContext, change: ColumnAlteration) -> LiveColumn:
     """What Alembic restates: only the ``existing_*`` arguments given, so an unstated
     NOT NULL, default or comment is lost — and said, since it is rarely meant.
 
     Alembic refuses a MODIFY without ``existing_type``; the live type is used instead
     (a better answer, docs/alembic.md)."""
-    stated = _stated(op)
+    stated = _stated(change)
     if ctx.is_offline:
-        if op.type_ is None and op.existing_type is None:
+        if change.type_ is None and change.existing_type is None:
             raise OperationError(
-                f"op.alter_column({op.table_name!r}, {op.column_name!r}) on MySQL/MariaDB "
+                f"op.alter_column({change.table_name!r}, {change.column_name!r}) on MySQL/MariaDB "
                 "restates the whole column and with --sql it cannot be read; pass existing_type"
             )
         return stated
-    live = reflect_column(ctx.connection, op.table_name, op.column_name, op.schema)
+    live = reflect_column(ctx.connection, change.table_name, change.column_name, change.schema)
     checks = (
-        (op.nullable is None and stated.nullable and not live.nullable,
+        (change.nullable is None and stated.nullable and not live.nullable,
          "makes it NULL", "existing_nullable=False"),
-        (op.server_default is False and stated.server_default is None
+        (change.server_default is False and stated.server_default is None
          and live.server_default is not None, "drops its default", "existing_server_default=..."),
-        (op.comment is False and stated.comment is None and live.comment is not None,
+        (change.comment is False and stated.comment is None and live.comment is not None,
          "drops its comment", "existing_comment=..."),
         (not stated.autoincrement and live.autoincrement,
          "drops AUTO_INCREMENT", "existing_autoincrement=True"),
@@ -120,43 +122,47 @@ def _as_alembic(ctx: OpContext, op: AlterColumn) -> LiveColumn:
     lost = [(what, keep) for is_lost, what, keep in checks if is_lost]
     if lost:
         ctx.warnings.append(
-            f"warning: op.alter_column({op.table_name!r}, {op.column_name!r}) restates the "
+            f"warning: op.alter_column({change.table_name!r}, {change.column_name!r}) restates the "
             f"column as Alembic's MODIFY does, which {', '.join(w for w, _ in lost)}; pass "
             f"{', '.join(k for _, k in lost)} to keep it"
         )
     return replace(stated, type=stated.type if stated.type is not None else live.type)
 
 
-def alter_column(ctx: OpContext, op: AlterColumn) -> list[Any]:
+def alter_column(ctx: OpContext, change: ColumnAlteration) -> list[Any]:
     d = ctx.dialect
-    col = quote(d, op.column_name)
-    restates = op.type_ is not None or op.nullable is not None or op.comment is not False
-    if not restates and op.new_column_name is None:
-        if op.server_default is False:
+    col = quote(d, change.column_name)
+    restates = (
+        change.type_ is not None or change.nullable is not None or change.comment is not False
+    )
+    if not restates and change.new_column_name is None:
+        if change.server_default is False:
             return []
-        default = default_sql(d, op.server_default)
+        default = default_sql(d, change.server_default)
         clause = "DROP DEFAULT" if default is None else f"SET DEFAULT {default}"
-        return [alter_table(d, op.table_name, op.schema, f"ALTER COLUMN {col} {clause}")]
-    if not restates and op.server_default is False:
-        assert op.new_column_name is not None
-        new = quote(d, op.new_column_name)
-        return [alter_table(d, op.table_name, op.schema, f"RENAME COLUMN {col} TO {new}")]
-    old = _existing(ctx, op)
+        return [alter_table(d, change.table_name, change.schema, f"ALTER COLUMN {col} {clause}")]
+    if not restates and change.server_default is False:
+        assert change.new_column_name is not None
+        new = quote(d, change.new_column_name)
+        return [alter_table(d, change.table_name, change.schema, f"RENAME COLUMN {col} TO {new}")]
+    old = _existing(ctx, change)
     column = sa.Column(
-        op.new_column_name or op.column_name,
-        op.type_ if op.type_ is not None else old.type,
-        nullable=op.nullable if op.nullable is not None else old.nullable,
-        server_default=old.server_default if op.server_default is False else op.server_default,
-        comment=old.comment if op.comment is False else op.comment,
+        change.new_column_name or change.column_name,
+        change.type_ if change.type_ is not None else old.type,
+        nullable=change.nullable if change.nullable is not None else old.nullable,
+        server_default=old.server_default
+        if change.server_default is False
+        else change.server_default,
+        comment=old.comment if change.comment is False else change.comment,
         primary_key=old.autoincrement,
         autoincrement=old.autoincrement,
     )
-    sa.Table(op.table_name, sa.MetaData(), column, schema=op.schema)
-    if op.new_column_name is not None:
+    sa.Table(change.table_name, sa.MetaData(), column, schema=change.schema)
+    if change.new_column_name is not None:
         clause = f"CHANGE COLUMN {col} {column_spec(d, column)}"
     else:
         clause = f"MODIFY {column_spec(d, column)}"
-    return [alter_table(d, op.table_name, op.schema, clause)]
+    return [alter_table(d, change.table_name, change.schema, clause)]
 
 
 def constraint_type(conn: Connection, table: str, name: str, schema: str | None) -> str:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 
+from distill.ddl.alteration import ColumnAlteration
 from distill.ddl.common import alter_table, default_sql, quote, type_sql
 
 if TYPE_CHECKING:
-    from distill.ops.column import AlterColumn
-    from distill.ops.context import OpContext
+    from distill.ddl.context import OpContext
 
 
 def enum_creates(ctx: OpContext, table: sa.Table) -> Iterator[ExecutableDDLElement]:
@@ -31,7 +31,7 @@ def enum_creates(ctx: OpContext, table: sa.Table) -> Iterator[ExecutableDDLEleme
                 else ENUM(*kind.enums, name=kind.name, schema=kind.schema or table.schema)
             )
             if (enum.schema, enum.name) in ctx.created_enum_types:
-                continue  # an op.create_enum_type earlier in this run made it
+                continue  # an change.create_enum_type earlier in this run made it
             if not ctx.is_offline and ctx.dialect.has_type(  # type: ignore[attr-defined]
                 ctx.connection, enum.name, schema=enum.schema
             ):
@@ -56,32 +56,34 @@ def column_comment(table: str, schema: str | None, column: str, comment: str | N
     return sa.schema.SetColumnComment(col)
 
 
-def alter_column(ctx: OpContext, op: AlterColumn) -> list[Any]:
+def alter_column(ctx: OpContext, change: ColumnAlteration) -> list[Any]:
     """One statement per change; the rename comes last so the others use the old name."""
     d = ctx.dialect
-    col = quote(d, op.column_name)
+    col = quote(d, change.column_name)
     out: list[Any] = []
 
     def alter(clause: str) -> None:
-        out.append(alter_table(d, op.table_name, op.schema, f"ALTER COLUMN {col} {clause}"))
+        out.append(alter_table(d, change.table_name, change.schema, f"ALTER COLUMN {col} {clause}"))
 
-    if op.type_ is not None:
-        using = f" USING {op.postgresql_using}" if op.postgresql_using else ""
-        alter(f"TYPE {type_sql(d, op.type_)}{using}")
-    if op.nullable is not None:
-        alter("DROP NOT NULL" if op.nullable else "SET NOT NULL")
-    if op.server_default is not False:
-        default = default_sql(d, op.server_default)
+    if change.type_ is not None:
+        using = f" USING {change.postgresql_using}" if change.postgresql_using else ""
+        alter(f"TYPE {type_sql(d, change.type_)}{using}")
+    if change.nullable is not None:
+        alter("DROP NOT NULL" if change.nullable else "SET NOT NULL")
+    if change.server_default is not False:
+        default = default_sql(d, change.server_default)
         alter("DROP DEFAULT" if default is None else f"SET DEFAULT {default}")
-    if op.comment is not False:
-        out.append(column_comment(op.table_name, op.schema, op.column_name, op.comment))
-    if op.new_column_name is not None:
+    if change.comment is not False:
+        out.append(
+            column_comment(change.table_name, change.schema, change.column_name, change.comment)
+        )
+    if change.new_column_name is not None:
         out.append(
             alter_table(
                 d,
-                op.table_name,
-                op.schema,
-                f"RENAME COLUMN {col} TO {quote(d, op.new_column_name)}",
+                change.table_name,
+                change.schema,
+                f"RENAME COLUMN {col} TO {quote(d, change.new_column_name)}",
             )
         )
     return out

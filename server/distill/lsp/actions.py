@@ -26,15 +26,14 @@ from pygls.uris import from_fs_path
 
 from distill import commands
 from distill.authoring import NewRevision
+from distill.commands import editor
 from distill.errors import DistillError
 from distill.lsp.cli_runs import Finished, run_cli
 from distill.lsp.drift import DATABASE, MODELS
 from distill.lsp.language_server import DistillServer
-from distill.runtime.plan import Progress
 
 if TYPE_CHECKING:
     from distill.lsp.session import Analysis
-    from distill.schema.model import Schema
 
 log = logging.getLogger("distill.lsp")
 T = TypeVar("T")
@@ -153,11 +152,12 @@ def register_commands(server: DistillServer) -> None:
     async def stamp(ls: DistillServer, target: str, purge: bool = False) -> dict[str, Any]:
         only = "This only rewrites the version table: no migration runs, no table changes."
         if not await _confirmed(ls, f"Stamp the database as {target}?", [only], "Stamp"):
-            current = await _run(ls, None, lambda p, _: commands.read_heads(p))
+            current = await _run(ls, None, lambda p: commands.read_heads(p))
             return {"current": list(current), "cancelled": True}
-        await _cli(ls, f"Stamping {target}", ["stamp", target, *(["--purge"] if purge else [])])
-        ls.schedule(0, refresh_database=True)
-        return {"current": list(await _run(ls, None, lambda p, _: commands.read_heads(p)))}
+        ran = await _run_steps(
+            ls, f"Stamping {target}", ["stamp", target, *(["--purge"] if purge else [])]
+        )
+        return {"current": ran["after"], **ran}
 
     @_command(server, "distill.revision")
     async def revision(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -172,22 +172,21 @@ def register_commands(server: DistillServer) -> None:
         if result.error is not None or result.schema is None:
             why = result.error.message if result.error else "?"
             raise JsonRpcException(f"the models could not be loaded: {why}", code=USER_ERROR)
-        models, heads = result.schema, result.migrations.get("heads")
-        if result.migration_error is not None or heads is None:
-            why = result.migration_error.message if result.migration_error else "?"
+        models, heads = result.schema, result.migrations.schemas.get("heads")
+        if result.migrations.error is not None or heads is None:
+            why = result.migrations.error.message if result.migrations.error else "?"
             raise JsonRpcException(f"the migrations could not be replayed: {why}", code=USER_ERROR)
-        path = await _run(ls, "Generating a revision", lambda p, _: _keeping_revision(
-            p, models, heads, message))  # fmt: skip
+        path = await _run(ls, "Generating a revision", lambda p: commands.keep_database_change(
+            p, NewRevision(message), models=models, migrations=heads))  # fmt: skip
         revision = commands.Project(session.config).graph.heads
-        await _cli(ls, "Marking it applied", ["stamp", *revision])
-        ls.schedule(0, refresh_database=True)
+        ran = await _run_steps(ls, "Marking it applied", ["stamp", *revision])
         await _show(ls, path)
-        return {"path": str(path), "uri": from_fs_path(str(path)), "stamped": list(revision)}
+        return {"path": str(path), "uri": from_fs_path(str(path)), "stamped": ran["after"]}
 
     @_command(server, "distill.merge")
     async def merge(ls: DistillServer, options: dict[str, Any] | None = None) -> dict[str, Any]:
         message = str((options or {}).get("message") or "merge heads")
-        path = await _run(ls, "Merging heads", lambda p, _: commands.merge(
+        path = await _run(ls, "Merging heads", lambda p: commands.merge(
             p, ["heads"], NewRevision(message)))  # fmt: skip
         ls.schedule(0)
         await _show(ls, path)
@@ -195,19 +194,19 @@ def register_commands(server: DistillServer) -> None:
 
     @_command(server, "distill.current")
     async def current(ls: DistillServer) -> dict[str, Any]:
-        found = await _run(ls, None, lambda p, _: commands.current(p))
+        found = await _run(ls, None, lambda p: commands.current(p))
         return {"current": [{"id": c.id, "isHead": c.is_head,
                              "message": c.revision.message if c.revision else None}
                             for c in found]}  # fmt: skip
 
     @_command(server, "distill.heads")
     async def heads(ls: DistillServer) -> dict[str, Any]:
-        found = await _run(ls, None, lambda p, _: commands.heads(p))
+        found = await _run(ls, None, lambda p: commands.heads(p))
         return {"heads": [_revision_json(r) for r in found]}
 
     @_command(server, "distill.history")
     async def history(ls: DistillServer, range_: str | None = None) -> dict[str, Any]:
-        lines, problem = await _run(ls, None, lambda p, _: commands.history(
+        lines, problem = await _run(ls, None, lambda p: commands.history(
             p, range_, indicate_current=True))  # fmt: skip
         return {"revisions": [{**_revision_json(line.revision), "isHead": line.is_head,
                                "isCurrent": line.is_current} for line in lines],
@@ -237,59 +236,64 @@ def register_commands(server: DistillServer) -> None:
 
 
 async def _migrate(ls: DistillServer, verb: str, target: str) -> dict[str, Any]:
-    """Upgrade or downgrade: the plan read here, the scripts run by the CLI."""
+    """Upgrade or downgrade, run by the CLI; a downgrade is confirmed first, listing what
+    its plan reverts.  The result lists the steps that ran, as the CLI reported them."""
 
-    def plan(project: commands.Project) -> tuple[tuple[str, ...], list[str], list[str]]:
+    def reverting(project: commands.Project) -> tuple[tuple[str, ...], list[str]]:
         before = commands.read_heads(project)
         graph = project.graph
-        steps = (graph.upgrade_steps if verb == "upgrade" else graph.downgrade_steps)(
-            before, target
-        )
-        reverted = [_reverted_line(graph.revisions[step]) for step in steps]
-        return before, [f"{verb} {step}" for step in steps], reverted
+        steps = editor.steps(graph, before, verb, target)
+        return before, [_reverted_line(graph.revisions[step]) for step in steps]
 
-    before, steps, reverted = await _run(ls, None, lambda p, _: plan(p))
-    if (
-        verb == "downgrade"
-        and steps
-        and not await _confirmed(ls, f"Downgrade the database to {target}?", reverted, "Downgrade")
-    ):
-        return {"before": list(before), "after": list(before), "steps": [], "cancelled": True}
+    if verb == "downgrade":
+        before, reverted = await _run(ls, None, reverting)
+        asked = f"Downgrade the database to {target}?"
+        if reverted and not await _confirmed(ls, asked, reverted, "Downgrade"):
+            return {"before": list(before), "after": list(before), "steps": [], "cancelled": True}
     title = f"{'Upgrading' if verb == 'upgrade' else 'Downgrading'} to {target}"
-    await _cli(ls, title, [verb, target])
-    ls.schedule(0, refresh_database=True)
-    after = await _run(ls, None, lambda p, _: commands.read_heads(p))
-    return {"before": list(before), "after": list(after), "steps": steps}
+    return await _run_steps(ls, title, [verb, target])
 
 
-def _keeping_revision(
-    project: commands.Project, models: Schema, heads: Schema, message: str
-) -> Path:
-    """The revision of what the database has beyond its head, when the models have exactly
-    that too; otherwise a one-line refusal saying what differs."""
-    from distill.autogen.compare import compare
-    from distill.autogen.generate import options_for, reflect_database
+async def _run_steps(ls: DistillServer, title: str, arguments: list[str]) -> dict[str, Any]:
+    """``distill upgrade|downgrade|stamp ... --format json``: its steps shown as progress as
+    they run; the answer is what ran (``before``, ``after``, ``steps``).  A run that fails
+    part-way says which steps had finished, in the error's data."""
+    session = _session(ls)
+    token = await _begin(ls, title)
+    finished: list[str] = []
+    result: dict[str, Any] = {}
 
-    graph = project.graph
-    current = commands.read_heads(project)
-    if set(current) != set(graph.heads):
-        raise DistillError(
-            f"the database is at {', '.join(current) or 'base'}, not at head: upgrade it "
-            "first, then keep the change made by hand"
-        )
-    options = options_for(project.config, hooks=False)
-    actual = reflect_database(project.config, lambda: project.engine)
-    differs = compare(actual, models, options)
-    if differs:
-        raise DistillError(
-            f"the models and the database differ ({differs[0].describe('database', 'models')}"
-            f"{f' and {len(differs) - 1} more' if len(differs) > 1 else ''}): a revision of the "
-            "models would not keep the database as it is; change the models to match, or "
-            "generate a revision and upgrade"
-        )
-    return commands.revision(
-        project, NewRevision(message), autogenerate=True, models=models, migrations=heads
-    )
+    def on_line(line: str) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return  # not ours (a revision that prints)
+        if not isinstance(event, dict):
+            return
+        if event.get("event") == "result":
+            result.update(event)
+        elif event.get("event") == "step":
+            step = f"{event['direction']} {event['revision']}"
+            if event.get("state") == "finished":
+                finished.append(step)
+            elif token is not None:
+                percentage = int(100 * (event["index"] - 1) / event["total"])
+                report = types.WorkDoneProgressReport(message=step, percentage=percentage)
+                ls.work_done_progress.report(token, report)
+
+    try:
+        await run_cli(
+            session.root, [*arguments, "--format", "json"], python=session.settings.python,
+            url=session.settings.database_url, on_line=on_line,
+        )  # fmt: skip
+    except DistillError as error:
+        raise JsonRpcException(str(error), code=USER_ERROR, data={"steps": finished}) from None
+    finally:
+        if token is not None:
+            ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
+        ls.schedule(0, refresh_database=True)
+    steps = [f"{s['direction']} {s['revision']}" for s in result.get("steps", [])]
+    return {"before": result.get("before", []), "after": result.get("after", []), "steps": steps}
 
 
 def _reverted_line(revision: Any) -> str:
@@ -344,16 +348,16 @@ async def _new_revision(ls: DistillServer, options: dict[str, Any]) -> dict[str,
                 f"the models could not be loaded: {result.error.message if result.error else '?'}",
                 code=USER_ERROR,
             )
-        if result.migration_error is not None:
+        if result.migrations.error is not None:
             raise JsonRpcException(
-                f"the migrations could not be replayed: {result.migration_error.message}",
+                f"the migrations could not be replayed: {result.migrations.error.message}",
                 code=USER_ERROR,
             )
-        models, migrations = result.schema, result.migrations["heads"]
-        notes += result.migration_notes
+        models, migrations = result.schema, result.migrations.schemas["heads"]
+        notes += result.migrations.notes
     # Left empty, an autogenerated revision is named after its changes.
     message = message or ("" if autogenerate else "new revision")
-    path = await _run(ls, "Generating a revision", lambda p, _: commands.revision(
+    path = await _run(ls, "Generating a revision", lambda p: commands.revision(
         p, NewRevision(message), autogenerate=autogenerate,
         renames=renames, notify=notes.append, models=models,
         migrations=migrations))  # fmt: skip
@@ -362,22 +366,13 @@ async def _new_revision(ls: DistillServer, options: dict[str, Any]) -> dict[str,
     return {"path": str(path), "uri": from_fs_path(str(path)), "notes": notes}
 
 
-async def _run(
-    ls: DistillServer, title: str | None, work: Callable[[commands.Project, Any], T]
-) -> T:
+async def _run(ls: DistillServer, title: str | None, work: Callable[[commands.Project], T]) -> T:
     """``work`` in a thread on a fresh Project, with progress, user errors as LSP errors."""
     session = _session(ls)
     project = session.project()
     token = await _begin(ls, title) if title else None
-
-    def progress(event: Progress) -> None:
-        if token is not None and event.finished:
-            percentage = int(100 * event.index / event.total)
-            report = types.WorkDoneProgressReport(message=event.step.label, percentage=percentage)
-            ls.work_done_progress.report(token, report)
-
     try:
-        return await asyncio.to_thread(work, project, progress)
+        return await asyncio.to_thread(work, project)
     except DistillError as error:
         raise JsonRpcException(str(error), code=USER_ERROR) from None
     finally:
@@ -417,15 +412,7 @@ def _session(ls: DistillServer) -> Any:
 
 
 def _is_downgrade(ls: DistillServer, range_: str) -> bool:
-    start, _, end = range_.rpartition(":")
-    if not start:
-        return False
-    graph = _session(ls).project().graph
-    try:
-        (a,), (b,) = graph.resolve(start), graph.resolve(end)
-    except (DistillError, ValueError):
-        return False
-    return a in graph.descendants(b)
+    return editor.goes_down(_session(ls).project().graph, range_)
 
 
 def _revision_json(revision: Any) -> dict[str, Any]:
@@ -504,7 +491,7 @@ def revisions(ls: DistillServer) -> dict[str, Any]:
              "drops": list(_drops(r.path)) if r.id in applied else None,
              "isCurrent": r.id in current, "isMerge": len(r.down_revisions) > 1,
              "isBranchPoint": len(graph.children(r.id)) > 1}
-            for r in graph.history(None, current)
+            for r in editor.newest_first(graph, current)
         ],
         "current": list(current),
         "heads": list(graph.heads),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +35,12 @@ async def run_cli(
     python: str | None = None,
     url: str | None = None,
     ok_codes: Sequence[int] = (0,),
+    on_line: Callable[[str], None] | None = None,
 ) -> Finished:
-    """``distill ARGUMENTS`` in ``root``; a ``distill: error:`` becomes a DistillError."""
+    """``distill ARGUMENTS`` in ``root``; a ``distill: error:`` becomes a DistillError.
+
+    ``on_line``: called with each line of stdout as it comes (``--format json``
+    progress), else the output is read when the process ends."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     if url:
         env["DISTILL_URL"] = url
@@ -47,13 +51,26 @@ async def run_cli(
         *command, cwd=str(root), env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await process.communicate()
+    if on_line is None:
+        out, err = await process.communicate()
+    else:
+        assert process.stdout is not None and process.stderr is not None
+        out, err = await asyncio.gather(_each_line(process.stdout, on_line), process.stderr.read())
+        await process.wait()
     done = Finished(out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                     process.returncode or 0)  # fmt: skip
     if done.returncode not in ok_codes or _error_line(done.stderr):
         exited = f"distill {' '.join(arguments)} exited with {done.returncode}"
         raise DistillError(_error_line(done.stderr) or _last_line(done.stderr) or exited)
     return done
+
+
+async def _each_line(stream: asyncio.StreamReader, on_line: Callable[[str], None]) -> bytes:
+    read = bytearray()
+    while line := await stream.readline():
+        read += line
+        on_line(line.decode("utf-8", "replace").rstrip("\n"))
+    return bytes(read)
 
 
 def _error_line(stderr: str) -> str | None:

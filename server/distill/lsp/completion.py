@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from distill.commands import editor
 from distill.schema.model import Schema, Table
 
 # For each op, which argument (by position) names a table, and which a column of
@@ -76,27 +77,12 @@ def operation_suggestions(text: str, line: int, character: int) -> list[Suggesti
 
 @cache
 def _operations(target: str) -> tuple[Suggestion, ...]:
-    from distill.ops.api import Operations
-    from distill.ops.batch_operations import BatchOperations
-
-    owner = BatchOperations if target == "batch_op" else Operations
-    found = []
-    for name, member in inspect.getmembers(owner, callable):
-        if name.startswith("_") or (owner is BatchOperations and not _on_a_batch(name)):
-            continue
-        found.append(Suggestion(name, "method", f"{target}.{name}{_signature(member)}",
-                                inspect.getdoc(member) or ""))  # fmt: skip
-    return tuple(found)
-
-
-def _on_a_batch(name: str) -> bool:
-    """The table changes a batch defines itself, and what any migration may call."""
-    from distill.ops.batch_operations import BatchOperations
-
-    return name in vars(BatchOperations) or name in _ANYWHERE
-
-
-_ANYWHERE = frozenset({"execute", "get_bind", "get_context", "inline_literal", "f"})
+    return tuple(
+        Suggestion(item.name, "method", f"{target}.{item.name}{_signature(item.method)}",
+                   inspect.getdoc(item.method) or "")
+        for item in editor.operations(target)
+        if target != "batch_op" or item.on_a_batch
+    )  # fmt: skip
 
 
 def _signature(function: Callable[..., object]) -> str:

@@ -1,7 +1,7 @@
 """Three-way drift as the editor shows it: models, migration head, database.
 
-The comparison itself is ``autogen.compare``; this module turns its changes
-into ``Drift`` items: a stable code, a message written for someone looking at
+What disagrees is ``commands.three_schemas``; this module turns its answer into
+``Drift`` items: a stable code, a message written for someone looking at
 the model line, and which part of the declaration to point at.  Where an item
 goes in a file is ``placement``'s business.
 
@@ -14,14 +14,11 @@ goes in a file is ``placement``'s business.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from distill.autogen.compare import Change, Options, compare
-from distill.autogen.renames import possible_renames
-from distill.schema.model import Schema
-from distill.scripts.graph import RevisionGraph
+from distill.autogen.compare import Change
+from distill.commands.three_schemas import ProjectDrift
 
 MODELS = "models-migrations"
 DATABASE = "migrations-database"
@@ -71,11 +68,16 @@ _CODES: dict[str, tuple[str, str]] = {
 }
 
 
-def model_drift(changes: Sequence[Change]) -> list[Drift]:
+def editor_drift(found: ProjectDrift) -> list[Drift]:
+    """Every item the editor shows of ``found``: the database's, then the models'."""
+    return [*database_drift(found), *model_drift(found), *hand_made_drift(found)]
+
+
+def model_drift(found: ProjectDrift) -> list[Drift]:
     """Model changes no revision captures yet: ``compare(head, models)``."""
-    found = [_model_item(change) for change in changes]
-    for rename in possible_renames(changes):
-        found.append(Drift(
+    items = [_model_item(change) for change in found.model_changes]
+    for rename in found.renames:
+        items.append(Drift(
             "drift.possible-rename", MODELS,
             f"{rename.what} looks like a rename; generating a revision would drop and add "
             "(losing the data) unless it is generated as a rename",
@@ -84,7 +86,7 @@ def model_drift(changes: Sequence[Change]) -> list[Drift]:
             target="column" if rename.column else "table",
             data={"rename": rename.argument, "old": rename.old, "new": rename.new},
         ))  # fmt: skip
-    return found
+    return items
 
 
 def _model_item(change: Change) -> Drift:
@@ -115,21 +117,20 @@ def _model_message(change: Change) -> str:
     return change.describe("migrations", "models")
 
 
-def database_drift(
-    graph: RevisionGraph, current: Sequence[str] | None, unreachable: str | None
-) -> list[Drift]:
+def database_drift(found: ProjectDrift) -> list[Drift]:
     """Where the database stands against the migration head."""
-    if unreachable is not None:
+    if found.database_problem is not None:
         return [Drift("drift.database-unreachable", DATABASE,
-                      f"database not compared: {unreachable}", target="metadata")]  # fmt: skip
+                      f"database not compared: {found.database_problem}",
+                      target="metadata")]  # fmt: skip
+    current = found.current
     if current is None:
         return []
-    unknown = [c for c in current if c not in graph.revisions]
-    if unknown:
-        message = f"database is at {', '.join(unknown)}, which no revision file defines"
+    if found.unknown:
+        message = f"database is at {', '.join(found.unknown)}, which no revision file defines"
         return [Drift("drift.database-unknown-revision", DATABASE, message, severity="error",
                       target="metadata", data={"current": list(current)})]  # fmt: skip
-    pending = graph.upgrade_steps(tuple(current), "heads")
+    pending = found.pending
     if not pending:
         return []
     at = ", ".join(c[:12] for c in current) or "base"
@@ -141,14 +142,18 @@ def database_drift(
     )]  # fmt: skip
 
 
-def hand_made_drift(actual: Schema, expected: Schema, options: Options) -> list[Drift]:
-    """The database against the schema its own revision gives: changes made by hand."""
+def hand_made_drift(found: ProjectDrift) -> list[Drift]:
+    """The database against the schema its own revision gives: changes made by hand.
+
+    Keepable when the models made the same change at head: a revision of it,
+    stamped as applied, keeps the database as it is."""
+    keepable = {"keepable": True} if found.models_made_the_same else {}
     return [
         Drift("drift.hand-made", HAND_MADE,
               f"changed in the database by hand: {change.describe('database', 'migrations')}",
               table=change.table, schema=change.schema,
               column=change.name if change.code.startswith("column.") else None,
               target="table" if change.table else "metadata",
-              data={"change": change.code, "name": change.name})
-        for change in compare(actual, expected, options)
+              data={"change": change.code, "name": change.name, **keepable})
+        for change in found.hand_made or ()
     ]  # fmt: skip

@@ -15,12 +15,12 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from distill import __version__
 from distill.errors import DistillError
 from distill.lsp import convert
 from distill.lsp.protocol import DistillProtocol, answer_parse_error
 from distill.lsp.session import Analysis, Session, Settings
 from distill.masking import mask_text
+from distill.release import VERSION as __version__
 
 if TYPE_CHECKING:
     from pygls.server import ServerErrors  # a typing alias only

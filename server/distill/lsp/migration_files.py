@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from distill.commands import editor
 from distill.errors import RevisionError, ScriptError
 from distill.lsp.positions import Span, utf16_length
 from distill.lsp.positions import lines as lines_of
 from distill.scripts.graph import MIN_PREFIX, RevisionGraph
-from distill.scripts.header import Header, header_assignments, parse_header
-from distill.scripts.script import Revision, revision_from_header
+from distill.scripts.header import Header
+from distill.scripts.script import Revision
 
 _REPAIR_TRIES = 20  # top-level statements to step back over when a buffer does not parse
 
@@ -129,7 +130,7 @@ def _read_one(path: str, text: str) -> RevisionFile:
     # The engine's scan skips these names (``scan_revisions``): so must we.
     if not Path(path).name.startswith(("_", ".")):
         try:
-            header = parse_header(text, Path(path))
+            header = editor.read_header(text, Path(path))
         except ScriptError as problem:
             error, error_line = _located(str(problem), path)
     tree = _parse(text)
@@ -171,7 +172,7 @@ def _parse(text: str) -> ast.Module | None:
 
 def _literals(tree: ast.Module, lines: list[str]) -> tuple[Literal, ...]:
     assigned: dict[str, list[ast.Constant]] = {}  # header key -> its literals; the last one wins
-    for key, value, _ in header_assignments(tree):  # the statements header.py reads
+    for key, value, _ in editor.header_statements(tree):  # the statements header.py reads
         items = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [value]
         assigned[key] = [c for c in items if isinstance(c, ast.Constant)]
     keys = {id(c): key for key, constants in assigned.items() for c in constants}
@@ -226,7 +227,7 @@ def _column(line: str, byte_offset: int) -> int:
 
 
 def _revisions(files: Iterable[RevisionFile]) -> list[Revision]:
-    return [revision_from_header(f.header, Path(f.path)) for f in files if f.header is not None]
+    return [editor.revision_of(f.header, Path(f.path)) for f in files if f.header is not None]
 
 
 # -- findings --------------------------------------------------------------------------------

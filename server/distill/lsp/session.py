@@ -19,16 +19,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from distill import commands
-from distill.autogen.check import expected_schema
-from distill.autogen.compare import Change, Options, compare
-from distill.autogen.generate import compared_schemas, options_for, reflect_database, target_dialect
-from distill.compat.env_text import with_literal_bookkeeping
-from distill.config import Config, load_config, project_folder
+from distill.commands import editor, three_schemas
+from distill.commands.three_schemas import Database, HandMadeMemo, ProjectDrift
+from distill.config import Config, project_folder
 from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts
 from distill.lsp import drift as drifts
@@ -99,7 +97,7 @@ class Session:
         self.database = DatabaseState()
         self.last_good: Analysis | None = None
         self._last_models: ModelsResult | None = None  # of the last build that imported
-        self._hand_made_kept: tuple[Schema, Schema, list[drifts.Drift]] | None = None
+        self._hand_made_memo = HandMadeMemo()
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
         self._blame = SchemaBlame()
@@ -113,7 +111,7 @@ class Session:
     def _load_config(self) -> Config:
         # An Alembic project may name its version table in env.py, which this
         # process never runs: a plain string there is read from the text.
-        config = with_literal_bookkeeping(load_config(self.root, url=self.settings.database_url))
+        config = commands.open_project(self.root, url=self.settings.database_url).config
         self.env_url_problem = None
         if config.flavour == "alembic" and not config.url:
             config = self._with_url_from_env_py(config)
@@ -123,7 +121,7 @@ class Session:
     def _with_url_from_env_py(self, config: Config) -> Config:
         """The URL env.py builds from the app's settings (alembic.ini names none), read
         by a child process: this one runs no project code."""
-        from distill.lsp.env_url import url_built_by_env_py
+        from distill.sandbox.env_url import url_built_by_env_py
 
         python = self.settings.python or sys.executable
         url, problem = url_built_by_env_py(self.root, python, self.settings.timeout)
@@ -174,13 +172,13 @@ class Session:
                     f"builds it, failed: {self.env_url_problem}; fix env.py, or set the "
                     "databaseUrl setting"
                 )
-            dialect = target_dialect(self.config)
+            dialect, schemas = editor.worker_settings(self.config)
             self._worker = ModelWorker(
                 self.config.root,
                 # "": an Alembic project, whose env.py names the models (the child reads it)
                 "" if self.config.flavour == "alembic" else self.config.metadata or "",
-                f"{dialect.name}+{dialect.driver}",
-                compared_schemas(self.config),
+                dialect,
+                schemas,
                 timeout=self.settings.timeout,
                 python=self.settings.python or sys.executable,
                 url=self.settings.database_url,  # the worker reads the rest of the settings
@@ -215,12 +213,10 @@ class Session:
         pending = 0
         if graph is not None:
             heads = graph.heads
-            items += drifts.database_drift(graph, self.database.current, self.database.error)
-            if self.database.current is not None:
-                pending = len(graph.upgrade_steps(self.database.current, "heads"))
-            if models.error is None:
-                items += self._schema_drift(graph, models)
-        for note in models.migration_notes:
+            found = self._drift(graph, models)
+            items = drifts.editor_drift(found)
+            pending = len(found.pending)
+        for note in models.migrations.notes:
             log.info(note)
         placed = self._placed(items, models, buffers)
         analysis = Analysis(
@@ -269,7 +265,8 @@ class Session:
             return None
         # The texts the files were read from: no second look at the folders.
         texts = {path: file.text for path, file in files.files.items()}
-        path = [(i, str(graph.revisions[i].path)) for i in graph.upgrade_steps((), "heads")]
+        up = editor.steps(graph, (), "upgrade", "heads")
+        path = [(i, str(graph.revisions[i].path)) for i in up]
         blame = self._blame.of(path, texts).get(hit)
         if blame is None:
             return None
@@ -290,10 +287,8 @@ class Session:
     def proposed_message(self) -> str | None:
         """The name a revision of the last analysis's model changes gets ("add
         customers.phone"), for the editor to propose; None when there are none."""
-        from distill.autogen.revision_name import revision_name
-
         changes = self._last_models.changes if self._last_models is not None else None
-        return revision_name(changes) if changes else None
+        return editor.revision_name(changes) if changes else None
 
     def model_location(
         self, table: str, column: str | None, buffers: Mapping[str, str]
@@ -313,47 +308,35 @@ class Session:
 
     def _with_known_schemas(self, models: ModelsResult) -> ModelsResult:
         """The build's replayed schemas, those it did not resend taken from the last build."""
-        schemas = dict(models.migrations)
-        for target, digest in models.migration_digests.items():
+        schemas = dict(models.migrations.schemas)
+        for target, digest in models.migrations.digests.items():
             if target in schemas:
                 self._replayed[target] = (digest, schemas[target])
             elif self._replayed.get(target, ("", None))[0] == digest:
                 schemas[target] = self._replayed[target][1]
-        return replace(models, migrations=schemas)
+        return replace(models, migrations=replace(models.migrations, schemas=schemas))
 
-    def _schema_drift(self, graph: RevisionGraph, models: ModelsResult) -> list[drifts.Drift]:
-        head = replayed(models, "heads")
-        found = drifts.model_drift(models.changes or ())
+    def _drift(self, graph: RevisionGraph, models: ModelsResult) -> ProjectDrift:
+        """The three schemas' drift; of the models' and the hand-made, none while the
+        models do not build (the database's standing is still shown)."""
+        state = self.database
+        database: Database | str = (
+            Database(state.current, state.actual)
+            if state.current is not None and state.actual is not None
+            else state.error or "not read"
+        )
+        built = models.error is None
         # Database vs its own revision: the hooks are the project's code and stay
         # in the worker; exclude_tables and the compare switches still apply.
-        options = options_for(self.config, hooks=False)
-        current, actual = self.database.current, self.database.actual
-        if current is not None and actual is not None:
-            expected = expected_schema(
-                graph, current, head, lambda target: replayed(models, target)
-            )
-            if expected is not None:
-                hand_made = self._hand_made(actual, expected, options)
-                if (
-                    hand_made
-                    and expected is head
-                    and _same_changes(compare(head, actual, options), models.changes or ())
-                ):
-                    # At head, and the models made the same change: a revision of it,
-                    # stamped as applied, keeps the database as it is.
-                    hand_made = [replace(d, data={**d.data, "keepable": True}) for d in hand_made]
-                found += hand_made
-        return found
-
-    def _hand_made(self, actual: Schema, expected: Schema, options: Options) -> list[drifts.Drift]:
-        # Both sides change far less often than the models do (on a database
-        # refresh, on a new revision): keystrokes reuse the last answer.
-        kept = self._hand_made_kept
-        if kept is not None and kept[0] is actual and kept[1] == expected:
-            return kept[2]
-        found = drifts.hand_made_drift(actual, expected, options)
-        self._hand_made_kept = (actual, expected, found)
-        return found
+        return three_schemas.drift(
+            graph,
+            (models.changes or ()) if built else (),
+            database,
+            replayed(models, "heads") if built else None,
+            lambda target: replayed(models, target),
+            three_schemas.compare_options(self.config, hooks=False),
+            self._hand_made_memo,
+        )
 
     def revision_files(self, buffers: Mapping[str, str]) -> migration_files.RevisionFiles:
         """The revision files as the user sees them, read again only when a text changed.
@@ -391,9 +374,8 @@ class Session:
         try:
             current = commands.read_heads(project)
             if force or current != state.current or state.actual is None:
-                state.actual = reflect_database(self.config, lambda: project.engine)
-                state.applied = _applied(project, current)
-                state.rows = _row_estimates(project)
+                read = editor.snapshot(project, current)
+                state.actual, state.applied, state.rows = read.schema, read.applied, read.rows
             state.current, state.error, state.failures = current, None, 0
         except DistillError as error:
             if state.error is None:
@@ -422,10 +404,10 @@ def replay_targets(graph: RevisionGraph | None, current: tuple[str, ...] | None)
 
 def replayed(models: ModelsResult, target: str) -> Schema:
     """The worker's replay of ``target``; a script that failed or hung is a user error."""
-    error = models.migration_error
+    error = models.migrations.error
     if error is not None:
         raise (ConfigError if error.kind == "config" else ScriptError)(error.message)
-    schema = models.migrations.get(target)
+    schema = models.migrations.schemas.get(target)
     if schema is None:  # it was not asked for: a bug of ours
         raise RuntimeError(f"the model worker did not replay {target!r}")
     return schema
@@ -449,46 +431,6 @@ def _graph_or_none(project: commands.Project) -> RevisionGraph | None:
     except DistillError as error:  # duplicate ids, cycles: the revision files say where
         log.info("revision graph not usable: %s", error)
         return None
-
-
-def _same_changes(one: Sequence[Change], other: Sequence[Change]) -> bool:
-    """Whether two change lists change the same things (what they change to is checked
-    again, exactly, by the command that acts on it)."""
-
-    def keys(changes: Sequence[Change]) -> set[tuple[str, str | None, str | None, str | None]]:
-        return {(c.code, c.table, c.schema, c.name) for c in changes}
-
-    return keys(one) == keys(other)
-
-
-def _row_estimates(project: commands.Project) -> dict[str, int]:
-    """The catalog's row estimates, for the hover card; none for a SQLite file not made yet."""
-    from distill.lsp.row_estimates import row_estimates
-    from distill.runtime.database import connect
-    from distill.runtime.quickread import sqlite_file_missing
-
-    if sqlite_file_missing(project.config.require_url()):
-        return {}  # connecting would create it
-    with connect(project.engine) as conn:
-        return row_estimates(conn)
-
-
-def _applied(project: commands.Project, current: tuple[str, ...]) -> dict[str, str | None]:
-    """Each applied revision with the sha256 of its file when it last ran up."""
-    from distill.runtime.quickread import sqlite_file_missing
-
-    if not current:
-        return {}  # and no history to read: connecting would create a SQLite file
-    try:
-        applied = project.graph.applied(current)
-    except DistillError:
-        applied = frozenset(current)
-    if sqlite_file_missing(project.config.require_url()):
-        return dict.fromkeys(applied)
-    state = commands.database_state(project)
-    entries = [] if isinstance(state, str) else state[1]
-    ran = {rev: entry.checksum for rev, entry in commands.last_applied(entries).items()}
-    return {rev: ran.get(rev) for rev in applied}
 
 
 def _under(root: Path, buffers: Mapping[str, str]) -> dict[str, str]:

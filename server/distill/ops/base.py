@@ -2,8 +2,8 @@
 
 An op is data: what a revision script asked for, with nothing bound to a
 database.  The same object can run (``execute``), turn back into script source
-(``render``), produce its inverse (``reverse``) and apply itself to a symbolic
-schema (``apply``) — so ops hold plain values and SQLAlchemy schema items,
+(``render``) and produce its inverse (``reverse``); ``distill.replay`` applies
+it to a symbolic schema — so ops hold plain values and SQLAlchemy schema items,
 never a connection.
 """
 
@@ -15,39 +15,43 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from distill.errors import OperationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Dialect
-
-    from distill.ops.context import OpContext
-    from distill.ops.rebuild import TableModel
-    from distill.schema.model import Schema
+    from distill.ddl.context import OpContext
+    from distill.ops.table_model import TableModel
 
 
 @dataclass(eq=False)
 class Op:
+    """One operation of a revision script; the contract of its four verbs:
+
+    - ``execute(ctx)``: do it through ``ctx`` (a connection, or the ``--sql``
+      writer): every statement goes through ``ctx.execute``, nothing else
+      touches the database, and an op that must read the database asks
+      ``ctx.readable`` (which answers offline too, or says what is missing).
+    - ``render(imports)``: the ``op.<name>(...)`` source that builds an equal
+      op, adding the import lines it needs to ``imports``; two ops are equal
+      exactly when they render the same.
+    - ``reverse()``: the op that undoes this one, built from what it holds;
+      ``reversible`` says whether the kind of op can be undone at all, and an
+      op of a reversible kind that lacks what its inverse needs (a dropped
+      column's definition) raises ``OperationError`` saying which argument to pass.
+    - applying it to a schema is ``distill.replay.apply.apply_op``: the schema
+      after it, or ``InexactReplay`` when only a database could tell.
+    """
+
     #: The ``op.<name>`` this op renders as.
     op_name: ClassVar[str] = ""
+    #: Whether this kind of op has an inverse (raw SQL and inserted rows have none).
+    reversible: ClassVar[bool] = True
 
     def execute(self, ctx: OpContext) -> Any:
         raise NotImplementedError
 
     def reverse(self) -> Op:
+        """The op that undoes this one (see the class's contract)."""
         raise OperationError(f"{self.describe()} cannot be reversed; write its downgrade by hand")
 
     def render(self, imports: set[str]) -> str:
         raise NotImplementedError
-
-    def apply(self, schema: Schema, dialect: Dialect | None = None) -> Schema:
-        """``schema`` as it is after this op (symbolic replay; nothing is executed).
-
-        Raises ``distill.ops.replay_schema.InexactReplay`` when the effect
-        cannot be known without a database.  ``dialect`` defaults to a plain
-        one for ``schema.dialect``.
-        """
-        # Imported here: replay pulls in the schema conversion, which running
-        # a migration never needs.
-        from distill.ops.replay_apply import apply_op
-
-        return apply_op(self, schema, dialect)
 
     def describe(self) -> str:
         """A short human name for messages, e.g. ``op.drop_column('users', 'email')``."""

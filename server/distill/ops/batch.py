@@ -15,11 +15,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from distill.ddl.context import OpContext
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
 from distill.ops.column import DropColumn
-from distill.ops.context import OpContext
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.rebuild import RebuildOptions, rebuild_table
 

@@ -10,14 +10,15 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.sql.elements import conv
 
 from distill.ddl import mysql, postgresql, sqlite
+from distill.ddl.alteration import ColumnAlteration
 from distill.ddl.common import alter_table, column_spec, ensure_referents_of, quote
+from distill.ddl.context import NamingConvention, OpContext
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
 from distill.ops.constraint import DropConstraint
-from distill.ops.context import OpContext
-from distill.ops.naming import NamingConvention, metadata_for
-from distill.ops.rebuild import ConstraintModel, TableModel, copy_column
+from distill.ops.naming import metadata_for
+from distill.ops.table_model import ConstraintModel, TableModel, copy_column
 from distill.ops.type_checks import (
     TypeCheck,
     drop_names,
@@ -213,6 +214,15 @@ class AlterColumn(TableChange):
     def describe(self) -> str:
         return f"op.alter_column({self.table_name!r}, {self.column_name!r})"
 
+    def alteration(self) -> ColumnAlteration:
+        """The values the dialect's ALTER is written from."""
+        return ColumnAlteration(
+            self.table_name, self.column_name, self.schema, self.type_, self.nullable,
+            self.server_default, self.comment, self.new_column_name, self.existing_type,
+            self.existing_nullable, self.existing_server_default, self.existing_comment,
+            bool(self.kw.get("existing_autoincrement", False)), self.postgresql_using,
+        )  # fmt: skip
+
     def needs_rebuild(self, ctx: OpContext) -> bool:
         return (
             self.type_ is not None
@@ -267,9 +277,9 @@ class AlterColumn(TableChange):
 
     def _alter(self, ctx: OpContext) -> None:
         if ctx.dialect_name == "postgresql":
-            statements = postgresql.alter_column(ctx, self)
+            statements = postgresql.alter_column(ctx, self.alteration())
         elif ctx.dialect_name == "mysql":
-            statements = mysql.alter_column(ctx, self)
+            statements = mysql.alter_column(ctx, self.alteration())
         else:  # SQLite: a rename alone (the rest needs a rebuild, comments are not kept)
             statements = []
             if self.new_column_name is not None:

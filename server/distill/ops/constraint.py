@@ -11,17 +11,12 @@ from sqlalchemy.dialects import sqlite
 
 from distill.ddl import mysql
 from distill.ddl.common import ensure_referent, stub_table
+from distill.ddl.context import NamingConvention, OpContext
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
-from distill.ops.context import OpContext
-from distill.ops.naming import (
-    NamingConvention,
-    created_name,
-    dropped_constraint_name,
-    metadata_for,
-)
-from distill.ops.rebuild import ConstraintModel, TableModel
+from distill.ops.naming import created_name, dropped_constraint_name, metadata_for
+from distill.ops.table_model import ConstraintModel, TableModel
 
 KINDS = ("foreignkey", "unique", "check", "primary")
 

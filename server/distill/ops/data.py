@@ -10,14 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 
+from distill.ddl.context import OpContext
 from distill.ops import render as r
 from distill.ops.base import Op
-from distill.ops.context import OpContext
 
 
 @dataclass(eq=False)
 class Execute(Op):
     op_name = "execute"
+    reversible = False
     sqltext: str | Executable
     execution_options: Mapping[str, Any] | None = None
 
@@ -47,6 +48,7 @@ class Execute(Op):
 @dataclass(eq=False)
 class BulkInsert(Op):
     op_name = "bulk_insert"
+    reversible = False
     table: sa.TableClause  # a Table or sa.table(...)
     rows: Sequence[Mapping[str, Any]]
     multiinsert: bool = True

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from distill.ddl.common import alter_table, literal_string, quote, raw
+from distill.ddl.context import OpContext
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op
-from distill.ops.context import OpContext
 
 
 def type_sql(dialect: Dialect, name: str, schema: str | None) -> str:

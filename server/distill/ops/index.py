@@ -10,17 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from distill.ddl import mysql
+from distill.ddl.context import NamingConvention, OpContext
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op, TableChange
-from distill.ops.context import OpContext
-from distill.ops.naming import (
-    NamingConvention,
-    created_name,
-    dropped_index_name,
-    metadata_for,
-)
-from distill.ops.rebuild import IndexModel, TableModel
+from distill.ops.naming import created_name, dropped_index_name, metadata_for
+from distill.ops.table_model import IndexModel, TableModel
 
 _IDENTIFIER = re.compile(r"^\w+$")
 

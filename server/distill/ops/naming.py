@@ -13,15 +13,13 @@ replaying and reversing it agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeAlias
+from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import conv
 
-NamingConvention: TypeAlias = Mapping[str, Any]
-# A convention, or how to find it when first needed (a Distill project imports its models).
-ConventionSource: TypeAlias = "NamingConvention | Callable[[], NamingConvention | None] | None"
+from distill.ddl.context import NamingConvention
 
 # What a bare MetaData() has: the same as having no convention of one's own.
 _DEFAULT = dict(sa.MetaData().naming_convention)

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from distill.ddl import postgresql as pg
 from distill.ddl.common import alter_table, ensure_referents_of, quote, table_sql
+from distill.ddl.context import NamingConvention, OpContext
 from distill.errors import OperationError
 from distill.ops import render as r
 from distill.ops.base import Op
-from distill.ops.context import OpContext
-from distill.ops.naming import NamingConvention, metadata_for
+from distill.ops.naming import metadata_for
 
 
 @dataclass(eq=False)

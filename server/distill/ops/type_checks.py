@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from distill.ops.naming import NamingConvention, metadata_for
+from distill.ddl.context import NamingConvention
+from distill.ops.naming import metadata_for
 from distill.schema.ddl_facts import constraint_name, ddl_compiler, is_created, sql_text
 
 

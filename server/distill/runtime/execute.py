@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import exc
 
+from distill.ddl.context import OpContext
 from distill.errors import DistillError, MigrationFailed, ScriptError
 from distill.masking import mask_text
 from distill.ops.api import Operations
-from distill.ops.context import OpContext
 from distill.ops.proxy import operations_in_effect
 from distill.runtime.database import first_line
 from distill.scripts.script import Revision, line_in, load_module

@@ -20,9 +20,9 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from distill.config import Config
+from distill.ddl.context import ConventionSource, OfflineCatalog, OpContext
 from distill.errors import DistillError
-from distill.ops.context import OfflineCatalog, OpContext
-from distill.ops.naming import ConventionSource, convention_of
+from distill.ops.naming import convention_of
 from distill.runtime.database import adopted, connect
 from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
@@ -58,7 +58,7 @@ def naming_convention_of(config: Config) -> ConventionSource:
         return None
 
     def from_models() -> Mapping[str, Any] | None:
-        from distill.schema.user_metadata import load_metadata
+        from distill.scripts.user_metadata import load_metadata
 
         return convention_of(load_metadata(config))
 

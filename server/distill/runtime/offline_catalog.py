@@ -28,11 +28,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.base import Executable
 
 from distill.config import Config
+from distill.ddl.statements import shown, structural_statements
 from distill.errors import DistillError, OperationError
-from distill.ops.replay_sql import shown, structural_statements
 from distill.runtime.database import first_line
 from distill.runtime.plan import Step
 from distill.scripts.graph import RevisionGraph
+from distill.scripts.plans import upgrade_steps
 
 # runtime.migrate.run_online: (connection, config, graph, planner, notify=, resumable=)
 Upgrade = Callable[..., object]
@@ -121,7 +122,7 @@ class SQLiteCatalog:
         for head in self._start_heads:
 
             def plan(heads: tuple[str, ...], head: str = head) -> list[Step]:
-                steps = graph.upgrade_steps(heads, head)
+                steps = upgrade_steps(graph, heads, head)
                 return [Step(graph.revisions[i], "upgrade") for i in steps]
 
             self._upgrade(self._conn, self._config, graph, plan, notify=_quiet, resumable=False)

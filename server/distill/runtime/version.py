@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.mysql import MEDIUMTEXT
 from sqlalchemy.engine import Connection
 
-from distill import __version__
+from distill.release import VERSION as __version__
 from distill.runtime.database import os_user
 
 Bound = tuple[sa.Executable, dict[str, Any]]  # a statement and its parameters

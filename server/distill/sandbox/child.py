@@ -38,7 +38,7 @@ from distill.sandbox.migrations import DEADLINE_MARGIN, project_config
 from distill.sandbox.protocol import BuildRequest
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
-from distill.schema.user_metadata import load_metadata
+from distill.scripts.user_metadata import load_metadata
 from distill.user_code import OutOfTime, time_limit, timed_out_text
 from distill.utf16 import utf16_column
 

@@ -128,14 +128,7 @@ def answer(models: bytes, migrations: bytes) -> ModelsResult:
     if replayed is None:
         why = "the build sent an unreadable migrations result"
         replayed = MigrationsResult(error=ModelError("crash", why))
-    return replace(
-        result,
-        migrations=replayed.schemas,
-        migration_notes=replayed.notes,
-        migration_error=replayed.error,
-        migration_digests=replayed.digests,
-        changes=replayed.changes,
-    )
+    return replace(result, migrations=replayed)
 
 
 def _decoded(payload: bytes, kind: type[_T]) -> _T | None:
@@ -200,13 +193,13 @@ class ModelWorker:
         """The models' schema; with ``targets`` ("heads", revision ids), the migrations' too.
 
         One timeout covers both.  The replayed schemas come back in ``migrations``
-        by target, with ``migration_notes``; a script that fails or hangs gives
-        ``migration_error`` and leaves the models' result as it was.
+        by target, with ``migrations.notes``; a script that fails or hangs gives
+        ``migrations.error`` and leaves the models' result as it was.
 
         With ``compare``, the child compares the models with the heads' replay
         and sends ``changes`` instead of the models' schema (``schema`` is then
         None, with no error); a replayed schema whose digest is in ``known``
-        (target -> digest) is not sent again: ``migration_digests`` says which.
+        (target -> digest) is not sent again: ``migrations.digests`` says which.
         """
         with self._build_lock:
             started = time.monotonic()

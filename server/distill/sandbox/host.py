@@ -41,9 +41,9 @@ from typing import NoReturn
 import sqlalchemy as sa
 
 from distill.autogen.generate import replay_cache_folder
-from distill.autogen.replay_cache import hold_latest
-from distill.config import load_config
+from distill.commands.project import open_project
 from distill.errors import DistillError
+from distill.replay.cache import hold_latest
 from distill.sandbox.child import from_project, run_job
 from distill.sandbox.client import failed, parts_of
 from distill.sandbox.descendants import become_subreaper, end_descendants
@@ -268,7 +268,7 @@ def _hold_replayed(request: BuildRequest) -> None:
     if not request.targets:
         return
     try:
-        config = load_config(Path(request.root), url=request.url)
+        config = open_project(Path(request.root), url=request.url).config
     except DistillError:
         return  # the child reported it
     LOG_MASK.add_password_of(config.url)

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from distill.autogen.compare import Change, compare
 from distill.autogen.generate import migration_schema, options_for, target_dialect
-from distill.compat.alembic_env import complete_config
-from distill.config import Config, load_config
+from distill.commands.project import open_project
+from distill.config import Config
 from distill.errors import ConfigError, DistillError
 from distill.masking import mask_text, password_of
 from distill.sandbox.protocol import BuildRequest, MigrationsResult, ModelError, digest, dump
@@ -88,8 +88,8 @@ def project_config(request: BuildRequest) -> Config:
     is read against an in-memory stand-in database, so no keystroke connects to the real one."""
     key = (request.root, request.url)
     if key not in _CONFIGS:
-        config = load_config(Path(request.root), url=request.url)
-        _CONFIGS[key] = complete_config(config, mode="editor")
+        project = open_project(Path(request.root), url=request.url, env_mode="editor")
+        _CONFIGS[key] = project.config
     return _CONFIGS[key]
 
 

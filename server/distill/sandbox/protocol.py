@@ -88,17 +88,19 @@ class MigrationsResult:
 
 @dataclass(frozen=True)
 class ModelsResult:
+    """One build's answer: the models' part, and the migrations' part of the same child."""
+
     schema: Schema | None
     origins: tuple[TableOrigin, ...] = ()
     files: tuple[str, ...] = ()  # the project's own .py files the import loaded
     error: ModelError | None = None
     seconds: float = 0.0  # wall time of the build
-    # The requested targets' replayed schemas (MigrationsResult, merged by the server).
-    migrations: dict[str, Schema] = field(default_factory=dict)
-    migration_notes: tuple[str, ...] = ()
-    migration_error: ModelError | None = None
-    migration_digests: dict[str, str] = field(default_factory=dict)
-    changes: tuple[Change, ...] | None = None  # heads -> models, when asked to compare
+    migrations: MigrationsResult = field(default_factory=MigrationsResult)
+
+    @property
+    def changes(self) -> tuple[Change, ...] | None:
+        """Heads -> models, compared in the child when the request asked to compare."""
+        return self.migrations.changes
 
 
 _HEADER = struct.Struct("!Q")

@@ -3,8 +3,10 @@
 Models, live databases and replayed migrations all become a ``Schema`` for one
 dialect, so that comparing any two of them is comparing values — no SQLAlchemy
 objects, no user classes, nothing bound to a connection.  Everything here is
-hashable and turns into JSON and back (``to_json`` / ``from_json``), which is
-how the language server's worker process hands a Schema to its parent.
+hashable and pickles as plain data: the sandbox's children hand a Schema to
+the language server that way, through an allow-list unpickler that accepts
+this module's classes only (``sandbox/protocol.py``), and the replay cache
+keeps it so.
 
 Conventions that keep comparisons exact:
 - names are as the database stores them (no quoting);
@@ -17,9 +19,7 @@ Conventions that keep comparisons exact:
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -166,15 +166,6 @@ class Schema:
     def table(self, name: str, schema: str | None = None) -> Table | None:
         return self._by_key.get((schema, name))
 
-    def to_json(self) -> str:
-        data = asdict(self)
-        data.pop("_by_key")
-        return json.dumps(data, separators=(",", ":"), sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Schema:
-        return _build(cls, json.loads(text))
-
 
 def sorted_tables(tables: list[Table] | tuple[Table, ...]) -> tuple[Table, ...]:
     """Tables in the canonical order a Schema keeps them: by schema, then name."""
@@ -184,33 +175,3 @@ def sorted_tables(tables: list[Table] | tuple[Table, ...]) -> tuple[Table, ...]:
 def table_order(key: tuple[str | None, str]) -> tuple[str, str]:
     """The sort key of a table's (schema, name) key in a Schema's table order."""
     return (key[0] or "", key[1])
-
-
-# -- JSON back into dataclasses ---------------------------------------------------------
-
-T = TypeVar("T")
-
-
-def _build(cls: type[T], data: dict[str, Any]) -> T:
-    hints = get_type_hints(cls)
-    values = {
-        f.name: _value(hints[f.name], data[f.name])
-        for f in fields(cls)  # type: ignore[arg-type]
-        if f.init and f.name in data
-    }
-    return cls(**values)
-
-
-def _value(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = get_origin(hint)
-    if origin is tuple:
-        item_hint = get_args(hint)[0]
-        return tuple(_value(item_hint, item) for item in value)
-    if origin is not None and type(None) in get_args(hint):  # X | None
-        inner = next(a for a in get_args(hint) if a is not type(None))
-        return _value(inner, value)
-    if isinstance(hint, type) and is_dataclass(hint):
-        return _build(hint, value)
-    return value

@@ -1,4 +1,7 @@
-"""The revision graph: validation, ancestry, upgrade/downgrade plans, version rows.
+"""The revision graph: validation, ancestry and version rows; a pure DAG.
+
+What identifiers mean is ``resolve``; which steps an upgrade or downgrade
+takes is ``plans``.  Both read the graph; it knows neither.
 
 Two kinds of edge link revisions: ``down_revision`` (lineage: it decides
 heads, bases, branches and history) and ``depends_on`` (a prerequisite that
@@ -20,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 
 from distill.errors import RevisionError
-from distill.scripts import resolve as _resolve
 from distill.scripts.script import Revision
 
 MIN_PREFIX = 1  # as in Alembic, any unique prefix of an id names that revision
@@ -204,22 +206,22 @@ class RevisionGraph:
 
     def ancestors(self, rev_id: str) -> frozenset[str]:
         """Everything ``rev_id`` needs applied: down_revisions and depends_on, transitively."""
-        return self._closure((rev_id,), self.prerequisites) - {rev_id}
+        return self.closure((rev_id,), self.prerequisites) - {rev_id}
 
     def descendants(self, rev_id: str) -> frozenset[str]:
         """Everything that needs ``rev_id`` applied."""
-        return self._closure((rev_id,), self._next) - {rev_id}
+        return self.closure((rev_id,), self.standing_on) - {rev_id}
 
     def lineage_ancestors(self, rev_id: str) -> frozenset[str]:
         """Ancestors through down_revision only (what history and branches follow)."""
-        return self._closure((rev_id,), lambda i: self._revisions[i].down_revisions) - {rev_id}
+        return self.closure((rev_id,), lambda i: self._revisions[i].down_revisions) - {rev_id}
 
     def lineage_descendants(self, rev_id: str) -> frozenset[str]:
-        return self._closure((rev_id,), self.children) - {rev_id}
+        return self.closure((rev_id,), self.children) - {rev_id}
 
     def applied(self, current: Iterable[str]) -> frozenset[str]:
         """The revisions applied when the version table holds ``current``."""
-        return self._closure(tuple(c for c in current if c in self._revisions), self.prerequisites)
+        return self.closure(tuple(c for c in current if c in self._revisions), self.prerequisites)
 
     def applied_tips(self, current: Iterable[str]) -> list[str]:
         """Applied revisions with no applied child: the version rows, plus a revision
@@ -229,12 +231,14 @@ class RevisionGraph:
             rev for rev in applied if not any(c in applied for c in self._children[rev])
         )
 
-    def _next(self, rev_id: str) -> Iterator[str]:
+    def standing_on(self, rev_id: str) -> Iterator[str]:
+        """Revisions that need ``rev_id`` directly: its children and its dependents."""
         yield from self._children[rev_id]
         yield from self._dependents[rev_id]
 
     @staticmethod
-    def _closure(start: Sequence[str], step: _Step) -> frozenset[str]:
+    def closure(start: Sequence[str], step: _Step) -> frozenset[str]:
+        """``start`` and everything reachable from it by ``step``."""
         seen = set(start)
         todo = list(start)
         while todo:
@@ -248,81 +252,7 @@ class RevisionGraph:
         """``ids`` sorted prerequisites first (the graph's fixed topological order)."""
         return sorted(ids, key=self._rank.__getitem__)
 
-    # -- identifiers ---------------------------------------------------------------------
-
-    def resolve(self, identifier: str, current: Sequence[str] = ()) -> tuple[str, ...]:
-        """Revision ids an identifier means (``head``, ``heads``, ``base``, ``+1``, ...)."""
-        return _resolve.resolve(self, identifier, tuple(current))
-
-    # -- plans -----------------------------------------------------------------------------
-
-    def upgrade_steps(self, current: Sequence[str], target: str) -> list[str]:
-        """Ids to apply, prerequisites first, to bring ``current`` up to ``target``."""
-        applied = self.applied(current)
-        targets = self.resolve(target, current)
-        needed = self._closure(
-            tuple(t for t in targets if t not in applied),
-            lambda i: (p for p in self.prerequisites(i) if p not in applied),
-        )
-        return self._plan_order(targets, needed)
-
-    def _plan_order(self, roots: Sequence[str], wanted: frozenset[str]) -> list[str]:
-        """``wanted`` prerequisites first, depth first from ``roots`` so a branch stays together."""
-        order: list[str] = []
-        done: set[str] = set()
-        for root in roots:
-            if root not in wanted or root in done:
-                continue
-            path = [root]
-            pending = [iter(self.prerequisites(root))]
-            while pending:
-                for nxt in pending[-1]:
-                    if nxt in wanted and nxt not in done:
-                        path.append(nxt)
-                        pending.append(iter(self.prerequisites(nxt)))
-                        break
-                else:
-                    done.add(path[-1])
-                    order.append(path.pop())
-                    pending.pop()
-        return order
-
-    def downgrade_steps(self, current: Sequence[str], target: str) -> list[str]:
-        """Ids to revert, dependents first, to bring ``current`` down to ``target``.
-
-        Only what stands on the target is reverted: other branches stay as they are,
-        and so do revisions that merely depend on the target.
-        """
-        applied = self.applied(current)
-        bounds = _resolve.downgrade_bounds(self, target, tuple(current))
-        keep, remove = bounds.keep, bounds.remove
-        if not keep and not remove:  # plain "base": everything goes
-            revert = set(applied)
-        else:
-            not_applied = [k for k in keep if k not in applied]
-            if not_applied:
-                raise RevisionError(
-                    f"cannot downgrade to {target!r}: revision {', '.join(not_applied)} is not "
-                    f"applied (current: {', '.join(current) or 'base'}); "
-                    "use 'distill upgrade' to move forward"
-                )
-            # What stands on the target's lineage children goes; revisions that
-            # merely depend on the target stay, as it stays (Alembic does the same).
-            first = [c for k in keep for c in self._children[k]]
-            if bounds.within is not None:  # label@...: only that branch steps down
-                first = [c for c in first if c in bounds.within]
-            above = self._closure(first, self._next)
-            revert = {i for i in above | self._closure(remove, self._next) if i in applied}
-        tops = [c for c in current if c in revert]
-        return list(reversed(self._plan_order([*tops, *self.in_order(revert)], frozenset(revert))))
-
     # -- the version table -----------------------------------------------------------------
-
-    def heads_after_stamp(
-        self, current: Sequence[str], target: str, *, purge: bool = False
-    ) -> frozenset[str]:
-        """Version rows after ``stamp target`` (``purge``: the old rows deleted first)."""
-        return _resolve.stamp_rows(self, target, tuple(current), purge=purge)
 
     def normalized_prerequisites(self, rev_id: str) -> tuple[str, ...]:
         """Prerequisites without a dependency another prerequisite already brings in.
@@ -372,10 +302,3 @@ class RevisionGraph:
         # (a down_revision may also be what a dependency stands on).
         implied = {a for p in back for a in self.ancestors(p)}
         return frozenset(rest | (back - implied))
-
-    # -- history ------------------------------------------------------------------------------
-
-    def history(self, range_: str | None, current: Sequence[str]) -> list[Revision]:
-        """Revisions newest first, optionally limited by ``A:B`` (either side may be empty)."""
-        ids = _resolve.history_ids(self, range_, tuple(current))
-        return [self._revisions[i] for i in reversed(self.in_order(ids))]

@@ -18,6 +18,7 @@ merge); walking up must find exactly one next revision, because upgrading
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from distill.errors import MultipleHeadsError, RevisionError
 
 if TYPE_CHECKING:
     from distill.scripts.graph import RevisionGraph
+    from distill.scripts.script import Revision
 
 _RELATIVE = re.compile(r"^(?P<anchor>[^+-]*)(?P<sign>[+-])(?P<count>\d+)$")
 
@@ -40,8 +42,9 @@ class _Target:
     base_of_branch: str | None = None
 
 
-def resolve(graph: RevisionGraph, identifier: str, current: tuple[str, ...]) -> tuple[str, ...]:
-    return _target(graph, identifier, current).ids
+def resolve(graph: RevisionGraph, identifier: str, current: Sequence[str] = ()) -> tuple[str, ...]:
+    """Revision ids an identifier means (``head``, ``heads``, ``base``, ``+1``, ...)."""
+    return _target(graph, identifier, tuple(current)).ids
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,14 @@ def _walk_down(graph: RevisionGraph, start: tuple[str, ...], steps: int, ident: 
 
 
 # -- history ranges ---------------------------------------------------------------------------
+
+
+def revisions_in_range(
+    graph: RevisionGraph, range_: str | None, current: Sequence[str]
+) -> list[Revision]:
+    """Revisions newest first, optionally limited by ``A:B`` (either side may be empty)."""
+    ids = history_ids(graph, range_, tuple(current))
+    return [graph.revisions[i] for i in reversed(graph.in_order(ids))]
 
 
 def history_ids(

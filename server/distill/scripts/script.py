@@ -23,16 +23,12 @@ from typing import Any
 from distill.caches import cache_for, make_parent
 from distill.errors import ScriptError
 from distill.scripts.header import Header, parse_header
-from distill.scripts.writing import new_revision_id, render_revision, revision_filename
 
 __all__ = [
     "Revision",
     "file_sha256",
     "load_module",
-    "new_revision_id",
     "read_revision",
-    "render_revision",
-    "revision_filename",
     "revision_from_header",
     "scan_revisions",
 ]
@@ -217,7 +213,7 @@ def load_module(path: Path, passthrough: tuple[type[BaseException], ...] = ()) -
     module = importlib.util.module_from_spec(spec)
     # Alembic scripts say ``from alembic import op``: give that module (and only
     # it) an import function that answers with Distill, so nothing global changes.
-    from distill.compat.alembic_modules import BUILTINS_FOR_PROJECT_FILES
+    from distill.scripts.alembic_modules import BUILTINS_FOR_PROJECT_FILES
 
     module.__dict__["__builtins__"] = BUILTINS_FOR_PROJECT_FILES
     # Registered while it runs because some code (dataclasses, typing) looks the

@@ -22,9 +22,9 @@ from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 
-from distill.compat.project_modules import absolute_name, load_project_modules
 from distill.errors import ScriptError
 from distill.ops.proxy import current_operations, op
+from distill.scripts.project_modules import absolute_name, load_project_modules
 
 
 class EnvRecorder:

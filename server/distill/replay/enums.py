@@ -13,7 +13,7 @@ from dataclasses import replace
 import sqlalchemy as sa
 
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
-from distill.ops.replay_schema import InexactReplay, with_tables
+from distill.replay.schema import InexactReplay, with_tables
 from distill.schema.model import EnumType, Schema
 from distill.schema.types import column_type
 

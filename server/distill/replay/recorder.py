@@ -19,20 +19,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from distill.autogen.replay_cache import ReplayCache
+from distill.ddl.context import NamingConvention, OpContext
 from distill.errors import ScriptError
 from distill.ops.api import Operations
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AlterColumn, restated_as_alembic
-from distill.ops.context import OpContext
-from distill.ops.naming import NamingConvention
 from distill.ops.proxy import operations_in_effect
-from distill.ops.replay_schema import InexactReplay
+from distill.replay.apply import apply_op
+from distill.replay.cache import ReplayCache
+from distill.replay.schema import InexactReplay
 from distill.runtime.database import first_line
 from distill.schema.from_metadata import dialect_flavour, schema_dialect_name
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
+from distill.scripts.plans import upgrade_steps
 from distill.scripts.script import Revision, line_in, load_module
 from distill.user_code import exit_call
 
@@ -60,7 +61,7 @@ def replay(
     ``naming_convention`` is the models' one, which names what the scripts
     leave unnamed, as it does when they run.
     """
-    steps = graph.upgrade_steps((), target)
+    steps = upgrade_steps(graph, (), target)
     variant = "alembic-restatement" if restate_as_alembic else ""
     store = (
         ReplayCache(cache, graph, steps, dialect, naming_convention, variant)
@@ -153,7 +154,7 @@ class _Recorder:
         if self.restate:
             op = _restated(op)
         try:
-            self.schema = op.apply(self.schema, self.dialect)
+            self.schema = apply_op(op, self.schema, self.dialect)
         except InexactReplay as inexact:
             self._inexact(inexact.reason)
             if inexact.schema is not None:

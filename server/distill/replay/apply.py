@@ -15,9 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from distill.ops import replay_constraints as constraints
-from distill.ops import replay_enums as enums
-from distill.ops import replay_tables as tables
+from distill.ddl.context import OpContext
+from distill.ddl.statements import shown, structural_statements
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AddColumn, AlterColumn, DropColumn
@@ -28,15 +27,11 @@ from distill.ops.constraint import (
     CreateUnique,
     DropConstraint,
 )
-from distill.ops.context import OpContext
 from distill.ops.data import BulkInsert, Execute
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType, RecreateEnumType
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.naming import created_name, metadata_for
 from distill.ops.rebuild import column_order
-from distill.ops.replay_enum_sql import enum_op_of
-from distill.ops.replay_schema import InexactReplay, dialect_for, put_table, require_table
-from distill.ops.replay_sql import shown, structural_statements
 from distill.ops.table import (
     CreateTable,
     CreateTableComment,
@@ -44,6 +39,9 @@ from distill.ops.table import (
     DropTableComment,
     RenameTable,
 )
+from distill.replay import constraints, enums, tables
+from distill.replay.enum_sql import enum_op_of
+from distill.replay.schema import InexactReplay, dialect_for, put_table, require_table
 from distill.schema.model import ForeignKey, Schema
 
 Apply = Callable[[Any, Schema, sa.Dialect], Schema]

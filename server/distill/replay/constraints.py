@@ -26,7 +26,7 @@ from distill.ops.constraint import (
     DropConstraint,
 )
 from distill.ops.index import CreateIndex, DropIndex
-from distill.ops.replay_schema import InexactReplay, put_table, require_table
+from distill.replay.schema import InexactReplay, put_table, require_table
 from distill.schema.from_metadata import schema_index, schema_table
 from distill.schema.model import Index, Schema, Table
 

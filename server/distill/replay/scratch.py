@@ -28,6 +28,7 @@ from distill.runtime.plan import Step
 from distill.schema.model import Schema
 from distill.schema.reflect import reflect_schema
 from distill.scripts.graph import RevisionGraph
+from distill.scripts.plans import upgrade_steps
 
 SCRATCH_PREFIX = "distill_scratch_"
 
@@ -67,7 +68,7 @@ def _server_url(url_or_dialect: str | sa.URL | sa.Dialect) -> sa.URL:
 
 def _upgrade_and_reflect(graph: RevisionGraph, config: Config, target: str) -> Schema:
     def plan(heads: tuple[str, ...]) -> list[Step]:
-        return [Step(graph.revisions[i], "upgrade") for i in graph.upgrade_steps(heads, target)]
+        return [Step(graph.revisions[i], "upgrade") for i in upgrade_steps(graph, heads, target)]
 
     engine = create_engine(config.require_url(), application="distill scratch")
     own_tables = {config.version_table, config.history_table}

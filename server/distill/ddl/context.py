@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeAlias, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult, Dialect
@@ -24,7 +24,10 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.base import Executable
 
 from distill.errors import OperationError
-from distill.ops.naming import ConventionSource, NamingConvention
+
+NamingConvention: TypeAlias = Mapping[str, Any]
+# A convention, or how to find it when first needed (a Distill project imports its models).
+ConventionSource: TypeAlias = "NamingConvention | Callable[[], NamingConvention | None] | None"
 
 
 class OfflineCatalog(Protocol):

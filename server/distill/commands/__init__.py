@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from distill.config import Config
+from distill.commands.project import EnvMode, Project, open_project
 from distill.errors import ConfigError, DatabaseError, DistillError, RevisionError, ScriptError
 from distill.masking import mask_url
 from distill.runtime.plan import (
@@ -26,21 +25,24 @@ from distill.runtime.plan import (
     require_known_heads,
 )
 from distill.scripts.graph import RevisionGraph
+from distill.scripts.plans import downgrade_steps, heads_after_stamp, upgrade_steps
+from distill.scripts.resolve import resolve, revisions_in_range
 from distill.scripts.script import Revision, scan_revisions
 
 # The runtime needs SQLAlchemy and authoring needs tempfile, shutil and
 # importlib.resources: graph-only commands (heads, history) load neither.
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Dialect, Engine
+    from sqlalchemy.engine import Dialect
 
     from distill import authoring
-    from distill.autogen.check import Report as CheckReport
+    from distill.commands.three_schemas import Report as CheckReport
     from distill.runtime.version import HistoryEntry
     from distill.schema.model import Schema
     from distill.scripts.writing import RevisionTemplate
 
 __all__ = [
     "BaselineResult",
+    "EnvMode",
     "Progress",
     "Project",
     "RunResult",
@@ -53,7 +55,9 @@ __all__ = [
     "heads",
     "history",
     "init",
+    "keep_database_change",
     "merge",
+    "open_project",
     "revision",
     "show",
     "stamp",
@@ -61,79 +65,10 @@ __all__ = [
 ]
 
 Write = Callable[[str], None]
-T = TypeVar("T")
 
 
 def _ignore(_: str) -> None:
     pass
-
-
-@dataclass
-class Project:
-    """A configured project: its settings, its revision graph, its database."""
-
-    config: Config
-    # An Alembic project's command that migrates or reads the database runs inside
-    # its env.py (compat.env_run); ``config`` then gains what env.py configures, and
-    # ``database`` is env.py's connection, while the command runs.
-    inside_env_py: bool = False
-    _borrowed: Connection | None = field(default=None, init=False, repr=False)
-
-    @cached_property
-    def graph(self) -> RevisionGraph:
-        return RevisionGraph(scan_revisions(self.config.version_locations))
-
-    @cached_property
-    def engine(self) -> Engine:
-        from distill.runtime.database import create_engine
-
-        return create_engine(self.config.require_url())
-
-    def dispose(self) -> None:
-        if "engine" in self.__dict__:
-            self.engine.dispose()
-
-    @property
-    def database(self) -> Engine | Connection:
-        """Where the database is read: env.py's connection while inside it, else the engine."""
-        return self._borrowed if self._borrowed is not None else self.engine
-
-    def migrate_database(
-        self,
-        run: Callable[[Engine | Connection], T],
-        notify: Write,
-        *,
-        unreachable: Callable[[], T] | None = None,
-    ) -> T:
-        """``run`` on the project's database: inside env.py when ``inside_env_py``,
-        else on Distill's own engine.  ``unreachable``: what to do instead when env.py
-        cannot connect (else that is the command's error)."""
-        if not self.inside_env_py:
-            return run(self.engine)
-        from sqlalchemy.engine import Connection
-
-        from distill.compat import env_run
-
-        def configured_by_env(database: Engine | Connection, config: Config) -> T:
-            self.config = config
-            self._borrowed = database if isinstance(database, Connection) else None
-            try:
-                return run(database)
-            finally:
-                self._borrowed = None
-
-        def cannot_connect(config: Config) -> T:
-            assert unreachable is not None
-            self.config, self.inside_env_py = config, False
-            return unreachable()
-
-        return env_run.run_in_env(
-            self.config,
-            configured_by_env,
-            own_engine=lambda: self.engine,
-            notify=notify,
-            unreachable=cannot_connect if unreachable is not None else None,
-        )
 
 
 # -- migrating -------------------------------------------------------------------
@@ -179,15 +114,15 @@ def _migrate(
     from distill.runtime import migrate
 
     graph = project.graph
-    find_steps = graph.upgrade_steps if direction == "upgrade" else graph.downgrade_steps
+    find_steps = upgrade_steps if direction == "upgrade" else downgrade_steps
 
     def plan(current_heads: tuple[str, ...], goal: str) -> list[Step]:
-        return [Step(graph.revisions[i], direction) for i in find_steps(current_heads, goal)]
+        return [Step(graph.revisions[i], direction) for i in find_steps(graph, current_heads, goal)]
 
     if sql is not None:
         # Offline there is no database to ask where it stands: FROM:TO says it.
         start, _, end = target.rpartition(":")
-        start_heads = graph.resolve(start) if start else ()
+        start_heads = resolve(graph, start) if start else ()
         steps = plan(start_heads, end)
         if direction == "upgrade" and not steps:
             _refuse_reversed_range(graph, target, start_heads, end)
@@ -212,7 +147,7 @@ def _refuse_reversed_range(
     graph: RevisionGraph, target: str, start_heads: tuple[str, ...], end: str
 ) -> None:
     """``upgrade B:A --sql`` with A below B would write nothing: say so (Alembic stays silent)."""
-    below = graph.applied(graph.resolve(end, start_heads))
+    below = graph.applied(resolve(graph, end, start_heads))
     if below < graph.applied(start_heads):
         start, _, _ = target.rpartition(":")
         raise RevisionError(
@@ -297,17 +232,17 @@ def stamp(
 
     graph = project.graph
     start, _, end = target.rpartition(":")
-    graph.heads_after_stamp((), end)  # an identifier stamp refuses fails before any connection
+    heads_after_stamp(graph, (), end)  # an identifier stamp refuses fails before any connection
 
     def new_heads(before: tuple[str, ...]) -> frozenset[str]:
-        return graph.heads_after_stamp(before, end, purge=purge)
+        return heads_after_stamp(graph, before, end, purge=purge)
 
     if sql is None:
         return project.migrate_database(
             lambda database: migrate.run_stamp(database, project.config, new_heads, notify=notify),
             notify,
         )
-    before = graph.resolve(start) if start else ()
+    before = resolve(graph, start) if start else ()
     migrate.stamp_offline(_offline_dialect(project), project.config, before, new_heads(before), sql)
     return None
 
@@ -359,7 +294,7 @@ def history(
             is_branch_point=rev.id in branch_points,
             applied=latest.get(rev.id) if rev.id in applied_set else None,
         )
-        for rev in graph.history(range_, current_heads)
+        for rev in revisions_in_range(graph, range_, current_heads)
     ]
     return lines, problem
 
@@ -398,7 +333,7 @@ def branches(project: Project) -> list[tuple[Revision, list[Revision]]]:
 
 def show(project: Project, identifier: str) -> list[Revision]:
     graph = project.graph
-    return [graph.revisions[i] for i in graph.resolve(identifier)]
+    return [graph.revisions[i] for i in resolve(graph, identifier)]
 
 
 # -- writing files ----------------------------------------------------------------------
@@ -485,6 +420,35 @@ _DISTILL_ONLY = re.compile(
 )
 
 
+def keep_database_change(
+    project: Project, spec: authoring.NewRevision, *, models: Schema, migrations: Schema
+) -> Path:
+    """The revision of what the database has beyond its head, written when the models
+    (``models``, already built) have exactly that too; else a one-line refusal saying
+    what differs.  The caller stamps it, so nothing runs on the database."""
+    from distill.autogen.compare import compare
+    from distill.autogen.generate import options_for, reflect_database
+
+    graph = project.graph
+    current = read_heads(project)
+    if set(current) != set(graph.heads):
+        raise DistillError(
+            f"the database is at {', '.join(current) or 'base'}, not at head: upgrade it "
+            "first, then keep the change made by hand"
+        )
+    options = options_for(project.config, hooks=False)
+    actual = reflect_database(project.config, lambda: project.engine)
+    differs = compare(actual, models, options)
+    if differs:
+        raise DistillError(
+            f"the models and the database differ ({differs[0].describe('database', 'models')}"
+            f"{f' and {len(differs) - 1} more' if len(differs) > 1 else ''}): a revision of the "
+            "models would not keep the database as it is; change the models to match, or "
+            "generate a revision and upgrade"
+        )
+    return revision(project, spec, autogenerate=True, models=models, migrations=migrations)
+
+
 def _warn_distill_only(path: Path, text: str, notify: Write) -> None:
     used = sorted(set(_DISTILL_ONLY.findall(text)))
     if used:
@@ -569,8 +533,8 @@ def baseline(
 
 
 def check(project: Project, *, notify: Write = _ignore) -> CheckReport:
-    """Compare models, migrations and database; see ``autogen.check``."""
-    from distill.autogen.check import check as run_check
+    """Compare models, migrations and database; see ``commands.three_schemas``."""
+    from distill.commands.three_schemas import check as run_check
 
     def compare_all(_: object = None) -> CheckReport:
         return run_check(

@@ -2,7 +2,7 @@
 
 The most common FastAPI layout names no ``sqlalchemy.url`` in alembic.ini: env.py
 builds it from the application's settings.  The server process runs no project
-code, so it asks this child, once per session: ``python -m distill.lsp.env_url``
+code, so it asks this child, once per session: ``python -m distill.sandbox.env_url``
 in the project folder prints ``{"url": ..., "error": ...}`` as JSON.  env.py is
 read as the editor reads it (``context.config`` names an in-memory database), so
 only a URL env.py builds itself comes back.
@@ -15,12 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from distill.config import load_config
 from distill.errors import DistillError
 from distill.sandbox.launch import python_module
 from distill.user_code import ImportOutOfTime, import_time_limit, timed_out_text
 
-MODULE = "distill.lsp.env_url"
+MODULE = "distill.sandbox.env_url"
 _GRACE = 10.0  # an interpreter and SQLAlchemy start, on top of the project's own time
 
 
@@ -28,11 +27,10 @@ def main() -> None:
     root, timeout = Path.cwd(), float(sys.argv[1])
     found: dict[str, str | None] = {"url": None, "error": None}
     try:
-        from distill.compat.alembic_env import read_env
+        from distill.commands.project import open_project
 
         with import_time_limit(timeout):
-            findings = read_env(load_config(root), mode="editor")
-        found["url"] = findings.url if findings is not None else None
+            found["url"] = open_project(root, env_mode="editor").config.url
     except ImportOutOfTime:
         found["error"] = f"env.py {timed_out_text(timeout)}"
     except DistillError as error:

@@ -18,8 +18,16 @@ import sqlalchemy as sa
 from distill.ddl.sqlite import add_column_needs_rebuild
 from distill.ops.column import NOT_GIVEN, AddColumn, AlterColumn, DropColumn
 from distill.ops.naming import metadata_for
-from distill.ops.replay_constraints import with_foreign_key_indexes
-from distill.ops.replay_schema import (
+from distill.ops.table import (
+    CreateTable,
+    CreateTableComment,
+    DropTable,
+    DropTableComment,
+    RenameTable,
+)
+from distill.ops.type_checks import TypeCheck
+from distill.replay.constraints import with_foreign_key_indexes
+from distill.replay.schema import (
     InexactReplay,
     mentions,
     put_table,
@@ -29,14 +37,6 @@ from distill.ops.replay_schema import (
     with_tables,
     without_table,
 )
-from distill.ops.table import (
-    CreateTable,
-    CreateTableComment,
-    DropTable,
-    DropTableComment,
-    RenameTable,
-)
-from distill.ops.type_checks import TypeCheck
 from distill.schema.from_metadata import schema_column, schema_table
 from distill.schema.model import CheckConstraint, Column, ColumnType, EnumType, Schema, Table
 from distill.schema.types import column_type

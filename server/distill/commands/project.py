@@ -1,0 +1,151 @@
+"""Opening a project: its settings, its revision graph, its database.
+
+``open_project`` is the one way in, for the CLI, the language server and the
+sandbox's children alike.  How much of an Alembic project's ``env.py`` it runs
+is the ``env_mode``, named here once:
+
+- ``"text"``: none; a version table env.py names as a plain string is read
+  from its text (``heads``, ``history``, the language server's own process);
+- ``"bookkeeping"``: env.py runs only when its text names the version table
+  (or the settings name no URL, which env.py then builds): ``current``;
+- ``"online"`` / ``"offline"``: env.py runs as Alembic would run it, with or
+  without a database, and what it configures becomes settings;
+- ``"editor"``: env.py runs against an in-memory stand-in database, so no
+  keystroke connects to the real one (the sandbox's children);
+- ``"migrate"``: env.py runs for real and the command's plan runs inside its
+  ``context.run_migrations()`` (``upgrade``, ``downgrade``, ``stamp``, ``check``).
+
+Distill projects have no env.py: every mode opens them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from distill.config import Config, load_config
+from distill.scripts.graph import RevisionGraph
+from distill.scripts.script import scan_revisions
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+EnvMode = Literal["text", "bookkeeping", "online", "offline", "editor", "migrate"]
+Write = Callable[[str], None]
+T = TypeVar("T")
+
+
+def open_project(
+    root: Path,
+    *,
+    config_file: Path | None = None,
+    url: str | None = None,
+    x: Sequence[str] = (),
+    timeout: float | None = None,
+    env_mode: EnvMode = "text",
+) -> Project:
+    """The project whose settings apply to ``root`` (or ``config_file``), with as much of
+    its env.py run as ``env_mode`` says."""
+    config = replace(load_config(root, config_file, url), x_arguments=tuple(x))
+    if timeout is not None:
+        config = replace(config, timeout=timeout)
+    if config.flavour != "alembic":
+        return Project(config)
+    from distill.compat.env_text import bookkeeping_in_text, require_env_py
+
+    if env_mode not in ("text", "editor"):  # the editor shows a missing env.py itself
+        require_env_py(config)
+    if env_mode == "migrate":
+        from distill.compat.env_text import ENV_PY
+
+        if (config.script_location / ENV_PY).is_file():
+            return Project(config, inside_env_py=True)
+        env_mode = "online"  # a metadata key and no env.py: Distill alone runs the project
+    # The most common FastAPI layout builds the URL in env.py from the app's
+    # settings: a command that talks to the database must run env.py to find it.
+    if env_mode == "bookkeeping" and not config.url:
+        env_mode = "online"
+    if env_mode in ("text", "bookkeeping"):
+        from distill.compat.env_text import with_literal_bookkeeping
+
+        read = bookkeeping_in_text(config)
+        if env_mode == "text" or not read.mentioned:
+            # env.py is not run; a version table it names as a plain string still counts
+            return Project(with_literal_bookkeeping(config, read))
+        env_mode = "online"
+    from distill.compat.alembic_env import complete_config
+
+    if env_mode in ("offline", "editor"):
+        return Project(complete_config(config, mode=env_mode))
+    return Project(complete_config(config, mode="online"))
+
+
+@dataclass
+class Project:
+    """A configured project: its settings, its revision graph, its database."""
+
+    config: Config
+    # An Alembic project's command that migrates or reads the database runs inside
+    # its env.py (compat.env_run); ``config`` then gains what env.py configures, and
+    # ``database`` is env.py's connection, while the command runs.
+    inside_env_py: bool = False
+    _borrowed: Connection | None = field(default=None, init=False, repr=False)
+
+    @cached_property
+    def graph(self) -> RevisionGraph:
+        return RevisionGraph(scan_revisions(self.config.version_locations))
+
+    @cached_property
+    def engine(self) -> Engine:
+        from distill.runtime.database import create_engine
+
+        return create_engine(self.config.require_url())
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+    @property
+    def database(self) -> Engine | Connection:
+        """Where the database is read: env.py's connection while inside it, else the engine."""
+        return self._borrowed if self._borrowed is not None else self.engine
+
+    def migrate_database(
+        self,
+        run: Callable[[Engine | Connection], T],
+        notify: Write,
+        *,
+        unreachable: Callable[[], T] | None = None,
+    ) -> T:
+        """``run`` on the project's database: inside env.py when ``inside_env_py``,
+        else on Distill's own engine.  ``unreachable``: what to do instead when env.py
+        cannot connect (else that is the command's error)."""
+        if not self.inside_env_py:
+            return run(self.engine)
+        from sqlalchemy.engine import Connection
+
+        from distill.compat import env_run
+
+        def configured_by_env(database: Engine | Connection, config: Config) -> T:
+            self.config = config
+            self._borrowed = database if isinstance(database, Connection) else None
+            try:
+                return run(database)
+            finally:
+                self._borrowed = None
+
+        def cannot_connect(config: Config) -> T:
+            assert unreachable is not None
+            self.config, self.inside_env_py = config, False
+            return unreachable()
+
+        return env_run.run_in_env(
+            self.config,
+            configured_by_env,
+            own_engine=lambda: self.engine,
+            notify=notify,
+            unreachable=cannot_connect if unreachable is not None else None,
+        )
