@@ -16,13 +16,9 @@ import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
-
-if TYPE_CHECKING:
-    from tests.lsp_raw import RawServer
 
 # Distill's caches (distill.caches) of this run's projects, and of the CLI and
 # language servers it starts, go to a folder of the run's own, removed after.
@@ -167,21 +163,12 @@ def _autogen_corpus_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-# -- the example project, and a raw language server on it ----------------------------------
+# -- the example project ----------------------------------
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
     """A copy of examples/shop (no database yet)."""
-    from tests.lsp_client import copy_shop
+    from tests.projects import copy_shop
 
     return copy_shop(tmp_path / "shop")
-
-
-@pytest.fixture
-def server(shop: Path) -> Iterator[RawServer]:
-    """A raw ``distill lsp`` (tests/lsp_raw.py) on the ``shop`` copy, shut down after."""
-    from tests.lsp_raw import raw_server
-
-    with raw_server(shop) as raw:
-        yield raw

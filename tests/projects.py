@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -75,3 +76,12 @@ def make_project(root: Path, url: str, extra_settings: str = "") -> ProjectDir:
         f'script_location = "migrations"\nurl = "{url}"\n{extra_settings}'
     )
     return ProjectDir(root, url)
+
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "shop"
+
+
+def copy_shop(destination: Path) -> Path:
+    """A copy of examples/shop, without a database."""
+    shutil.copytree(EXAMPLE, destination, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
+    return destination

@@ -11,7 +11,7 @@ Whether something is *applied* follows both kinds, as Alembic does.
 The version table holds the applied revisions no other applied revision
 stands on.  ``heads_after_upgrade``/``heads_after_downgrade`` reproduce, row
 for row, what Alembic 1.20 keeps in ``alembic_version``, so both tools can share
-a database; ``tests/test_graph.py`` checks this against Alembic itself.
+a database; ``tests/scripts/test_graph.py`` checks this against Alembic itself.
 
 Every walk is iterative: a 5,000-revision chain must not meet the recursion limit.
 """

@@ -1,0 +1,1 @@
+"""The bad-input corpus: tables of user mistakes, run by tests/cli/test_bad_inputs.py."""
