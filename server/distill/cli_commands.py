@@ -533,6 +533,54 @@ def _doctor(args: argparse.Namespace) -> int:
     return 1 if any(f.level == "problem" for f in findings) else 0
 
 
+def _lint_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "range",
+        nargs="?",
+        help="A:B (what 'upgrade A:B' runs) or one revision; default: the revisions the "
+        "database has not applied",
+    )
+    p.add_argument("--all", action="store_true", help="every revision, applied or not")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="rewrite the revisions where a safe form exists (kept only when the "
+        "migrations still build the same schema), then lint again",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (path:line: severity [code] message) or json (one object per finding)",
+    )
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from distill.commands.lint import fix_findings, lint_project
+
+    project = _project(args)
+    notify = lambda text: say(args, text)  # noqa: E731
+    report = lint_project(project, args.range, all_revisions=args.all, notify=notify)
+    if args.fix:
+        for fixed in fix_findings(project, report, notify):
+            say(args, f"Fixed {display_path(fixed.path)}: {', '.join(fixed.codes)}")
+        report = lint_project(project, args.range, all_revisions=args.all, notify=notify)
+    if args.format == "json":
+        for finding in report.findings:
+            print(json.dumps(finding.to_dict()))
+    else:
+        for f in report.findings:
+            print(f"{display_path(f.path)}:{f.line}: {f.severity} [{f.code}] {f.message}")
+    count = len(report.findings)
+    say(
+        args,
+        f"{count} finding{'s' if count != 1 else ''} ({report.errors} error"
+        f"{'s' if report.errors != 1 else ''}) in {_count(len(report.revisions))}, "
+        f"for {report.target}",
+    )
+    return 1 if report.errors else 0
+
+
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
     ("init", "create a migrations folder and settings", _init_args, _init),
     ("revision", "create a new revision file", _revision_args, _revision),
@@ -556,6 +604,12 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
         "compare models, migrations and database; exit 1 on any difference",
         _check_args,
         _check,
+    ),
+    (
+        "lint",
+        "what the pending revisions would do to a live database; exit 1 on an error",
+        _lint_args,
+        _lint,
     ),
     (
         "doctor",

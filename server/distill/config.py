@@ -105,6 +105,7 @@ _FORWARD_KEYS = {
     "exclude_tables",
     "include_schemas",
     "post_write_hooks",
+    "lint",  # read by distill.lint.settings, which checks it
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -206,6 +208,36 @@ def test_offline_sql_needs_no_database(tmp_path: Path) -> None:
     assert "DELETE FROM distill_version WHERE" in down_text
 
 
+@contextmanager
+def _lock_held_elsewhere(proj: ProjectDir, dialect_name: str) -> Iterator[str]:
+    """The migration lock, held by another session; yields how Distill names the holder."""
+    holder = sa.create_engine(proj.url)
+    handle = None
+    try:
+        with holder.connect() as conn:
+            if dialect_name == "postgresql":
+                from distill.runtime.lock import _PG_LOCK_CLASS, _pg_key
+
+                conn.exec_driver_sql(
+                    f"SELECT pg_advisory_lock({_PG_LOCK_CLASS}, {_pg_key('distill_version')})"
+                )
+                yield "backend pid"
+            elif dialect_name == "mariadb":
+                name = conn.exec_driver_sql("SELECT DATABASE()").scalar()
+                conn.exec_driver_sql(f"SELECT GET_LOCK('distill:{name}.distill_version', 0)")
+                yield "connection"
+            else:
+                import fcntl
+
+                handle = open(sa.make_url(proj.url).database or "", "ab")  # noqa: SIM115
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                yield "another process"
+    finally:
+        if handle is not None:
+            handle.close()
+        holder.dispose()
+
+
 def test_lock_held_elsewhere_times_out_naming_the_holder(
     proj: ProjectDir, dialect_name: str
 ) -> None:
@@ -213,32 +245,43 @@ def test_lock_held_elsewhere_times_out_naming_the_holder(
         (proj.root / "distill.toml").read_text() + "lock_timeout = 1\n"
     )
     commands.upgrade(proj.project(), "+1")  # creates the database file and tables
-    holder = sa.create_engine(proj.url)
     notices: list[str] = []
-    with holder.connect() as conn:
-        if dialect_name == "postgresql":
-            from distill.runtime.lock import _PG_LOCK_CLASS, _pg_key
-
-            conn.exec_driver_sql(
-                f"SELECT pg_advisory_lock({_PG_LOCK_CLASS}, {_pg_key('distill_version')})"
-            )
-            expected = "backend pid"
-        elif dialect_name == "mariadb":
-            name = conn.exec_driver_sql("SELECT DATABASE()").scalar()
-            conn.exec_driver_sql(f"SELECT GET_LOCK('distill:{name}.distill_version', 0)")
-            expected = "connection"
-        else:
-            import fcntl
-
-            handle = open(sa.make_url(proj.url).database or "", "ab")  # noqa: SIM115
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            expected = "another process"
-        with pytest.raises(LockTimeout) as info:
-            commands.upgrade(proj.project(), "head", notify=notices.append)
-    holder.dispose()
+    with _lock_held_elsewhere(proj, dialect_name) as expected, pytest.raises(LockTimeout) as info:
+        commands.upgrade(proj.project(), "head", notify=notices.append)
     assert expected in str(info.value) and "lock_timeout" in str(info.value)
     assert notices and notices[0].startswith("waiting for the migration lock")
     assert [c.id for c in commands.current(proj.project())] == ["aaaa00000001"]
+
+
+def test_at_head_ten_upgrades_answer_at_once_without_the_lock(
+    proj: ProjectDir, dialect_name: str
+) -> None:
+    """Ten replicas starting at once at head: none waits for the migration lock (held
+    elsewhere the whole time); with work to do, the lock is still taken."""
+    (proj.root / "distill.toml").write_text(
+        (proj.root / "distill.toml").read_text() + "lock_timeout = 20\n"
+    )
+    commands.upgrade(proj.project(), "head")
+    with _lock_held_elsewhere(proj, dialect_name):
+        started = time.monotonic()
+        procs = [
+            subprocess.Popen([*DISTILL, "upgrade", "head"], cwd=proj.root, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(10)
+        ]  # fmt: skip
+        outcomes = [(p.wait(timeout=60), p.communicate()[1]) for p in procs]
+        seconds = time.monotonic() - started
+        assert all(code == 0 and "Nothing to do" in err for code, err in outcomes), outcomes
+        print(f"\n[{dialect_name}] 10 concurrent 'upgrade head' at head: {seconds:.2f} s")
+        assert seconds < 20  # the lock's timeout: none of them waited it out
+        proj.add("aaaa00000004", "aaaa00000003")
+        (proj.root / "distill.toml").write_text(
+            (proj.root / "distill.toml")
+            .read_text()
+            .replace("lock_timeout = 20", "lock_timeout = 1")
+        )
+        with pytest.raises(LockTimeout):
+            commands.upgrade(proj.project(), "head")
 
 
 def test_eight_concurrent_upgrades_apply_each_revision_once(proj: ProjectDir) -> None:

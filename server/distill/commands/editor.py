@@ -75,6 +75,17 @@ def revision_name(changes: Sequence[Change]) -> str:
     return name_of(changes)
 
 
+def lint_fix(text: str, line: int, fix: str) -> str:
+    """``text`` with the lint's rewrite ``fix`` applied to the call on ``line`` (1-based);
+    the same text when it cannot be rewritten."""
+    from distill.lint.fixes import fixed
+
+    try:
+        return fixed(text, [(line, fix)])
+    except SyntaxError:
+        return text
+
+
 # -- the op API ---------------------------------------------------------------------------
 
 

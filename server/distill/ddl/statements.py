@@ -34,6 +34,8 @@ _NOT_SQL = re.compile(
     r"'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$|--[^\n]*|/\*.*?\*/",
     re.DOTALL,
 )
+# Validating a constraint added NOT VALID checks rows; the schema stays as it is.
+_VALIDATE = re.compile(r"^ALTER\s+TABLE\s+[^;]+\s+VALIDATE\s+CONSTRAINT\s+\S+$")
 # PRAGMAs that only read, or set options of the connection.
 _READ_PRAGMA = re.compile(r"^PRAGMA\s+(\w+\.)?\w+\s*(\(\s*\w*\s*\))?$")
 
@@ -68,7 +70,7 @@ def _leaves_schema(statement: str) -> bool:
         return " INTO " not in f" {upper} " or "INTO @" in upper
     if first == "PRAGMA":
         return bool(_READ_PRAGMA.match(upper))
-    if first in _DATA:
+    if first in _DATA or _VALIDATE.match(upper):
         return True
     return bool(_OUTSIDE.match(upper)) and " CASCADE" not in upper
 

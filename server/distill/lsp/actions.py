@@ -43,8 +43,18 @@ USER_ERROR = -32001  # an error the user can fix; its message says how
 # -- quick fixes ------------------------------------------------------------------------------
 
 
+_FIX_TITLES = {
+    "concurrent-index": "Build the index CONCURRENTLY, in an autocommit block",
+    "autocommit-block": "Run it in an autocommit block",
+    "not-valid": "Add it NOT VALID, then VALIDATE it in its own transaction",
+}
+
+
 def code_actions(
-    analysis: Analysis | None, diagnostics: Sequence[types.Diagnostic]
+    analysis: Analysis | None,
+    diagnostics: Sequence[types.Diagnostic],
+    uri: str = "",
+    text: str | None = None,
 ) -> list[types.CodeAction]:
     found: dict[str, types.CodeAction] = {}
     count = analysis.drift_count if analysis is not None else 0
@@ -52,12 +62,36 @@ def code_actions(
         if diagnostic.source != "distill" or not isinstance(diagnostic.data, dict):
             continue
         data = diagnostic.data
+        rewrite = _lint_rewrite(diagnostic, uri, text)
+        if rewrite is not None:
+            found.setdefault(rewrite.title, rewrite)
         for title, command, arguments in _fixes(data, count):
             found.setdefault(title, types.CodeAction(
                 title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
                 command=types.Command(title=title, command=command, arguments=arguments),
             ))  # fmt: skip
     return list(found.values())
+
+
+def _lint_rewrite(
+    diagnostic: types.Diagnostic, uri: str, text: str | None
+) -> types.CodeAction | None:
+    """The lint's rewrite of the call, as an edit of the whole file (what ``distill lint
+    --fix`` writes; the CLI also checks the schema stays the same)."""
+    data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+    fix, line = data.get("fix"), data.get("line")
+    if not (isinstance(fix, str) and isinstance(line, int) and text is not None and uri):
+        return None
+    new = editor.lint_fix(text, line, fix)
+    if new == text:
+        return None
+    end = types.Position(line=len(text.splitlines()) + 1, character=0)
+    edit = types.TextEdit(range=types.Range(start=types.Position(0, 0), end=end), new_text=new)
+    title = _FIX_TITLES.get(fix, "Rewrite it safely")
+    return types.CodeAction(
+        title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+        edit=types.WorkspaceEdit(changes={uri: [edit]}),
+    )  # fmt: skip
 
 
 def _fixes(data: dict[str, Any], count: int) -> list[tuple[str, str, list[Any]]]:

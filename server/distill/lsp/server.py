@@ -245,7 +245,10 @@ def inlay_hint(ls: DistillServer, params: types.InlayHintParams) -> list[types.I
     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
 )
 def code_action(ls: DistillServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    return actions.code_actions(ls.analysis, params.context.diagnostics)
+    uri = params.text_document.uri
+    path = to_fs_path(uri)
+    text = ls.session.text_of(path, ls.buffers()) if ls.session is not None and path else None
+    return actions.code_actions(ls.analysis, params.context.diagnostics, uri, text)
 
 
 # -- status for the editor's status bar and revision tree ------------------------------------

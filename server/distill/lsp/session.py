@@ -33,10 +33,11 @@ from distill.lsp import drift as drifts
 from distill.lsp import migration_files
 from distill.lsp.model_hover import BlameLines
 from distill.lsp.placement import Placed, declared_on, place
-from distill.lsp.positions import Span
+from distill.lsp.positions import Span, utf16_length
 from distill.lsp.schema_blame import SchemaBlame
 from distill.sandbox.client import ModelError, ModelsResult, ModelWorker
 from distill.sandbox.log_mask import LOG_MASK
+from distill.sandbox.protocol import LintItem
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
@@ -98,6 +99,7 @@ class Session:
         self.last_good: Analysis | None = None
         self._last_models: ModelsResult | None = None  # of the last build that imported
         self._hand_made_memo = HandMadeMemo()
+        self._lint: tuple[object, tuple[LintItem, ...]] | None = None  # (files and db, findings)
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
         self._blame = SchemaBlame()
@@ -200,14 +202,21 @@ class Session:
         self.read_database(project, force=refresh_database)
         targets = replay_targets(graph, self.database.current)
         known = {t: self._replayed[t][0] for t in targets if t in self._replayed}
+        lint_key, to_lint = self._lint_request(graph)
+        current = self.database.current or ()
         models = self.worker().build(
-            _under(self.root, buffers), targets=targets, compare=True, known=known
-        )
+            _under(self.root, buffers), targets=targets, compare=True, known=known, lint=to_lint,
+            lint_start=current[0] if len(current) == 1 else "" if not current else None,
+        )  # fmt: skip
         models = self._with_known_schemas(models)
+        if to_lint is not None and models.migrations.lint is not None:
+            self._lint = (lint_key, models.migrations.lint)
         findings = migration_files.findings(
             self.revision_files(buffers),
             self.database.applied,
         )
+        for item in self._lint[1] if self._lint is not None else ():
+            findings.setdefault(item.path, []).append(self._lint_finding(item, buffers))
         items: list[drifts.Drift] = []
         heads: tuple[str, ...] = ()
         pending = 0
@@ -315,6 +324,37 @@ class Session:
             elif self._replayed.get(target, ("", None))[0] == digest:
                 schemas[target] = self._replayed[target][1]
         return replace(models, migrations=replace(models.migrations, schemas=schemas))
+
+    def _lint_request(self, graph: RevisionGraph | None) -> tuple[object, tuple[str, ...] | None]:
+        """The revisions to lint in this build: those the database has not applied (all
+        when it cannot be read), asked again only when a revision file was saved or the
+        database moved; None keeps the last findings."""
+        if graph is None:
+            return None, None
+        current = self.database.current or ()
+        files = []
+        for revision in graph.revisions.values():
+            try:
+                stat = revision.path.stat()
+            except OSError:
+                continue
+            files.append((str(revision.path), stat.st_mtime_ns, stat.st_size))
+        key = (tuple(sorted(files)), current)
+        if self._lint is not None and self._lint[0] == key:
+            return key, None
+        return key, tuple(editor.steps(graph, current, "upgrade", "heads"))
+
+    def _lint_finding(self, item: LintItem, buffers: Mapping[str, str]) -> migration_files.Finding:
+        """A lint finding on its line, from its first character to the end (the lint read
+        the file as saved)."""
+        lines = self.text_of(item.path, buffers).splitlines()
+        text = lines[item.line - 1] if 0 < item.line <= len(lines) else ""
+        start = len(text) - len(text.lstrip())
+        span = Span(item.line - 1, utf16_length(text[:start]), item.line - 1, utf16_length(text))
+        data = {"fix": item.fix, "line": item.line} if item.fix else {"line": item.line}
+        return migration_files.Finding(
+            item.path, span, item.severity, f"lint.{item.code}", item.message, data
+        )
 
     def _drift(self, graph: RevisionGraph, models: ModelsResult) -> ProjectDrift:
         """The three schemas' drift; of the models' and the hand-made, none while the

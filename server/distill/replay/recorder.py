@@ -12,6 +12,8 @@ does something whose effect only a database knows — raw structural SQL in
 from __future__ import annotations
 
 import gc
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -69,7 +71,7 @@ def replay(
         else None
     )
     done, schema = store.longest_prefix() if store is not None else (0, None)
-    recorder = _Recorder(dialect, schema, naming_convention, restate_as_alembic)
+    recorder = Recorder(dialect, schema, naming_convention, restate_as_alembic)
     for count, rev_id in enumerate(steps[done:], start=done + 1):
         recorder.run(graph.revisions[rev_id])
         if store is not None and not recorder.reasons and count == store.settled:
@@ -115,13 +117,28 @@ class _ReplayContext(OpContext):
         raise InexactReplay(reason)
 
 
-class _Recorder:
+@dataclass(frozen=True)
+class RecordedOp:
+    """One op a revision's ``upgrade()`` asked for, as the replay met it."""
+
+    revision: Revision
+    op: Op
+    line: int | None  # 1-based line of the revision file that called it
+    before: Schema  # the schema just before it
+    in_autocommit_block: bool  # inside ``op.get_context().autocommit_block()``
+
+
+class Recorder:
+    """Runs revisions' ``upgrade()`` with a recording ``op``, folding each op into
+    ``schema``; ``observe`` (the lint) sees every op with where it was called."""
+
     def __init__(
         self,
         dialect: sa.Dialect,
         schema: Schema | None = None,
         naming_convention: NamingConvention | None = None,
         restate_as_alembic: bool = False,
+        observe: Callable[[RecordedOp], None] | None = None,
     ) -> None:
         self.dialect = dialect
         self.naming_convention = naming_convention
@@ -131,16 +148,21 @@ class _Recorder:
             dialect=schema_dialect_name(dialect), flavour=dialect_flavour(dialect)
         )
         self.reasons: list[str] = []
+        self.observe = observe
         self._file = ""
+        self._revision: Revision | None = None
+        self._context: _ReplayContext | None = None
 
     def run(self, revision: Revision) -> None:
         path = revision.path
-        self._file = str(path)
+        self._file, self._revision = str(path), revision
         module = load_module(path)
         upgrade = getattr(module, "upgrade", None)
         if not callable(upgrade):
             raise ScriptError(f"{path}: has no upgrade() function; add one")
-        context = _ReplayContext(self.dialect, self._inexact, self.naming_convention)
+        context = self._context = _ReplayContext(
+            self.dialect, self._inexact, self.naming_convention
+        )
         ops = Operations(context, invoke=self._apply)
         try:
             with operations_in_effect(ops):
@@ -153,12 +175,24 @@ class _Recorder:
     def _apply(self, op: Op) -> None:
         if self.restate:
             op = _restated(op)
+        if self.observe is not None and self._revision is not None:
+            in_block = self._context is not None and self._context.in_autocommit_block
+            self.observe(RecordedOp(self._revision, op, self._line(), self.schema, in_block))
         try:
             self.schema = apply_op(op, self.schema, self.dialect)
         except InexactReplay as inexact:
             self._inexact(inexact.reason)
             if inexact.schema is not None:
                 self.schema = inexact.schema
+
+    def _line(self) -> int | None:
+        """The line of the revision file the op was called from (the innermost frame)."""
+        frame: types.FrameType | None = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename == self._file:
+                return frame.f_lineno
+            frame = frame.f_back
+        return None
 
     def _inexact(self, reason: str) -> None:
         self.reasons.append(f"{self._file}: {reason}")

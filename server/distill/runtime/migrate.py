@@ -28,6 +28,7 @@ from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
 from distill.runtime.offline_catalog import offline_catalog
 from distill.runtime.plan import Notify, OnProgress, Planner, Progress, RunResult, Step
+from distill.runtime.quickread import sqlite_file_missing
 from distill.runtime.resume import ProgressRecord, ResumeRefused, StatementJournal
 from distill.runtime.version import (
     STATUS_DONE,
@@ -116,13 +117,21 @@ def run_online(
     resumable: bool = True,
 ) -> RunResult:
     """Run the planned steps; ``resumable=False`` skips the journal that lets a
-    killed MariaDB run resume (for scratch databases, thrown away after)."""
+    killed MariaDB run resume (for scratch databases, thrown away after).
+
+    A database with nothing to do is answered without the migration lock: ten
+    replicas starting at once at head do not queue behind each other.  With work
+    to do, the plan is made again under the lock, from the heads read there."""
+    if not isinstance(database, Connection):
+        read = heads_without_lock(database, config)
+        if read is not None and not planner(read):
+            return RunResult(before=read, after=read, steps=[])
     with locked_session(database, config, notify) as (conn, tables, before):
         steps = planner(before)
         interrupted = _interrupted_runs(conn, tables, steps, notify)
         heads = frozenset(before)
         started = time.monotonic()
-        units = _RevisionUnits(conn, _per_revision(config, conn.dialect.name))
+        units = _RevisionUnits(conn, commits_each_revision(config, conn.dialect.name))
         for index, step in enumerate(steps, start=1):
             if progress:
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
@@ -137,7 +146,22 @@ def run_online(
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
 
 
-def _per_revision(config: Config, dialect: str) -> bool:
+def heads_without_lock(engine: Engine, config: Config) -> tuple[str, ...] | None:
+    """The version rows, read without the lock; None when there is no version table
+    yet (the locked path creates it) or the database cannot be read (it says why)."""
+    if engine.dialect.name == "sqlite" and sqlite_file_missing(
+        engine.url.render_as_string(hide_password=False)
+    ):
+        return None  # connecting would create the file
+    tables = tables_for(config)
+    try:
+        with connect(engine) as conn:
+            return tables.heads(conn) if tables.exists(conn) else None
+    except DistillError:
+        return None
+
+
+def commits_each_revision(config: Config, dialect: str) -> bool:
     """Whether each revision commits on its own.
 
     Alembic runs SQLite without transactional DDL, so there a failure keeps the

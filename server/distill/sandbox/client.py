@@ -189,6 +189,8 @@ class ModelWorker:
         targets: Sequence[str] = (),
         compare: bool = False,
         known: Mapping[str, str] = _NO_OVERLAYS,
+        lint: Sequence[str] | None = None,
+        lint_start: str | None = None,
     ) -> ModelsResult:
         """The models' schema; with ``targets`` ("heads", revision ids), the migrations' too.
 
@@ -200,6 +202,9 @@ class ModelWorker:
         and sends ``changes`` instead of the models' schema (``schema`` is then
         None, with no error); a replayed schema whose digest is in ``known``
         (target -> digest) is not sent again: ``migrations.digests`` says which.
+        ``lint`` (revision ids, the others counting as applied): their findings come
+        back in ``migrations.lint``; ``lint_start`` is the one revision they start from
+        ("" for base), whose replay (cached) stands for the applied revisions.
         """
         with self._build_lock:
             started = time.monotonic()
@@ -214,6 +219,8 @@ class ModelWorker:
                 url=self._url,
                 compare=compare,
                 known=dict(known),
+                lint=None if lint is None else tuple(lint),
+                lint_start=lint_start,
             )
             try:
                 result = self._via_host(request) if self._fork else self._via_one_shot(request)

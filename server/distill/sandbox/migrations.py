@@ -26,13 +26,22 @@ import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
+from sqlalchemy.engine import Dialect
+
 from distill.autogen.compare import Change, compare
 from distill.autogen.generate import migration_schema, options_for, target_dialect
 from distill.commands.project import open_project
 from distill.config import Config
 from distill.errors import ConfigError, DistillError
 from distill.masking import mask_text, password_of
-from distill.sandbox.protocol import BuildRequest, MigrationsResult, ModelError, digest, dump
+from distill.sandbox.protocol import (
+    BuildRequest,
+    LintItem,
+    MigrationsResult,
+    ModelError,
+    digest,
+    dump,
+)
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import scan_revisions
@@ -53,6 +62,7 @@ def run_migrations(
     secret: str | None = None
     schemas: dict[str, Schema] = {}
     changes: tuple[Change, ...] | None = None
+    found: tuple[LintItem, ...] | None = None
     error: ModelError | None = None
     try:
         with time_limit(deadline - min(DEADLINE_MARGIN, request.timeout / 10)):
@@ -65,6 +75,12 @@ def run_migrations(
                 schemas[target] = migration_schema(graph, config, dialect, notes.append, target)
             if request.compare and models is not None and "heads" in schemas:
                 changes = tuple(compare(schemas["heads"], models, options_for(config)))
+            if request.lint is not None:
+                try:
+                    start = _lint_start(graph, config, dialect, request, schemas, notes)
+                    found = _lint(graph, config, dialect, list(request.lint), start)
+                except DistillError as problem:  # bad [lint] settings: the drift still shows
+                    notes.append(f"note: the revisions were not linted: {problem}")
     except OutOfTime as stopped:
         file, line = _location(stopped, scripts)
         at = f" in {file}:{line}" if file else ""
@@ -77,7 +93,46 @@ def run_migrations(
     digests = {target: digest_of(schema) for target, schema in schemas.items()}
     unsent = {t: s for t, s in schemas.items() if request.known.get(t) != digests[t]}
     masked = tuple(mask_text(note, secret) for note in notes)
-    return MigrationsResult(unsent, masked, digests=digests, changes=changes)
+    return MigrationsResult(unsent, masked, digests=digests, changes=changes, lint=found)
+
+
+def _lint_start(
+    graph: RevisionGraph,
+    config: Config,
+    dialect: Dialect,
+    request: BuildRequest,
+    replayed: Mapping[str, Schema],
+    notes: list[str],
+) -> Schema | None:
+    """The applied revisions' schema, from this build's replay or the replay cache; None
+    when the database is at several revisions (the lint then replays them itself)."""
+    start = request.lint_start
+    if not start:
+        return None  # several revisions, or base: nothing applied to stand in for
+    return replayed.get(start) or migration_schema(graph, config, dialect, notes.append, start)
+
+
+def _lint(
+    graph: RevisionGraph,
+    config: Config,
+    dialect: Dialect,
+    pending: list[str],
+    start: Schema | None = None,
+) -> tuple[LintItem, ...]:
+    """The lint of the revisions not applied, as ``distill lint`` finds it (the server
+    version from the settings, else the newest: the child asks no database)."""
+    from distill.lint.engine import Run, lint
+    from distill.lint.settings import NEWEST, lint_settings
+    from distill.runtime.migrate import commits_each_revision
+
+    settings = lint_settings(config)
+    version = settings.target_versions.get(dialect.name) or NEWEST.get(dialect.name, 0)
+    one = not commits_each_revision(config, dialect.name)
+    run = Run(dialect, version, one_transaction=one, severities=settings.severities)
+    return tuple(
+        LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
+        for f in lint(graph, pending, run, start)
+    )
 
 
 _CONFIGS: dict[tuple[str, str | None], Config] = {}

@@ -53,6 +53,10 @@ class BuildRequest:
     compare: bool = False
     # target -> digest of a replayed schema the server already holds: not sent again.
     known: dict[str, str] = field(default_factory=dict)
+    # Lint these revisions (ids in run order; the others count as applied): None, no lint.
+    lint: tuple[str, ...] | None = None
+    # The revision they start from ("" for base): its replayed schema is the applied part.
+    lint_start: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,18 @@ class TableOrigin:
 
 
 @dataclass(frozen=True)
+class LintItem:
+    """One lint finding, in plain values (what may cross back from the child)."""
+
+    code: str
+    severity: str
+    path: str
+    line: int  # 1-based
+    message: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
 class MigrationsResult:
     """The migrations' part of a build: each target's replayed schema."""
 
@@ -84,6 +100,7 @@ class MigrationsResult:
     error: ModelError | None = None  # a script failed or hung; no schema then
     digests: dict[str, str] = field(default_factory=dict)  # target -> digest of its schema
     changes: tuple[Change, ...] | None = None  # heads -> models, when asked to compare
+    lint: tuple[LintItem, ...] | None = None  # when asked to lint
 
 
 @dataclass(frozen=True)
@@ -189,7 +206,9 @@ class _ResultUnpickler(pickle.Unpickler):
     arguments, and a dotted name could reach anything a module imported.
     """
 
-    _RESULTS = frozenset({"ModelError", "TableOrigin", "MigrationsResult", "ModelsResult"})
+    _RESULTS = frozenset(
+        {"ModelError", "TableOrigin", "MigrationsResult", "ModelsResult", "LintItem"}
+    )
     _BUILTINS = frozenset({"str", "int", "float"})  # what _PlainPickler makes of subclasses
 
     def find_class(self, module: str, name: str) -> Any:

@@ -1,0 +1,136 @@
+"""``distill lint``: what the pending revisions would do to the live database.
+
+Which revisions: those not yet applied (the database is read for that, and
+for its server version), every revision with ``all_revisions``, or a range
+``A:B`` (what ``upgrade A:B`` would run) or one revision.  The rules run for
+the project's dialect at ``target_version`` (else the connected server's, else
+the newest); the transaction scope is the runner's (``transaction_per_migration``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from distill.commands.project import Project
+from distill.errors import DistillError
+from distill.lint.engine import Finding, Run, lint
+from distill.lint.settings import NEWEST, lint_settings
+from distill.scripts.plans import upgrade_steps
+from distill.scripts.resolve import resolve
+
+
+@dataclass(frozen=True)
+class Fixed:
+    path: Path
+    codes: tuple[str, ...]  # what the rewrite fixed there
+
+
+@dataclass(frozen=True)
+class LintReport:
+    findings: list[Finding]
+    revisions: list[str]  # the revisions read, in run order
+    target: str  # e.g. "postgresql 16"
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+
+def lint_project(
+    project: Project,
+    range_: str | None = None,
+    *,
+    all_revisions: bool = False,
+    notify: Callable[[str], None] = lambda _: None,
+) -> LintReport:
+    from distill.autogen.generate import target_dialect
+    from distill.runtime.migrate import commits_each_revision
+
+    config, graph = project.config, project.graph
+    settings = lint_settings(config)
+    dialect = target_dialect(config)
+    current: tuple[str, ...] | None = None
+    server: int | None = None
+    if not all_revisions and range_ is None:
+        current, server = _database(project, notify)
+    pending = _revisions(project, range_, all_revisions, current)
+    version = settings.target_versions.get(dialect.name) or server or NEWEST[dialect.name]
+    run = Run(
+        dialect,
+        version,
+        one_transaction=not commits_each_revision(config, dialect.name),
+        severities=settings.severities,
+    )
+    findings = lint(graph, pending, run)
+    return LintReport(findings, pending, f"{dialect.name} {version}")
+
+
+def fix_findings(
+    project: Project, report: LintReport, notify: Callable[[str], None] = lambda _: None
+) -> list[Fixed]:
+    """Rewrite each revision with findings that have a fix; a rewrite is kept only when
+    the migrations still build the same schema (replayed before and after)."""
+    from distill.autogen.generate import target_dialect
+    from distill.files import write_atomically
+    from distill.lint.fixes import fixed
+    from distill.replay.recorder import replay
+
+    dialect = target_dialect(project.config)
+    graph = project.graph
+    by_file: dict[Path, list[Finding]] = {}
+    for finding in report.findings:
+        if finding.fix is not None:
+            by_file.setdefault(finding.path, []).append(finding)
+    if not by_file:
+        return []
+    expected = replay(graph, dialect).schema
+    done: list[Fixed] = []
+    for path, found in sorted(by_file.items()):
+        text = path.read_text(encoding="utf-8")
+        new = fixed(text, [(f.line, f.fix) for f in found if f.fix])
+        if new == text:
+            continue
+        write_atomically(path, new.encode())
+        if replay(graph, dialect).schema != expected:
+            write_atomically(path, text.encode())
+            notify(f"note: {path}: the fixes would change the schema the migrations build; "
+                   "left as it was")  # fmt: skip
+            continue
+        done.append(Fixed(path, tuple(sorted({f.code for f in found}))))
+    return done
+
+
+def _revisions(
+    project: Project, range_: str | None, all_revisions: bool, current: tuple[str, ...] | None
+) -> list[str]:
+    graph = project.graph
+    if all_revisions or (range_ is None and current is None):
+        return upgrade_steps(graph, (), "heads")
+    if range_ is None:
+        assert current is not None
+        return upgrade_steps(graph, current, "heads")
+    start, sep, end = range_.rpartition(":")
+    if sep:
+        return upgrade_steps(graph, resolve(graph, start) if start else (), end or "heads")
+    return list(resolve(graph, range_))
+
+
+def _database(
+    project: Project, notify: Callable[[str], None]
+) -> tuple[tuple[str, ...] | None, int | None]:
+    """The applied revisions and the server's major version; (None, None) without a database."""
+    from distill.commands import read_heads
+    from distill.runtime.database import connect
+
+    try:
+        current = read_heads(project)
+        with connect(project.database) as conn:
+            info = conn.dialect.server_version_info or ()
+        return current, int(info[0]) if info else None
+    except DistillError as error:
+        notify(f"note: the database was not read ({error}); linting every revision")
+        return None, None
+    finally:
+        project.dispose()

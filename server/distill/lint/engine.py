@@ -1,0 +1,309 @@
+"""Linting revisions: replay them with an ``op`` that records, read each op with the
+schema before it, and report what the rules find on the line that called it.
+
+The revisions already applied are replayed first: the tables they leave are
+the live ones, with traffic to block.  Then each revision of the run is
+recorded op by op, and the rules (``rules``) read every op with the facts of
+the run.  A ``# distill: ignore[code]`` comment on a line of the call
+suppresses that code there; one that suppresses nothing is a finding itself.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from distill.ddl.context import NamingConvention
+from distill.lint.locks import ACCESS_EXCLUSIVE, SHARE, TableLock
+from distill.lint.rules import RULES, Facts, Hit, check_op, heaviest
+from distill.ops.base import Op
+from distill.ops.batch import BatchAlterTable
+from distill.ops.constraint import CreateForeignKey
+from distill.ops.data import Execute
+from distill.ops.table import CreateTable, DropTable, RenameTable
+from distill.replay.recorder import RecordedOp, Recorder
+from distill.schema.model import Schema
+from distill.scripts.graph import RevisionGraph
+from distill.scripts.plans import upgrade_steps
+
+SEVERITIES = ("off", "information", "warning", "error")
+_IGNORE = re.compile(r"#\s*distill:\s*ignore\[([^\]]*)\]")
+_LOCK_TIMEOUT = re.compile(r"^\s*SET\s+(LOCAL\s+)?lock_timeout\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # "error" | "warning" | "information"
+    path: Path
+    line: int  # 1-based
+    message: str
+    revision: str
+    fix: str | None = None  # the rewrite that fixes it, when there is one
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": str(self.path),
+            "line": self.line,
+            "message": self.message,
+            "revision": self.revision,
+            "fix": self.fix is not None,
+        }
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the lint knows of the upgrade it reads."""
+
+    dialect: sa.Dialect
+    version: int  # the server's major version
+    one_transaction: bool  # the whole upgrade in one transaction (Alembic's default)
+    lock_timeout: bool = False  # the runner sets one for each revision
+    severities: Mapping[str, str] | None = None  # code -> "off" | ... | "error"
+    naming_convention: NamingConvention | None = None
+
+
+def lint(
+    graph: RevisionGraph, pending: Sequence[str], run: Run, start: Schema | None = None
+) -> list[Finding]:
+    """Findings on ``pending`` (revision ids in run order); the rest of the graph up to them
+    counts as applied: replayed first, or given as ``start`` (the schema it builds, e.g.
+    from the replay cache, which the editor reuses)."""
+    wanted = set(pending)
+    recorder = Recorder(run.dialect, start, naming_convention=run.naming_convention)
+    if start is None:
+        for rev_id in upgrade_steps(graph, (), "heads"):
+            if rev_id not in wanted:
+                recorder.run(graph.revisions[rev_id])
+    live = {table.key for table in recorder.schema.tables}
+    seen: list[RecordedOp] = []
+    recorder.observe = seen.append
+    findings: list[Finding] = []
+    for count, rev_id in enumerate(pending):
+        revision = graph.revisions[rev_id]
+        del seen[:]
+        recorder.run(revision)
+        recorded = list(seen)
+        hits = _revision_hits(recorded, recorder.schema, live, run, len(pending) - count - 1)
+        findings += _reported(
+            revision.path, rev_id, hits, run.severities or {}, _possible(recorded, run)
+        )
+    return findings
+
+
+def _revision_hits(
+    recorded: list[RecordedOp],
+    after: Schema,
+    live: set[tuple[str | None, str]],
+    run: Run,
+    later: int,
+) -> list[tuple[int, Hit]]:
+    """(line, hit) of every op of one revision, then the revision-wide rules."""
+    dialect = run.dialect.name
+    hits: list[tuple[int, Hit]] = []
+    timeout_set = run.lock_timeout
+    blocking: list[tuple[int, TableLock]] = []
+    for item in recorded:
+        line = item.line or 1
+        if isinstance(item.op, Execute) and _LOCK_TIMEOUT.match(str(item.op.sqltext)):
+            timeout_set = True
+        facts = Facts(dialect, run.version, item.before, frozenset(live), item.in_autocommit_block)
+        for op in _each(item.op):
+            for hit in check_op(op, facts):
+                if hit.code:
+                    hits.append((line, hit))
+                blocking += [
+                    (line, lock)
+                    for lock in hit.locks
+                    if lock.mode in (ACCESS_EXCLUSIVE, SHARE)
+                    and (None, lock.table) in live
+                    and not item.in_autocommit_block
+                ]
+            _follow_tables(op, live)
+        for line_, fk in _foreign_keys(item.op, line):
+            if dialect == "postgresql" and not _indexed(after, fk):
+                hits.append(
+                    (
+                        line_,
+                        Hit(
+                            "foreign-key-without-index",
+                            f"no index on {fk.table_name}({', '.join(fk.local_cols)}): "
+                            f"a delete or key update on {fk.referent_table} scans "
+                            f"{fk.table_name}; add one",
+                        ),
+                    )
+                )
+    if dialect != "postgresql" or not blocking:
+        return hits
+    line, lock = blocking[0]
+    if run.one_transaction and later:
+        hits.append(
+            (
+                line,
+                Hit(
+                    "locks-held-across-revisions",
+                    f"{lock.name} on {lock.table} is held until the end of the upgrade "
+                    f"transaction ({later} more revision{'s' if later > 1 else ''}); "
+                    "set transaction_per_migration, or split the upgrade",
+                ),
+            )
+        )
+    strongest = heaviest([lock for _, lock in blocking])
+    if not timeout_set and strongest is not None and strongest.mode == ACCESS_EXCLUSIVE:
+        at = next(n for n, held in blocking if held.mode == ACCESS_EXCLUSIVE)
+        hits.append(
+            (
+                at,
+                Hit(
+                    "no-lock-timeout",
+                    f"ACCESS EXCLUSIVE on {strongest.table} with no lock timeout: "
+                    "behind a long query it queues every query on the table; "
+                    "op.execute(\"SET LOCAL lock_timeout = '5s'\") first",
+                ),
+            )
+        )
+    return hits
+
+
+def _possible(recorded: list[RecordedOp], run: Run) -> dict[int, set[str]]:
+    """Line -> the codes its call would get on live tables: an ignore written for
+    those is not unused when this run's tables happen to be new (``--all``)."""
+    possible: dict[int, set[str]] = {}
+    for item in recorded:
+        everything = frozenset(t.key for t in item.before.tables)
+        facts = Facts(run.dialect.name, run.version, item.before, everything,
+                      item.in_autocommit_block)  # fmt: skip
+        for op in _each(item.op):
+            for hit in check_op(op, facts):
+                possible.setdefault(item.line or 1, set()).add(hit.code)
+    return possible
+
+
+def _each(op: Op) -> list[Op]:
+    """A batch's changes one by one (each is a statement on a database that has ALTER)."""
+    return list(op.ops) if isinstance(op, BatchAlterTable) else [op]
+
+
+def _follow_tables(op: Op, live: set[tuple[str | None, str]]) -> None:
+    """A live table renamed stays live under its new name; one dropped is gone."""
+    if isinstance(op, RenameTable) and (op.schema, op.old_name) in live:
+        live.discard((op.schema, op.old_name))
+        live.add((op.schema, op.new_name))
+    elif isinstance(op, DropTable):
+        live.discard((op.schema, op.table_name))
+
+
+def _foreign_keys(op: Op, line: int) -> list[tuple[int, CreateForeignKey]]:
+    if isinstance(op, CreateForeignKey):
+        return [(line, op)]
+    if not isinstance(op, CreateTable):
+        return []
+    found = []
+    for constraint in op.to_table().foreign_key_constraints:
+        targets = [element.target_fullname.split(".") for element in constraint.elements]
+        name = constraint.name if isinstance(constraint.name, str) else None
+        found.append(
+            (
+                line,
+                CreateForeignKey(
+                    name,
+                    op.table_name,
+                    targets[0][-2],
+                    [c.parent.name for c in constraint.elements],
+                    [t[-1] for t in targets],
+                    schema=op.schema,
+                ),
+            )
+        )
+    return found
+
+
+def _indexed(schema: Schema, fk: CreateForeignKey) -> bool:
+    table = schema.table(fk.table_name, fk.schema)
+    if table is None:
+        return True  # dropped again in the same revision
+    wanted = tuple(fk.local_cols)
+    leading = [index.columns[: len(wanted)] for index in table.indexes]
+    leading += [u.columns[: len(wanted)] for u in table.uniques]
+    if table.primary_key is not None:
+        leading.append(table.primary_key.columns[: len(wanted)])
+    return any(tuple(cols) == wanted for cols in leading)
+
+
+# -- suppression and severity ----------------------------------------------------------------
+
+
+def _reported(
+    path: Path,
+    rev_id: str,
+    hits: list[tuple[int, Hit]],
+    severities: Mapping[str, str],
+    possible: Mapping[int, set[str]],
+) -> list[Finding]:
+    ignores = _ignores(path)
+    used: set[tuple[int, str]] = set()
+    found: list[Finding] = []
+    for line, hit in hits:
+        rule = RULES[hit.code]
+        severity = severities.get(hit.code, rule.severity)
+        if severity == "off":
+            continue
+        ignored = next((key for key in ignores.get(line, ()) if key[1] == hit.code), None)
+        if ignored is not None:
+            used.add(ignored)
+            continue
+        found.append(Finding(hit.code, severity, path, line, hit.message, rev_id, rule.fix))
+    unused = severities.get("unused-ignore", RULES["unused-ignore"].severity)
+    if unused != "off":
+        written = {(call, key) for call, keys in ignores.items() for key in keys}
+        for call, (line, code) in sorted(written):
+            if (line, code) in used or code in possible.get(call, ()):
+                continue
+            found.append(
+                Finding(
+                    "unused-ignore",
+                    unused,
+                    path,
+                    line,
+                    f"'# distill: ignore[{code}]' suppresses nothing here; remove it",
+                    rev_id,
+                )
+            )
+    return sorted(found, key=lambda f: (f.line, f.code))
+
+
+def _ignores(path: Path) -> dict[int, set[tuple[int, str]]]:
+    """Line of each call -> the (comment line, code) ignores written on any of its lines."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    written: dict[int, set[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _IGNORE.finditer(line):
+            codes = {c.strip() for c in match.group(1).split(",") if c.strip()}
+            written.setdefault(number, set()).update(codes)
+    if not written:
+        return {}
+    # Each comment belongs to the outermost call (or ``with``) on whose lines it is.
+    nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.With))]
+    spans: dict[int, set[tuple[int, str]]] = {}
+    for number, codes in written.items():
+        around = [
+            n
+            for n in nodes
+            if n.lineno <= number <= (n.lineno if isinstance(n, ast.With) else n.end_lineno or 0)
+        ]
+        if not around:
+            continue
+        owner = min(around, key=lambda n: (n.lineno, -(n.end_lineno or n.lineno)))
+        spans.setdefault(owner.lineno, set()).update((number, code) for code in codes)
+    return spans

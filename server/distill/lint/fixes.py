@@ -1,0 +1,114 @@
+"""Rewriting a revision's source into the safe form a finding names.
+
+Two rewrites, both of one ``op.*`` statement:
+
+- ``concurrent-index``: ``op.create_index(...)`` / ``op.drop_index(...)`` gets
+  ``postgresql_concurrently=True`` and moves into
+  ``with op.get_context().autocommit_block():``;
+- ``autocommit-block``: a statement that must run outside a transaction
+  (``CONCURRENTLY``, ``ADD VALUE`` before PostgreSQL 12) moves into that block;
+- ``not-valid``: ``op.create_foreign_key(...)`` / ``op.create_check_constraint(...)``
+  gets ``postgresql_not_valid=True`` (added without checking the rows), and an
+  ``ALTER TABLE ... VALIDATE CONSTRAINT`` follows in an autocommit block: its
+  own transaction, which checks the rows without blocking writes.
+
+Only a statement that is one call on a line of its own (a plain expression
+statement) is rewritten; anything else is left for the user.  The caller
+replays before and after and keeps a rewrite only when the schema is the same.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+FIXABLE = {"concurrent-index", "autocommit-block", "not-valid"}
+BLOCK = "with op.get_context().autocommit_block():"
+
+
+def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
+    """``text`` with each (line, fix) applied; lines are 1-based, of the original text."""
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    statements = {
+        node.lineno: node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+    }
+    # Bottom up: a rewrite changes the line count below it, never above.
+    for line, fix in sorted(set(fixes), reverse=True):
+        node = statements.get(line)
+        if node is None or fix not in FIXABLE or _in_block(tree, node):
+            continue
+        call = node.value
+        assert isinstance(call, ast.Call)
+        end = node.end_lineno or node.lineno
+        source = lines[node.lineno - 1 : end]
+        indent = lines[node.lineno - 1][: node.col_offset]
+        if fix == "not-valid":
+            validate = _validate(call)
+            if validate is None or _has_keyword(call, "postgresql_not_valid"):
+                continue
+            source = _with_keyword(source, call, node.lineno, "postgresql_not_valid=True")
+            lines[node.lineno - 1 : end] = [
+                *source,
+                f"{indent}{BLOCK}\n",
+                f"{indent}    {validate}\n",
+            ]
+            continue
+        if fix == "concurrent-index" and not _has_keyword(call, "postgresql_concurrently"):
+            source = _with_keyword(source, call, node.lineno, "postgresql_concurrently=True")
+        newline = "\n" if not source[-1].endswith("\n") else ""
+        lines[node.lineno - 1 : end] = [
+            f"{indent}{BLOCK}\n",
+            *(f"    {piece}" if piece.strip() else piece for piece in source),
+        ]
+        lines[-1] += newline
+    return "".join(lines)
+
+
+def _validate(call: ast.Call) -> str | None:
+    """``op.execute("ALTER TABLE t VALIDATE CONSTRAINT c")`` for the constraint the call
+    adds, when its name and table are literals in the call."""
+    keys = {"create_foreign_key": ("constraint_name", "source_table"),
+            "create_check_constraint": ("constraint_name", "table_name")}  # fmt: skip
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    if name not in keys:
+        return None
+    given = {k.arg: k.value for k in call.keywords}
+    values = [
+        call.args[i] if len(call.args) > i else given.get(key) for i, key in enumerate(keys[name])
+    ]
+    if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values):
+        return None
+    constraint, table = (v.value for v in values)  # type: ignore[union-attr]
+    return f'op.execute("ALTER TABLE {table} VALIDATE CONSTRAINT {constraint}")'
+
+
+def _has_keyword(call: ast.Call, name: str) -> bool:
+    return any(k.arg == name for k in call.keywords)
+
+
+def _with_keyword(source: list[str], call: ast.Call, first: int, keyword: str) -> list[str]:
+    """The call's lines with ``keyword`` added before its closing parenthesis."""
+    last = (call.end_lineno or first) - first
+    line = source[last]
+    closing = _column(line, call.end_col_offset or len(line)) - 1
+    before = line[:closing].rstrip()
+    comma = "" if before.endswith((",", "(")) else ", "
+    source = list(source)
+    source[last] = f"{before}{comma}{keyword}{line[closing:]}"
+    return source
+
+
+def _column(line: str, byte_offset: int) -> int:
+    """ast's UTF-8 byte offset as a str index."""
+    return len(line.encode()[:byte_offset].decode(errors="replace"))
+
+
+def _in_block(tree: ast.Module, node: ast.stmt) -> bool:
+    """Already inside an ``autocommit_block()``: nothing to wrap."""
+    for outer in ast.walk(tree):
+        if isinstance(outer, ast.With) and node in outer.body:
+            return any("autocommit_block" in ast.unparse(item.context_expr) for item in outer.items)
+    return False

@@ -1,0 +1,119 @@
+"""``distill lint`` as a user runs it: which revisions, output, exit codes, settings, --fix."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from distill.commands.lint import lint_project
+from distill.replay.recorder import replay
+from tests.lint.test_rules import BASE, URLS
+from tests.projects import ProjectDir, make_project
+
+RISKY = """
+op.create_index("ix_orders_note", "orders", ["note"])
+op.create_foreign_key("fk_orders_customer", "orders", "customers", ["customer_id"], ["id"])
+op.drop_column("orders", "ref")  # distill: ignore[drop-column]
+"""
+
+
+def _project(root: Path, url: str, settings: str = "") -> ProjectDir:
+    project = make_project(root, url, settings)
+    base = BASE
+    if not url.startswith("postgresql"):
+        base = base.replace('op.create_enum_type("status", ["new", "paid"])\n', "")
+        base = base.replace(', name="status", create_type=False', "")
+    project.add("a1", None, base)
+    project.add("b2", "a1", RISKY)
+    return project
+
+
+def test_output_exit_code_and_json(tmp_path: Path) -> None:
+    project = _project(tmp_path / "p", URLS["postgresql"])
+    done = project.cli("lint", "b2")
+    assert done.returncode == 1
+    first_line = done.stdout.splitlines()[0]
+    assert first_line.startswith("migrations/versions/b2_b2.py:")
+    assert "[index-not-concurrent]" in first_line
+    assert "error [foreign-key-not-valid]" in done.stdout
+    assert "drop-column" not in done.stdout  # ignored on its line
+    assert done.stderr.strip().endswith("in 1 revision, for postgresql 17")
+    out = project.cli("lint", "b2", "--format", "json").stdout
+    found = [json.loads(line) for line in out.splitlines()]
+    assert {f["code"] for f in found} >= {"index-not-concurrent", "foreign-key-not-valid"}
+    first = found[0]
+    assert set(first) == {"code", "severity", "file", "line", "message", "revision", "fix"}
+    revision = next(project.versions.glob("b2_*.py")).read_text().splitlines()
+    call = next(n for n, line in enumerate(revision, start=1) if "op.create_index(" in line)
+    assert (first["line"], first["fix"]) == (call, True)  # 1-based, on the call
+
+
+def test_only_the_revisions_the_database_has_not_applied(tmp_path: Path) -> None:
+    project = _project(tmp_path / "p", "sqlite:///app.db")
+    assert project.cli("upgrade", "a1").returncode == 0
+    pending = lint_project(project.project())
+    assert pending.revisions == ["b2"]
+    applied = lint_project(project.project(), all_revisions=True)
+    # Every table is new; the ignore still counts: it is written for the live table.
+    assert applied.revisions == ["a1", "b2"] and not applied.findings
+    unreachable = make_project(tmp_path / "u", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    for source in sorted(project.versions.glob("*.py")):
+        (unreachable.versions / source.name).write_text(source.read_text())
+    done = unreachable.cli("lint")
+    assert "note: the database was not read" in done.stderr
+    assert "linting every revision" in done.stderr
+    assert done.returncode == 0  # a1 and b2 pending: the tables are new
+
+
+def test_settings_turn_rules_off_or_up_and_name_a_bad_one(tmp_path: Path) -> None:
+    settings = '[lint]\nindex-not-concurrent = "off"\nforeign-key-not-valid = "warning"\n'
+    quiet = _project(tmp_path / "q", URLS["postgresql"], settings)
+    done = quiet.cli("lint", "b2")
+    assert done.returncode == 0 and "index-not-concurrent" not in done.stdout
+    assert "warning [foreign-key-not-valid]" in done.stdout
+    bad = _project(tmp_path / "b", URLS["postgresql"], '[lint]\nindex-not-concurent = "off"\n')
+    done = bad.cli("lint", "b2")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().endswith(
+        "[lint]: unknown rule 'index-not-concurent'; did you mean 'index-not-concurrent'?"
+    )
+    old_server = "[lint]\ntarget_version = { postgresql = 10 }\n"
+    old = _project(tmp_path / "o", URLS["postgresql"], old_server)
+    assert "for postgresql 10" in old.cli("lint", "b2").stderr
+
+
+BLOCK = "    with op.get_context().autocommit_block():\n"
+INDEX = 'op.create_index("ix_orders_note", "orders", ["note"], postgresql_concurrently=True)'
+VALIDATE = 'op.execute("ALTER TABLE orders VALIDATE CONSTRAINT fk_orders_customer")'
+
+
+def test_fix_rewrites_to_the_safe_form_and_keeps_the_schema(tmp_path: Path) -> None:
+    from distill.autogen.generate import target_dialect
+
+    project = _project(tmp_path / "p", URLS["postgresql"])
+    revision = next(project.versions.glob("b2_*.py"))
+    dialect = target_dialect(project.project().config)
+    before = replay(project.project().graph, dialect).schema
+    done = project.cli("lint", "b2", "--fix")
+    fixed = "Fixed migrations/versions/b2_b2.py: foreign-key-not-valid, index-not-concurrent"
+    assert fixed in done.stderr
+    text = revision.read_text()
+    ast.parse(text)
+    assert f"{BLOCK}        {INDEX}\n" in text
+    assert f'["id"], postgresql_not_valid=True)\n{BLOCK}        {VALIDATE}\n' in text
+    assert replay(project.project().graph, dialect).schema == before
+    left = {f.code for f in lint_project(project.project(), "b2").findings}
+    assert not left & {"index-not-concurrent", "foreign-key-not-valid"}
+    assert "concurrently-in-transaction" not in left
+    assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_the_fixed_revision_upgrades_the_real_server(db_url: str, tmp_path: Path) -> None:
+    project = _project(tmp_path / "p", db_url)
+    assert project.cli("lint", "b2", "--fix").returncode == 0
+    done = project.cli("upgrade", "head")
+    assert done.returncode == 0, done.stderr

@@ -1,0 +1,93 @@
+"""The lint in the editor: findings on the op lines of revision files, and the rewrite.
+
+On the example shop at head on a real PostgreSQL database, a new revision that
+builds an index without CONCURRENTLY gets the lint's error on that line, once
+the file is saved; the quick fix rewrites the call into the safe form, and once
+that is saved the finding goes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.conftest import create_scratch_database, require_server
+from tests.lsp.lsp_client import ENV, SERVER, open_file, start, until
+from tests.projects import DISTILL, copy_shop
+
+REVISION = '''"""index notes"""
+import sqlalchemy as sa
+from distill import op
+
+revision = "4d5e6f708192"
+down_revision = "3c4d5e6f7081"
+
+
+def upgrade():
+    op.create_index("ix_customers_name", "customers", ["name"])
+
+
+def downgrade():
+    op.drop_index("ix_customers_name", "customers")
+'''
+
+
+@pytest.fixture
+def pg_shop(tmp_path: Path) -> Iterator[Path]:
+    require_server("postgresql")
+    url, drop = create_scratch_database("postgresql", tmp_path)
+    shop = copy_shop(tmp_path / "shop")
+    settings = shop / "pyproject.toml"
+    settings.write_text(settings.read_text().replace('url = "sqlite:///shop.db"', f'url = "{url}"'))
+    done = subprocess.run([*DISTILL, "upgrade", "head"], cwd=shop, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    yield shop
+    drop()  # type: ignore[operator]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
+async def client(lsp_client: LanguageClient, pg_shop: Path):  # type: ignore[no-untyped-def]
+    await start(lsp_client, pg_shop)
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _lint(diagnostics: list[types.Diagnostic]) -> list[types.Diagnostic]:
+    return [d for d in diagnostics if str(d.code).startswith("lint.")]
+
+
+async def test_a_pending_revision_is_linted_and_the_fix_rewrites_it(
+    client: LanguageClient, pg_shop: Path
+) -> None:
+    path = pg_shop / "migrations" / "versions" / "4d5e6f708192_index_notes.py"
+    path.write_text(REVISION)
+    uri = open_file(client, path)
+    found = await until(client, uri, lambda ds: "lint.index-not-concurrent" in [d.code for d in ds])
+    finding = next(d for d in found if d.code == "lint.index-not-concurrent")
+    assert finding.range.start.line == 9 and finding.range.start.character == 4
+    assert finding.severity == types.DiagnosticSeverity.Error
+    assert "holds SHARE on customers" in finding.message
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=finding.range,
+        context=types.CodeActionContext(diagnostics=[finding]),
+    ))  # fmt: skip
+    rewrite = next(a for a in actions or [] if isinstance(a, types.CodeAction) and a.edit)
+    assert rewrite.title == "Build the index CONCURRENTLY, in an autocommit block"
+    assert rewrite.edit is not None and rewrite.edit.changes is not None
+    (edit,) = rewrite.edit.changes[uri]
+    assert (
+        "    with op.get_context().autocommit_block():\n"
+        '        op.create_index("ix_customers_name", "customers", ["name"], '
+        "postgresql_concurrently=True)\n"
+    ) in edit.new_text
+    path.write_text(edit.new_text)  # the user applies it and saves
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), text=edit.new_text
+    ))  # fmt: skip
+    await until(client, uri, lambda ds: not [d for d in _lint(ds) if d.severity == 1])
