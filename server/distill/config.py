@@ -51,7 +51,12 @@ class Config:
     history_table: str | None = "distill_history"
     transaction_per_migration: bool = True
     file_template: str = DEFAULT_FILE_TEMPLATE
-    lock_timeout: float = 300.0
+    lock_timeout: float = 300.0  # seconds to wait for Distill's own migration lock
+    # Per revision, on the database: how long a statement may wait for a table's lock,
+    # and run at all (None: the server's own settings); lock waits retried this often.
+    ddl_lock_timeout: float | None = None
+    statement_timeout: float | None = None
+    retries: int = 0
     # seconds the project's code may take to import (models, env.py); 0: no limit
     timeout: float = DEFAULT_TIMEOUT
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -94,6 +99,9 @@ _KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "transaction_per_migration": ((bool,), "true or false"),
     "file_template": ((str,), 'a file name template such as "%(rev)s_%(slug)s"'),
     "lock_timeout": ((int, float), "a number of seconds"),
+    "ddl_lock_timeout": ((int, float), "a number of seconds"),
+    "statement_timeout": ((int, float), "a number of seconds"),
+    "retries": ((int,), "a number of retries, 0 or more"),
     "timeout": ((int, float), "a number of seconds (0: no limit)"),
 }
 # Keys later features read; accepted now so a config written for them loads.
@@ -301,9 +309,16 @@ def _build(
         transaction_per_migration=settings.get("transaction_per_migration", True),
         file_template=settings.get("file_template", DEFAULT_FILE_TEMPLATE),
         lock_timeout=float(settings.get("lock_timeout", 300.0)),
+        ddl_lock_timeout=_seconds(settings.get("ddl_lock_timeout")),
+        statement_timeout=_seconds(settings.get("statement_timeout")),
+        retries=max(0, int(settings.get("retries", 0))),
         timeout=timeout_setting(where, settings.get("timeout", DEFAULT_TIMEOUT)),
         extra={k: v for k, v in settings.items() if k in _FORWARD_KEYS},
     )
+
+
+def _seconds(value: float | None) -> float | None:
+    return None if value is None or value <= 0 else float(value)
 
 
 def _check_keys(where: str, settings: Mapping[str, Any]) -> None:

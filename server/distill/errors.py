@@ -40,6 +40,13 @@ class LockTimeout(DatabaseError):
 class MigrationFailed(DistillError):
     """A revision raised while running; the database state is described."""
 
+    #: A statement gave up waiting for a table's lock (``ddl_lock_timeout``): worth retrying.
+    lock_wait = False
+
+
+class LockWaitFailed(MigrationFailed):
+    lock_wait = True
+
 
 class OperationError(DistillError):
     """An ``op.*`` call that cannot be carried out as written."""

@@ -117,3 +117,28 @@ def test_the_fixed_revision_upgrades_the_real_server(db_url: str, tmp_path: Path
     assert project.cli("lint", "b2", "--fix").returncode == 0
     done = project.cli("upgrade", "head")
     assert done.returncode == 0, done.stderr
+
+
+def test_the_rewrites_one_by_one() -> None:
+    """Each fix on its own call; a lock timeout goes above the statement, and none is added
+    where the index is built concurrently (which takes no ACCESS EXCLUSIVE)."""
+    from distill.lint.fixes import fixed
+
+    text = (
+        "def upgrade():\n"
+        '    op.drop_column("orders", "note")\n'
+        '    op.drop_index("ix", "orders")\n'
+        '    op.add_enum_value("status", "void")\n'
+    )
+    out = fixed(text, [(2, "lock-timeout"), (3, "concurrent-index"), (3, "lock-timeout"),
+                       (4, "autocommit-block")])  # fmt: skip
+    assert out == (
+        "def upgrade():\n"
+        "    op.execute(\"SET LOCAL lock_timeout = '5s'\")\n"
+        '    op.drop_column("orders", "note")\n'
+        "    with op.get_context().autocommit_block():\n"
+        '        op.drop_index("ix", "orders", postgresql_concurrently=True)\n'
+        "    with op.get_context().autocommit_block():\n"
+        '        op.add_enum_value("status", "void")\n'
+    )
+    assert fixed(out, [(5, "concurrent-index")]) == out  # already inside a block

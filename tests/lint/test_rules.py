@@ -223,3 +223,10 @@ def test_the_safe_variants_run_on_the_real_server(
         done = project.cli("upgrade", "head")
         assert done.returncode == 0, f"{code}: {done.stderr}"
         assert project.cli("downgrade", "base").returncode == 0
+
+
+def test_the_runners_lock_timeout_counts(tmp_path: Path) -> None:
+    risky = CASES["no-lock-timeout"][1]
+    assert "no-lock-timeout" in _codes(_project(tmp_path / "a", "postgresql", risky), "b2")
+    timed = _project(tmp_path / "b", "postgresql", risky, "ddl_lock_timeout = 5")
+    assert "no-lock-timeout" not in _codes(timed, "b2")

@@ -61,6 +61,7 @@ def lint_project(
         dialect,
         version,
         one_transaction=not commits_each_revision(config, dialect.name),
+        lock_timeout=config.ddl_lock_timeout is not None,
         severities=settings.severities,
     )
     findings = lint(graph, pending, run)

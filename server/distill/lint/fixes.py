@@ -10,7 +10,9 @@ Two rewrites, both of one ``op.*`` statement:
 - ``not-valid``: ``op.create_foreign_key(...)`` / ``op.create_check_constraint(...)``
   gets ``postgresql_not_valid=True`` (added without checking the rows), and an
   ``ALTER TABLE ... VALIDATE CONSTRAINT`` follows in an autocommit block: its
-  own transaction, which checks the rows without blocking writes.
+  own transaction, which checks the rows without blocking writes;
+- ``lock-timeout``: ``op.execute("SET LOCAL lock_timeout = '5s'")`` goes before the
+  statement, so it gives up instead of queueing every query behind it.
 
 Only a statement that is one call on a line of its own (a plain expression
 statement) is rewritten; anything else is left for the user.  The caller
@@ -22,7 +24,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-FIXABLE = {"concurrent-index", "autocommit-block", "not-valid"}
+FIXABLE = {"concurrent-index", "autocommit-block", "not-valid", "lock-timeout"}
+LOCK_TIMEOUT = "op.execute(\"SET LOCAL lock_timeout = '5s'\")"
 BLOCK = "with op.get_context().autocommit_block():"
 
 
@@ -35,8 +38,12 @@ def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
         for node in ast.walk(tree)
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
     }
-    # Bottom up: a rewrite changes the line count below it, never above.
-    for line, fix in sorted(set(fixes), reverse=True):
+    wanted = set(fixes)
+    # A concurrent build takes no ACCESS EXCLUSIVE: no lock timeout is needed for it.
+    wanted -= {(line, "lock-timeout") for line, fix in wanted if fix == "concurrent-index"}
+    # Bottom up: a rewrite changes the line count below it, never above; on one line, the
+    # statement is rewritten before anything is put above it.
+    for line, fix in sorted(wanted, key=lambda f: (f[0], f[1] != "lock-timeout"), reverse=True):
         node = statements.get(line)
         if node is None or fix not in FIXABLE or _in_block(tree, node):
             continue
@@ -45,6 +52,9 @@ def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
         end = node.end_lineno or node.lineno
         source = lines[node.lineno - 1 : end]
         indent = lines[node.lineno - 1][: node.col_offset]
+        if fix == "lock-timeout":
+            lines[node.lineno - 1 : node.lineno - 1] = [f"{indent}{LOCK_TIMEOUT}\n"]
+            continue
         if fix == "not-valid":
             validate = _validate(call)
             if validate is None or _has_keyword(call, "postgresql_not_valid"):

@@ -145,6 +145,7 @@ RULES = {
             "warning",
             "ACCESS EXCLUSIVE on an existing table with no lock timeout: a long query ahead of "
             "it queues every other query behind it",
+            fix="lock-timeout",
         ),
         Rule(
             "mysql-copy-alter",

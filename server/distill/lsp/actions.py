@@ -47,6 +47,7 @@ _FIX_TITLES = {
     "concurrent-index": "Build the index CONCURRENTLY, in an autocommit block",
     "autocommit-block": "Run it in an autocommit block",
     "not-valid": "Add it NOT VALID, then VALIDATE it in its own transaction",
+    "lock-timeout": "Set a lock timeout before it",
 }
 
 

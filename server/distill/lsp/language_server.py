@@ -158,7 +158,7 @@ class DistillServer(LanguageServer):
         session = self.session
         assert session is not None
         by_path = convert.diagnostics(
-            analysis, session.last_good, session.models_file or session.config_file
+            analysis, session.view.analysis, session.models_file or session.config_file
         )
         self.publish_all(by_path)
 

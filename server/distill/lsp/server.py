@@ -160,7 +160,7 @@ def hover(ls: DistillServer, params: types.HoverParams) -> types.Hover | None:
         return None
     position = params.position
     text = migration_files.hover(
-        files, path, position.line, position.character, ls.session.database.applied
+        files, path, position.line, position.character, ls.session.view.applied
     )
     if text is None and path not in files.files:
         text = ls.session.model_hover(path, position.line, ls.buffers())
@@ -192,13 +192,13 @@ def code_lens(ls: DistillServer, params: types.CodeLensParams) -> list[types.Cod
     files, path = _revision_files(ls), to_fs_path(params.text_document.uri)
     if files is None or path is None or ls.session is None:
         return []
-    database = ls.session.database
+    view = ls.session.view
     return [
         types.CodeLens(
             range=convert.range_of(lens.span),
             command=types.Command(title=lens.title, command=lens.command, arguments=lens.arguments),
         )
-        for lens in migration_files.lenses(files, path, database.applied, database.current or ())
+        for lens in migration_files.lenses(files, path, view.applied, view.current or ())
     ]
 
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 from distill import commands
 from distill.commands import editor, three_schemas
@@ -88,6 +89,21 @@ class Analysis:
     hand_made_count: int = 0  # database changes made by hand: no revision would hold them
 
 
+@dataclass(frozen=True)
+class View:
+    """What the handlers on the main loop read: made whole by the analysis thread at the end
+    of each analysis and swapped in with one assignment, never changed after, so a hover or
+    a lens never sees half of an analysis (the thread's own state keeps changing)."""
+
+    analysis: Analysis | None = None  # the last one whose models built
+    models: ModelsResult | None = None  # that analysis's build
+    heads: Schema | None = None  # the migrations at the heads
+    current: tuple[str, ...] | None = None  # the database's revisions; None: not read
+    applied: Mapping[str, str | None] | None = None  # revision -> sha256 of the file that ran
+    database_error: str | None = None
+    rows: Mapping[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
+
+
 class Session:
     def __init__(self, root: Path, settings: Settings) -> None:
         self.root = root
@@ -96,6 +112,7 @@ class Session:
         self.config = self._load_config()
         self._worker: ModelWorker | None = None
         self.database = DatabaseState()
+        self.view = View()
         self.last_good: Analysis | None = None
         self._last_models: ModelsResult | None = None  # of the last build that imported
         self._hand_made_memo = HandMadeMemo()
@@ -151,8 +168,7 @@ class Session:
 
     def schema_at_heads(self) -> Schema | None:
         """What the last analysis replayed at the heads (held in memory), if it did."""
-        held = self._replayed.get("heads")
-        return held[1] if held is not None else None
+        return self.view.heads
 
     def project(self) -> commands.Project:
         return commands.Project(self.config)
@@ -162,6 +178,7 @@ class Session:
         self.config = self._load_config()
         self.close_worker()
         self.database = DatabaseState()
+        self.view = View()
 
     def worker(self) -> ModelWorker:
         if self._worker is None:
@@ -242,27 +259,37 @@ class Session:
         )
         if models.error is None:
             self.last_good, self._last_models = analysis, models
+        self._publish()
         return analysis
+
+    def _publish(self) -> None:
+        state, held = self.database, self._replayed.get("heads")
+        self.view = View(
+            self.last_good, self._last_models, held[1] if held is not None else None,
+            state.current, None if state.applied is None else MappingProxyType(dict(state.applied)),
+            state.error, MappingProxyType(dict(state.rows)),
+        )  # fmt: skip
 
     def model_hover(self, path: str, line: int, buffers: Mapping[str, str]) -> str | None:
         """The card for the model class or column declared on ``line`` of ``path``."""
         from distill.lsp.model_hover import DatabaseView, card
 
-        models, heads = self._last_models, self.schema_at_heads()
+        view = self.view
+        models, heads = view.models, view.heads
         if models is None or heads is None or models.changes is None:
             return None
         hit = declared_on(self.text_of(path, buffers), line)
         if hit is None:
             return None
-        analysis = self.last_good
+        analysis = view.analysis
         drift = [
             p.drift.message
             for p in (analysis.placed.get(path, []) if analysis else [])
             if p.span.line == line
         ]
         database = DatabaseView(
-            self.database.current, analysis.pending if analysis else 0, self.database.error,
-            self.database.rows.get(hit[0]),
+            view.current, analysis.pending if analysis else 0, view.database_error,
+            view.rows.get(hit[0]),
         )  # fmt: skip
         return card(*hit, heads, models.changes, database, drift, self._blamed(hit, buffers))
 
@@ -296,7 +323,8 @@ class Session:
     def proposed_message(self) -> str | None:
         """The name a revision of the last analysis's model changes gets ("add
         customers.phone"), for the editor to propose; None when there are none."""
-        changes = self._last_models.changes if self._last_models is not None else None
+        models = self.view.models
+        changes = models.changes if models is not None else None
         return editor.revision_name(changes) if changes else None
 
     def model_location(
@@ -304,9 +332,10 @@ class Session:
     ) -> tuple[str, Span] | None:
         """Where the models declare ``table`` (its class) or ``column`` (its attribute),
         from the last good build: placed as a drift item on them would be."""
-        if self._last_models is None:
+        models = self.view.models
+        if models is None:
             return None
-        placed = self._placed([_probe(table, None, column)], self._last_models, buffers)
+        placed = self._placed([_probe(table, None, column)], models, buffers)
         return next(((path, p.span) for path, items in placed.items() for p in items), None)
 
     def _placed(

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from sqlalchemy import exc
 
 from distill.ddl.context import OpContext
-from distill.errors import DistillError, MigrationFailed, ScriptError
+from distill.errors import DistillError, LockWaitFailed, MigrationFailed, ScriptError
 from distill.masking import mask_text
 from distill.ops.api import Operations
 from distill.ops.proxy import operations_in_effect
 from distill.runtime.database import first_line
+from distill.runtime.waits import blockers, is_lock_wait
 from distill.scripts.script import Revision, line_in, load_module
 from distill.user_code import at, exit_call, user_frame
 
@@ -42,6 +43,10 @@ def run_revision(ctx: OpContext, run: RevisionRun) -> None:
         with operations_in_effect(Operations(ctx)):
             function()
     except exc.DBAPIError as error:
+        if is_lock_wait(error):
+            who = blockers(ctx.connection.engine, str(error.statement or ""))
+            held = f"; the lock is held by {who}" if who else ""
+            raise LockWaitFailed(_describe_database_error(ctx, run, error) + held) from None
         raise MigrationFailed(_describe_database_error(ctx, run, error)) from None
     except DistillError as error:
         raise MigrationFailed(f"{_what(run)}: {error}; {_state_after(ctx, run)}") from None

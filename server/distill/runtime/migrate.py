@@ -10,6 +10,7 @@ own; there the error says which statements of the failed revision ran.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 
 from distill.config import Config
 from distill.ddl.context import ConventionSource, OfflineCatalog, OpContext
-from distill.errors import DistillError
+from distill.errors import DistillError, LockWaitFailed
 from distill.ops.naming import convention_of
 from distill.runtime.database import adopted, connect
 from distill.runtime.execute import RevisionRun, run_revision
@@ -38,6 +39,7 @@ from distill.runtime.version import (
     VersionTables,
     utcnow,
 )
+from distill.runtime.waits import set_timeouts
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import file_sha256
 
@@ -137,13 +139,41 @@ def run_online(
                 progress(Progress(index, len(steps), step, False, time.monotonic() - started))
             rollback_to = heads if units.each_revision_atomic else frozenset(before)
             resume = interrupted.pop((step.revision.id, step.direction), None)
-            with units.one_revision():
-                heads = _apply_step(
-                    conn, tables, graph, step, heads, rollback_to, config, resume, notify, resumable
-                )
+            for attempt in range(1, config.retries + 2):
+                try:
+                    with units.one_revision():
+                        heads = _apply_step(
+                            conn, tables, graph, step, heads, rollback_to, config, resume,
+                            notify, resumable,
+                        )  # fmt: skip
+                    break
+                except LockWaitFailed as waited:
+                    # Only a revision that rolled back alone can run again where it stopped.
+                    if attempt > config.retries or not units.each_revision_atomic:
+                        raise
+                    _record_attempt(conn, tables, step, str(waited))
+                    delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
+                    notify(
+                        f"{step.label}: a table's lock was not free within ddl_lock_timeout "
+                        f"(attempt {attempt} of {config.retries + 1}); trying again in "
+                        f"{delay:.1f} s"
+                    )
+                    time.sleep(delay)
             if progress:
                 progress(Progress(index, len(steps), step, True, time.monotonic() - started))
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
+
+
+def _record_attempt(conn: Connection, tables: VersionTables, step: Step, why: str) -> None:
+    """A history row for an attempt that waited too long for a lock (its work rolled back)."""
+    now = utcnow()
+    for statement, params in tables.record(
+        step.revision.id, step.direction, started_at=now, finished_at=now,
+        checksum=file_sha256(step.revision.path), status=STATUS_FAILED, statements_run=0,
+    ):  # fmt: skip
+        conn.execute(statement, params)
+    conn.commit()
+    del why  # said by the notice; the row says that an attempt failed
 
 
 def heads_without_lock(engine: Engine, config: Config) -> tuple[str, ...] | None:
@@ -345,6 +375,7 @@ def _apply_step(
             entry_id = _insert_running_row(conn, tables, run, checksum)
             conn.commit()
     ctx = _op_context(config, conn.dialect, tuple(heads), connection=conn)
+    set_timeouts(conn, config)
     try:
         with journal.watching() if journal else nullcontext():
             run_revision(ctx, run)

@@ -128,7 +128,8 @@ def _lint(
     settings = lint_settings(config)
     version = settings.target_versions.get(dialect.name) or NEWEST.get(dialect.name, 0)
     one = not commits_each_revision(config, dialect.name)
-    run = Run(dialect, version, one_transaction=one, severities=settings.severities)
+    timeout = config.ddl_lock_timeout is not None
+    run = Run(dialect, version, one, lock_timeout=timeout, severities=settings.severities)
     return tuple(
         LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
         for f in lint(graph, pending, run, start)
