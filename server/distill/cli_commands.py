@@ -208,10 +208,53 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
         help="json: one JSON object per line on stdout, for each step as it runs and "
         "finishes, then the result (before, after, the steps that ran)",
     )
+    if p.prog.endswith("upgrade"):
+        p.add_argument(
+            "--preflight",
+            action="store_true",
+            help="first check, reading only, that the rows let each revision succeed "
+            "(NULLs, duplicates, orphans, CHECK violations); run nothing if not",
+        )
 
 
 def _upgrade(args: argparse.Namespace) -> int:
+    if args.preflight and not args.sql:
+        _refuse_on_problems(args, args.revision)
     return _run(args, commands.upgrade)
+
+
+def _refuse_on_problems(args: argparse.Namespace, target: str) -> None:
+    from distill.commands.lint import preflight_project
+
+    problems = preflight_project(_project(args), target)
+    if not problems:
+        return
+    for problem in problems:
+        say(args, f"{display_path(problem.path)}:{problem.line}: {problem.message}")
+    first = problems[0]
+    raise DistillError(
+        f"pre-flight: {len(problems)} revision step{'s' if len(problems) != 1 else ''} would "
+        f"fail on the rows there now, first in revision {first.revision}: {first.message}; "
+        "nothing was run"
+    )
+
+
+def _preflight_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("revision", nargs="?", default="heads", help="the upgrade's target")
+
+
+def _preflight(args: argparse.Namespace) -> int:
+    """``distill preflight``: the checks of ``upgrade --preflight``, and nothing run."""
+    from distill.commands.lint import preflight_project
+
+    problems = preflight_project(_project(args), args.revision)
+    for problem in problems:
+        print(f"{display_path(problem.path)}:{problem.line}: {problem.message}")
+    count = len(problems)
+    say(args, f"{count} problem{'s' if count != 1 else ''}: " + (
+        "the upgrade would fail" if count else "the rows let every pending revision run"
+    ))  # fmt: skip
+    return 1 if count else 0
 
 
 def _downgrade(args: argparse.Namespace) -> int:
@@ -604,6 +647,12 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
         "compare models, migrations and database; exit 1 on any difference",
         _check_args,
         _check,
+    ),
+    (
+        "preflight",
+        "check, reading only, that the rows let the pending revisions succeed; exit 1 if not",
+        _preflight_args,
+        _preflight,
     ),
     (
         "lint",

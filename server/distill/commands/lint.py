@@ -16,6 +16,7 @@ from pathlib import Path
 from distill.commands.project import Project
 from distill.errors import DistillError
 from distill.lint.engine import Finding, Run, lint
+from distill.lint.preflight import Problem
 from distill.lint.settings import NEWEST, lint_settings
 from distill.scripts.plans import upgrade_steps
 from distill.scripts.resolve import resolve
@@ -133,5 +134,26 @@ def _database(
     except DistillError as error:
         notify(f"note: the database was not read ({error}); linting every revision")
         return None, None
+    finally:
+        project.dispose()
+
+
+def preflight_project(project: Project, target: str = "heads") -> list[Problem]:
+    """What the rows of the database would make fail in ``upgrade target`` (read-only)."""
+    from distill.autogen.generate import target_dialect
+    from distill.commands import read_heads
+    from distill.lint.preflight import preflight
+    from distill.runtime.database import connect
+    from distill.runtime.plan import require_known_heads
+
+    graph = project.graph
+    current = read_heads(project)
+    require_known_heads(graph, current, project.config)
+    pending = upgrade_steps(graph, current, target)
+    if not pending:
+        return []
+    try:
+        with connect(project.engine) as conn:
+            return preflight(conn, graph, pending, target_dialect(project.config))
     finally:
         project.dispose()

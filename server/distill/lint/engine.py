@@ -30,6 +30,7 @@ from distill.replay.recorder import RecordedOp, Recorder
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.plans import upgrade_steps
+from distill.scripts.script import Revision
 
 SEVERITIES = ("off", "information", "warning", "error")
 _IGNORE = re.compile(r"#\s*distill:\s*ignore\[([^\]]*)\]")
@@ -76,26 +77,41 @@ def lint(
     """Findings on ``pending`` (revision ids in run order); the rest of the graph up to them
     counts as applied: replayed first, or given as ``start`` (the schema it builds, e.g.
     from the replay cache, which the editor reuses)."""
+    applied, revisions = recorded_run(graph, pending, run.dialect, start, run.naming_convention)
+    live = {table.key for table in applied.tables}
+    findings: list[Finding] = []
+    for count, (revision, recorded, after) in enumerate(revisions):
+        hits = _revision_hits(recorded, after, live, run, len(revisions) - count - 1)
+        findings += _reported(
+            revision.path, revision.id, hits, run.severities or {}, _possible(recorded, run)
+        )
+    return findings
+
+
+def recorded_run(
+    graph: RevisionGraph,
+    pending: Sequence[str],
+    dialect: sa.Dialect,
+    start: Schema | None = None,
+    naming_convention: NamingConvention | None = None,
+) -> tuple[Schema, list[tuple[Revision, list[RecordedOp], Schema]]]:
+    """The schema the applied revisions build (replayed, or ``start``), and each pending
+    revision with the ops it recorded and the schema after it."""
     wanted = set(pending)
-    recorder = Recorder(run.dialect, start, naming_convention=run.naming_convention)
+    recorder = Recorder(dialect, start, naming_convention=naming_convention)
     if start is None:
         for rev_id in upgrade_steps(graph, (), "heads"):
             if rev_id not in wanted:
                 recorder.run(graph.revisions[rev_id])
-    live = {table.key for table in recorder.schema.tables}
+    applied = recorder.schema
     seen: list[RecordedOp] = []
     recorder.observe = seen.append
-    findings: list[Finding] = []
-    for count, rev_id in enumerate(pending):
-        revision = graph.revisions[rev_id]
-        del seen[:]
-        recorder.run(revision)
-        recorded = list(seen)
-        hits = _revision_hits(recorded, recorder.schema, live, run, len(pending) - count - 1)
-        findings += _reported(
-            revision.path, rev_id, hits, run.severities or {}, _possible(recorded, run)
-        )
-    return findings
+    revisions = []
+    for rev_id in pending:
+        recorder.run(graph.revisions[rev_id])
+        revisions.append((graph.revisions[rev_id], list(seen), recorder.schema))
+        seen.clear()
+    return applied, revisions
 
 
 def _revision_hits(
