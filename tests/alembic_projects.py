@@ -30,6 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from tests.conftest import create_scratch_database
 from tests.projects import DISTILL
+from tests.realworld.snapshot import describe_table
 
 
 def alembic_init(root: Path, template: str = "generic") -> AlembicConfig:
@@ -242,26 +243,6 @@ def revisions_in(text: str, known: Sequence[str]) -> list[str]:
 # ---------------------------------------------------------------------------
 
 
-def _strip_parens(text: str) -> str:
-    """``((0))`` -> ``0``: drop parentheses that enclose the whole text."""
-    while text.startswith("(") and text.endswith(")"):
-        depth = 0
-        for i, char in enumerate(text):
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if depth == 0 and i < len(text) - 1:
-                return text
-        text = text[1:-1].strip()
-    return text
-
-
-def _default(value: object) -> str | None:
-    return None if value is None else _strip_parens(" ".join(str(value).split()))
-
-
-def _sort(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(items, key=repr)
-
-
 def _value(value: object) -> object:
     return str(value) if not isinstance(value, (int, str, type(None))) else value
 
@@ -282,54 +263,8 @@ def snapshot(url: str) -> Snapshot:
         with engine.connect() as conn:
             insp = sa.inspect(conn)
             for name in sorted(insp.get_table_names()):
+                shot.tables[name] = describe_table(insp, conn.dialect, name)
                 columns = insp.get_columns(name)
-                pk = insp.get_pk_constraint(name)
-                shot.tables[name] = {
-                    "column order": [c["name"] for c in columns],
-                    **{
-                        f"column {c['name']}": {
-                            "type": str(c["type"].compile(dialect=conn.dialect)),
-                            "nullable": c["nullable"],
-                            "default": _default(c.get("default")),
-                        }
-                        for c in columns
-                    },
-                    "primary key": {"name": pk.get("name"), "columns": pk["constrained_columns"]},
-                    "foreign keys": _sort(
-                        [
-                            {
-                                "name": fk["name"],
-                                "columns": fk["constrained_columns"],
-                                "refers to": f"{fk['referred_table']}"
-                                f"({', '.join(fk['referred_columns'])})",
-                                "options": dict(sorted(fk.get("options", {}).items())),
-                            }
-                            for fk in insp.get_foreign_keys(name)
-                        ]
-                    ),
-                    "indexes": _sort(
-                        [
-                            {
-                                "name": ix["name"],
-                                "columns": ix["column_names"],
-                                "unique": ix["unique"],
-                            }
-                            for ix in insp.get_indexes(name)
-                        ]
-                    ),
-                    "unique constraints": _sort(
-                        [
-                            {"name": uq["name"], "columns": uq["column_names"]}
-                            for uq in insp.get_unique_constraints(name)
-                        ]
-                    ),
-                    "check constraints": _sort(
-                        [
-                            {"name": ck["name"], "sql": _default(ck["sqltext"])}
-                            for ck in insp.get_check_constraints(name)
-                        ]
-                    ),
-                }
                 # the data, except timestamps a server default filled in
                 kept = [c["name"] for c in columns if not isinstance(c["type"], sa.DateTime)]
                 table = sa.table(name, *(sa.column(c) for c in kept))

@@ -35,7 +35,8 @@ LAYERS = {
     "replay": 6, "compat": 6,
     "autogen": 7, "lint": 7,
     "authoring": 8, "commands": 8, "sandbox": 8,
-    "cli": 9, "cli_commands": 9, "cli_output": 9, "lsp": 9, "__main__": 9,
+    "cli": 9, "cli_commands": 9, "cli_output": 9, "cli_project": 9, "cli_safety": 9,
+    "lsp": 9, "__main__": 9,
     "": 10,  # ``distill`` itself: ``from distill import op`` for revision scripts
 }  # fmt: skip
 

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from distill import commands
-from distill.cli_output import display_path, say
+from distill import cli_safety, commands
+from distill.cli_output import count_revisions, display_path, say
+from distill.cli_project import project_of
 from distill.errors import DistillError
 from distill.masking import mask_url
 from distill.scripts.script import Revision
@@ -26,18 +27,6 @@ if TYPE_CHECKING:
     from distill.runtime.plan import Progress, RunResult
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _project(args: argparse.Namespace, env: commands.EnvMode = "text") -> commands.Project:
-    """The project of the working folder, with as much of env.py run as ``env`` says."""
-    return commands.open_project(
-        Path.cwd(),
-        config_file=Path(args.config) if args.config else None,
-        url=args.url,
-        x=args.x or (),
-        timeout=args.timeout,
-        env_mode=env,
-    )
 
 
 # -- init ----------------------------------------------------------------------
@@ -132,7 +121,7 @@ def _revision(args: argparse.Namespace) -> int:
     if args.autogenerate:
         _no_cycle_collection()
     path = commands.revision(
-        _project(args, "online" if args.autogenerate else "text"),
+        project_of(args, "online" if args.autogenerate else "text"),
         _spec(args),
         autogenerate=args.autogenerate,
         renames=args.rename,
@@ -153,7 +142,7 @@ def _baseline(args: argparse.Namespace) -> int:
     from distill.authoring import NewRevision
 
     _no_cycle_collection()
-    project = _project(args, "online")
+    project = project_of(args, "online")
     spec = NewRevision(message=args.message, rev_id=args.rev_id)
     result = commands.baseline(project, spec, notify=lambda text: say(args, text))
     url = mask_url(project.config.url)
@@ -186,7 +175,7 @@ def _merge_args(p: argparse.ArgumentParser) -> None:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    path = commands.merge(_project(args), args.revisions, _spec(args))
+    path = commands.merge(project_of(args), args.revisions, _spec(args))
     print(f"Created {display_path(path)}")
     return 0
 
@@ -208,53 +197,22 @@ def _migrate_args(p: argparse.ArgumentParser) -> None:
         help="json: one JSON object per line on stdout, for each step as it runs and "
         "finishes, then the result (before, after, the steps that ran)",
     )
-    if p.prog.endswith("upgrade"):
-        p.add_argument(
-            "--preflight",
-            action="store_true",
-            help="first check, reading only, that the rows let each revision succeed "
-            "(NULLs, duplicates, orphans, CHECK violations); run nothing if not",
-        )
+
+
+def _upgrade_args(p: argparse.ArgumentParser) -> None:
+    _migrate_args(p)
+    p.add_argument(
+        "--preflight",
+        action="store_true",
+        help="first check, reading only, that the rows let each revision succeed "
+        "(NULLs, duplicates, orphans, CHECK violations); run nothing if not",
+    )
 
 
 def _upgrade(args: argparse.Namespace) -> int:
     if args.preflight and not args.sql:
-        _refuse_on_problems(args, args.revision)
+        cli_safety.refuse_on_problems(args, args.revision)
     return _run(args, commands.upgrade)
-
-
-def _refuse_on_problems(args: argparse.Namespace, target: str) -> None:
-    from distill.commands.lint import preflight_project
-
-    problems = preflight_project(_project(args), target)
-    if not problems:
-        return
-    for problem in problems:
-        say(args, f"{display_path(problem.path)}:{problem.line}: {problem.message}")
-    first = problems[0]
-    raise DistillError(
-        f"pre-flight: {len(problems)} revision step{'s' if len(problems) != 1 else ''} would "
-        f"fail on the rows there now, first in revision {first.revision}: {first.message}; "
-        "nothing was run"
-    )
-
-
-def _preflight_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("revision", nargs="?", default="heads", help="the upgrade's target")
-
-
-def _preflight(args: argparse.Namespace) -> int:
-    """``distill preflight``: the checks of ``upgrade --preflight``, and nothing run."""
-    from distill.commands.lint import preflight_project
-
-    problems = preflight_project(_project(args), args.revision)
-    for problem in problems:
-        print(f"{display_path(problem.path)}:{problem.line}: {problem.message}")
-    count = len(problems)
-    say(args, f"{count} problem{'s' if count != 1 else ''}: " + (
-        "the upgrade would fail" if count else "the rows let every pending revision run"
-    ))  # fmt: skip
-    return 1 if count else 0
 
 
 def _downgrade(args: argparse.Namespace) -> int:
@@ -263,7 +221,7 @@ def _downgrade(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, command: Callable[..., RunResult | None]) -> int:
     _refuse_json_with_sql(args)
-    project = _project(args, "offline" if args.sql else "migrate")
+    project = project_of(args, "offline" if args.sql else "migrate")
     if args.sql:
         command(project, args.revision, sql=print)
         return 0
@@ -289,7 +247,7 @@ def _run(args: argparse.Namespace, command: Callable[..., RunResult | None]) -> 
         say(
             args,
             f"{verb} {url} from {_heads(result.before)} to {_heads(result.after)} "
-            f"({_count(len(result.steps))}, {time.monotonic() - started:.2f}s)",
+            f"({count_revisions(len(result.steps))}, {time.monotonic() - started:.2f}s)",
         )
     return 0
 
@@ -359,7 +317,7 @@ def _stamp_args(p: argparse.ArgumentParser) -> None:
 
 def _stamp(args: argparse.Namespace) -> int:
     _refuse_json_with_sql(args)
-    project = _project(args, "offline" if args.sql else "migrate")
+    project = project_of(args, "offline" if args.sql else "migrate")
     if args.sql:
         commands.stamp(project, args.revision, purge=args.purge, sql=print)
         return 0
@@ -382,10 +340,6 @@ def _heads(ids: tuple[str, ...]) -> str:
     return ", ".join(ids) if ids else "base"
 
 
-def _count(n: int) -> str:
-    return f"{n} revision{'s' if n != 1 else ''}"
-
-
 # -- current, history, heads, branches, show ---------------------------------------
 
 
@@ -394,7 +348,7 @@ def _verbose_args(p: argparse.ArgumentParser) -> None:
 
 
 def _current(args: argparse.Namespace) -> int:
-    project = _project(args, "bookkeeping")
+    project = project_of(args, "bookkeeping")
     rows = commands.current(project)
     if args.verbose:
         say(args, f"Current revision(s) for {mask_url(project.config.url)}:")
@@ -425,7 +379,7 @@ def _history(args: argparse.Namespace) -> int:
     needs_database = (
         args.indicate_current or args.verbose or commands.range_needs_current(args.rev_range)
     )
-    project = _project(args, "bookkeeping" if needs_database else "text")
+    project = project_of(args, "bookkeeping" if needs_database else "text")
     lines, problem = commands.history(
         project, args.rev_range, indicate_current=args.indicate_current, with_applied=args.verbose
     )
@@ -481,7 +435,7 @@ def _details(rev: Revision, project: commands.Project, marks: str = "") -> str:
 
 
 def _heads_cmd(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = project_of(args)
     for rev in commands.heads(project):
         if args.verbose:
             print(_details(rev, project) + "\n")
@@ -492,7 +446,7 @@ def _heads_cmd(args: argparse.Namespace) -> int:
 
 
 def _branches(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = project_of(args)
     for point, children in commands.branches(project):
         print(f"{point.id} (branchpoint), {point.message}")
         for child in children:
@@ -505,7 +459,7 @@ def _show_args(p: argparse.ArgumentParser) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    project = _project(args)
+    project = project_of(args)
     print("\n\n".join(_details(rev, project) for rev in commands.show(project, args.revision)))
     return 0
 
@@ -521,7 +475,7 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     _no_cycle_collection()
-    report = commands.check(_project(args, "migrate"), notify=lambda text: say(args, text))
+    report = commands.check(project_of(args, "migrate"), notify=lambda text: say(args, text))
     if args.format == "json":
         print(report.to_json())
     else:
@@ -571,63 +525,15 @@ def _none(_: argparse.ArgumentParser) -> None:
 def _doctor(args: argparse.Namespace) -> int:
     from distill.compat.doctor import diagnose, render
 
-    findings = diagnose(_project(args).config)
+    findings = diagnose(project_of(args).config)
     render(findings, print)
     return 1 if any(f.level == "problem" for f in findings) else 0
-
-
-def _lint_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "range",
-        nargs="?",
-        help="A:B (what 'upgrade A:B' runs) or one revision; default: the revisions the "
-        "database has not applied",
-    )
-    p.add_argument("--all", action="store_true", help="every revision, applied or not")
-    p.add_argument(
-        "--fix",
-        action="store_true",
-        help="rewrite the revisions where a safe form exists (kept only when the "
-        "migrations still build the same schema), then lint again",
-    )
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (path:line: severity [code] message) or json (one object per finding)",
-    )
-
-
-def _lint(args: argparse.Namespace) -> int:
-    from distill.commands.lint import fix_findings, lint_project
-
-    project = _project(args)
-    notify = lambda text: say(args, text)  # noqa: E731
-    report = lint_project(project, args.range, all_revisions=args.all, notify=notify)
-    if args.fix:
-        for fixed in fix_findings(project, report, notify):
-            say(args, f"Fixed {display_path(fixed.path)}: {', '.join(fixed.codes)}")
-        report = lint_project(project, args.range, all_revisions=args.all, notify=notify)
-    if args.format == "json":
-        for finding in report.findings:
-            print(json.dumps(finding.to_dict()))
-    else:
-        for f in report.findings:
-            print(f"{display_path(f.path)}:{f.line}: {f.severity} [{f.code}] {f.message}")
-    count = len(report.findings)
-    say(
-        args,
-        f"{count} finding{'s' if count != 1 else ''} ({report.errors} error"
-        f"{'s' if report.errors != 1 else ''}) in {_count(len(report.revisions))}, "
-        f"for {report.target}",
-    )
-    return 1 if report.errors else 0
 
 
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
     ("init", "create a migrations folder and settings", _init_args, _init),
     ("revision", "create a new revision file", _revision_args, _revision),
-    ("upgrade", "apply revisions up to a target", _migrate_args, _upgrade),
+    ("upgrade", "apply revisions up to a target", _upgrade_args, _upgrade),
     ("downgrade", "revert revisions down to a target", _migrate_args, _downgrade),
     ("current", "show the revision(s) the database is at", _verbose_args, _current),
     ("history", "list revisions, newest first", _history_args, _history),
@@ -651,14 +557,14 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
     (
         "preflight",
         "check, reading only, that the rows let the pending revisions succeed; exit 1 if not",
-        _preflight_args,
-        _preflight,
+        cli_safety.preflight_args,
+        cli_safety.preflight,
     ),
     (
         "lint",
         "what the pending revisions would do to a live database; exit 1 on an error",
-        _lint_args,
-        _lint,
+        cli_safety.lint_args,
+        cli_safety.lint,
     ),
     (
         "doctor",

@@ -23,3 +23,7 @@ def say(args: argparse.Namespace, text: str, stream: TextIO | None = None) -> No
     """A notice for people (stderr), silenced by --quiet."""
     if not args.quiet:
         print(text, file=stream or sys.stderr)
+
+
+def count_revisions(n: int) -> str:
+    return f"{n} revision{'s' if n != 1 else ''}"

@@ -34,7 +34,8 @@ def _sorted(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(items, key=repr)
 
 
-def _table(insp: sa.Inspector, dialect: sa.Dialect, name: str) -> dict[str, Any]:
+def describe_table(insp: sa.Inspector, dialect: sa.Dialect, name: str) -> dict[str, Any]:
+    """One table as the comparisons read it: columns in order, keys, indexes, checks."""
     columns = insp.get_columns(name)
     pk = insp.get_pk_constraint(name)
     return {
@@ -87,7 +88,7 @@ def snapshot(url: str) -> dict[str, Any]:
         with engine.connect() as conn:
             insp = sa.inspect(conn)
             tables = {
-                name: _table(insp, conn.dialect, name)
+                name: describe_table(insp, conn.dialect, name)
                 for name in sorted(insp.get_table_names())
                 if name != VERSION_TABLE
             }

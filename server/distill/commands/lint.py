@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from distill.commands.project import Project
+from distill.config import Config
 from distill.errors import DistillError
 from distill.lint.engine import Finding, Run, lint
 from distill.lint.preflight import Problem
@@ -47,26 +50,34 @@ def lint_project(
     notify: Callable[[str], None] = lambda _: None,
 ) -> LintReport:
     from distill.autogen.generate import target_dialect
-    from distill.runtime.migrate import commits_each_revision
 
     config, graph = project.config, project.graph
-    settings = lint_settings(config)
     dialect = target_dialect(config)
     current: tuple[str, ...] | None = None
     server: int | None = None
     if not all_revisions and range_ is None:
         current, server = _database(project, notify)
     pending = _revisions(project, range_, all_revisions, current)
+    run = lint_run(config, dialect, server)
+    findings = lint(graph, pending, run)
+    return LintReport(findings, pending, f"{dialect.name} {run.version}")
+
+
+def lint_run(config: Config, dialect: sa.Dialect, server: int | None = None) -> Run:
+    """What the lint knows of the upgrade the project's runner would make: the target
+    server version (``target_version``, else ``server``, the connected one's, else the
+    newest), its transaction scope, its lock timeout, and the rules' severities."""
+    from distill.runtime.migrate import commits_each_revision
+
+    settings = lint_settings(config)
     version = settings.target_versions.get(dialect.name) or server or NEWEST[dialect.name]
-    run = Run(
+    return Run(
         dialect,
         version,
         one_transaction=not commits_each_revision(config, dialect.name),
         lock_timeout=config.ddl_lock_timeout is not None,
         severities=settings.severities,
     )
-    findings = lint(graph, pending, run)
-    return LintReport(findings, pending, f"{dialect.name} {version}")
 
 
 def fix_findings(
@@ -122,14 +133,15 @@ def _revisions(
 def _database(
     project: Project, notify: Callable[[str], None]
 ) -> tuple[tuple[str, ...] | None, int | None]:
-    """The applied revisions and the server's major version; (None, None) without a database."""
+    """The applied revisions and the server's major version; (None, None) without a database.
+
+    The version is what the engine learnt on connecting to read the revisions (a
+    SQLite file read without a connection has none: its version does not matter)."""
     from distill.commands import read_heads
-    from distill.runtime.database import connect
 
     try:
         current = read_heads(project)
-        with connect(project.database) as conn:
-            info = conn.dialect.server_version_info or ()
+        info = project.engine.dialect.server_version_info or ()
         return current, int(info[0]) if info else None
     except DistillError as error:
         notify(f"note: the database was not read ({error}); linting every revision")

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from distill.ddl.context import NamingConvention
-from distill.lint.locks import ACCESS_EXCLUSIVE, SHARE, TableLock
+from distill.lint.locks import ACCESS_EXCLUSIVE, SHARE, TableLock, postgresql_locks
 from distill.lint.rules import RULES, Facts, Hit, check_op, heaviest
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
@@ -130,18 +130,16 @@ def _revision_hits(
         line = item.line or 1
         if isinstance(item.op, Execute) and _LOCK_TIMEOUT.match(str(item.op.sqltext)):
             timeout_set = True
-        facts = Facts(dialect, run.version, item.before, frozenset(live), item.in_autocommit_block)
         for op in _each(item.op):
-            for hit in check_op(op, facts):
-                if hit.code:
-                    hits.append((line, hit))
-                blocking += [
-                    (line, lock)
-                    for lock in hit.locks
-                    if lock.mode in (ACCESS_EXCLUSIVE, SHARE)
-                    and (None, lock.table) in live
-                    and not item.in_autocommit_block
-                ]
+            facts = _facts(item, op, run, frozenset(live))
+            hits += [(line, hit) for hit in check_op(op, facts)]
+            blocking += [
+                (line, lock)
+                for lock in facts.locks
+                if lock.mode in (ACCESS_EXCLUSIVE, SHARE)
+                and (None, lock.table) in live
+                and not item.in_autocommit_block
+            ]
             _follow_tables(op, live)
         for line_, fk in _foreign_keys(item.op, line):
             if dialect == "postgresql" and not _indexed(after, fk):
@@ -194,12 +192,20 @@ def _possible(recorded: list[RecordedOp], run: Run) -> dict[int, set[str]]:
     possible: dict[int, set[str]] = {}
     for item in recorded:
         everything = frozenset(t.key for t in item.before.tables)
-        facts = Facts(run.dialect.name, run.version, item.before, everything,
-                      item.in_autocommit_block)  # fmt: skip
         for op in _each(item.op):
-            for hit in check_op(op, facts):
+            for hit in check_op(op, _facts(item, op, run, everything)):
                 possible.setdefault(item.line or 1, set()).add(hit.code)
     return possible
+
+
+def _facts(
+    item: RecordedOp, op: Op, run: Run, existing: frozenset[tuple[str | None, str]]
+) -> Facts:
+    """What the rules read of ``op``: the run's facts, and its locks (PostgreSQL)."""
+    dialect = run.dialect.name
+    locks = postgresql_locks(op, item.before, run.version) if dialect == "postgresql" else []
+    return Facts(dialect, run.version, item.before, existing, item.in_autocommit_block,
+                 tuple(locks))  # fmt: skip
 
 
 def _each(op: Op) -> list[Op]:

@@ -12,7 +12,7 @@ at a whole revision.  ``docs/safety.md`` explains every rule and its fix.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from distill.lint.locks import (
     ACCESS_EXCLUSIVE,
@@ -20,7 +20,6 @@ from distill.lint.locks import (
     SHARE,
     TableLock,
     add_column_rewrites,
-    postgresql_locks,
 )
 from distill.ops.base import Op
 from distill.ops.column import AddColumn, AlterColumn, DropColumn
@@ -176,7 +175,8 @@ class Facts:
     before: Schema  # just before the op
     existing: frozenset[tuple[str | None, str]]  # tables there before this upgrade run
     in_autocommit_block: bool = False
-    created: set[tuple[str | None, str]] = field(default_factory=set)  # made in this run
+    # The locks the op takes on PostgreSQL (``locks.postgresql_locks``), read once per op.
+    locks: tuple[TableLock, ...] = ()
 
     def live(self, table: str | None, schema: str | None = None) -> bool:
         """Whether ``table`` existed before the run (and so has traffic to block)."""
@@ -187,7 +187,6 @@ class Facts:
 class Hit:
     code: str
     message: str
-    locks: tuple[TableLock, ...] = ()
 
 
 def check_op(op: Op, facts: Facts) -> Iterator[Hit]:
@@ -213,7 +212,7 @@ def check_op(op: Op, facts: Facts) -> Iterator[Hit]:
 def _postgresql(op: Op, facts: Facts) -> Iterator[Hit]:
     table = getattr(op, "table_name", None)
     live = facts.live(table, getattr(op, "schema", None))
-    locks = tuple(postgresql_locks(op, facts.before, facts.version))
+    locks = facts.locks
     if isinstance(op, CreateIndex):
         concurrent = bool(op.kw.get("postgresql_concurrently"))
         if concurrent and not facts.in_autocommit_block:
@@ -222,14 +221,12 @@ def _postgresql(op: Op, facts: Facts) -> Iterator[Hit]:
                 f"CREATE INDEX CONCURRENTLY {op.index_name} runs inside the revision's "
                 "transaction, which PostgreSQL refuses; put it in "
                 "'with op.get_context().autocommit_block():'",
-                locks,
             )
         elif concurrent and live:
             yield Hit(
                 "concurrent-index-may-be-invalid",
                 f"if building {op.index_name} CONCURRENTLY fails, an INVALID index stays: "
                 "'DROP INDEX CONCURRENTLY IF EXISTS' it before trying again",
-                locks,
             )
         elif live:
             yield Hit(
@@ -238,7 +235,6 @@ def _postgresql(op: Op, facts: Facts) -> Iterator[Hit]:
                 f"{BLOCKS[SHARE]} while it reads every row; pass "
                 "postgresql_concurrently=True "
                 "inside an autocommit_block()",
-                locks,
             )
     elif isinstance(op, DropIndex) and locks and facts.live(locks[0].table):
         concurrent = bool(op.kw.get("postgresql_concurrently"))
@@ -247,14 +243,12 @@ def _postgresql(op: Op, facts: Facts) -> Iterator[Hit]:
                 "concurrently-in-transaction",
                 f"DROP INDEX CONCURRENTLY {op.index_name} runs inside the revision's "
                 "transaction, which PostgreSQL refuses; put it in an autocommit_block()",
-                locks,
             )
         elif not concurrent:
             yield Hit(
                 "drop-index-not-concurrent",
                 f"DROP INDEX {op.index_name} holds ACCESS EXCLUSIVE on {locks[0].table}; "
                 "pass postgresql_concurrently=True inside an autocommit_block()",
-                locks,
             )
     elif isinstance(op, AddColumn) and live and add_column_rewrites(op, facts.version):
         yield Hit(
@@ -262,7 +256,6 @@ def _postgresql(op: Op, facts: Facts) -> Iterator[Hit]:
             f"{table}.{op.column.name}'s default is computed for every existing row: the "
             f"table is rewritten under ACCESS EXCLUSIVE; add the column without it, then "
             "set the default and backfill in batches",
-            locks,
         )
     elif isinstance(op, AlterColumn) and live:
         yield from _alter_column(op, locks)
@@ -272,44 +265,36 @@ def _postgresql(op: Op, facts: Facts) -> Iterator[Hit]:
             f"foreign key {op.name or ''} on {table} is checked against every row while "
             f"{table} and {op.referent_table} block writes; add it with "
             "postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later step",
-            locks,
         )
     elif isinstance(op, CreateCheck) and live and not op.kw.get("postgresql_not_valid"):
         yield Hit(
             "check-not-valid",
             f"CHECK {op.name or ''} on {table} is checked against every row under ACCESS "
             "EXCLUSIVE; add it with postgresql_not_valid=True, then VALIDATE CONSTRAINT",
-            locks,
         )
     elif isinstance(op, CreateUnique) and live:
         yield Hit(
             "unique-constraint",
             f"UNIQUE {op.name or ''} on {table} builds its index under ACCESS EXCLUSIVE; "
             "create the unique index CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX",
-            locks,
         )
     elif isinstance(op, CreatePrimaryKey) and live:
         yield Hit(
             "primary-key",
             f"PRIMARY KEY on {table} builds its index under ACCESS EXCLUSIVE; create the "
             "unique index CONCURRENTLY, then ADD PRIMARY KEY USING INDEX",
-            locks,
         )
     elif isinstance(op, RecreateEnumType) and any(facts.live(t, op.schema) for t, _ in op.columns):
         yield Hit(
             "enum-recreated",
             f"recreating enum type {op.name} rewrites {', '.join(t for t, _ in op.columns)}",
-            locks,
         )
     elif isinstance(op, AddEnumValue) and facts.version < 12 and not facts.in_autocommit_block:
         yield Hit(
             "enum-value-in-transaction",
             f"ALTER TYPE {op.name} ADD VALUE cannot run in a transaction before "
             "PostgreSQL 12; put it in an autocommit_block()",
-            locks,
         )
-    elif locks and live:
-        yield Hit("", "", locks)  # no finding: the locks still count for the revision
 
 
 def _alter_column(op: AlterColumn, locks: tuple[TableLock, ...]) -> Iterator[Hit]:
@@ -320,7 +305,6 @@ def _alter_column(op: AlterColumn, locks: tuple[TableLock, ...]) -> Iterator[Hit
             f"{op.table_name}.{op.column_name}: this type change rewrites {op.table_name} "
             "under ACCESS EXCLUSIVE (blocking reads and writes); add a new column, "
             "backfill it, and switch over",
-            locks,
         )
     elif op.nullable is False:
         yield Hit(
@@ -328,10 +312,7 @@ def _alter_column(op: AlterColumn, locks: tuple[TableLock, ...]) -> Iterator[Hit
             f"SET NOT NULL on {op.table_name}.{op.column_name} scans every row under "
             "ACCESS EXCLUSIVE; add CHECK (... IS NOT NULL) NOT VALID, VALIDATE it, then "
             "SET NOT NULL (PostgreSQL 12+ then skips the scan)",
-            locks,
         )
-    else:
-        yield Hit("", "", locks)
 
 
 def _contract(op: Op, facts: Facts) -> Iterator[Hit]:

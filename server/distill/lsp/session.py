@@ -116,7 +116,8 @@ class Session:
         self.last_good: Analysis | None = None
         self._last_models: ModelsResult | None = None  # of the last build that imported
         self._hand_made_memo = HandMadeMemo()
-        self._lint: tuple[object, tuple[LintItem, ...]] | None = None  # (files and db, findings)
+        # (the database's revisions it was made for, the findings)
+        self._lint: tuple[tuple[str, ...], tuple[LintItem, ...]] | None = None
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
         self._blame = SchemaBlame()
@@ -219,15 +220,14 @@ class Session:
         self.read_database(project, force=refresh_database)
         targets = replay_targets(graph, self.database.current)
         known = {t: self._replayed[t][0] for t in targets if t in self._replayed}
-        lint_key, to_lint = self._lint_request(graph)
-        current = self.database.current or ()
+        current, to_lint = self._lint_request(graph, refresh_database)
         models = self.worker().build(
             _under(self.root, buffers), targets=targets, compare=True, known=known, lint=to_lint,
-            lint_start=current[0] if len(current) == 1 else "" if not current else None,
+            lint_start=current[0] if len(current) == 1 else None,
         )  # fmt: skip
         models = self._with_known_schemas(models)
         if to_lint is not None and models.migrations.lint is not None:
-            self._lint = (lint_key, models.migrations.lint)
+            self._lint = (current, models.migrations.lint)
         findings = migration_files.findings(
             self.revision_files(buffers),
             self.database.applied,
@@ -354,24 +354,19 @@ class Session:
                 schemas[target] = self._replayed[target][1]
         return replace(models, migrations=replace(models.migrations, schemas=schemas))
 
-    def _lint_request(self, graph: RevisionGraph | None) -> tuple[object, tuple[str, ...] | None]:
+    def _lint_request(
+        self, graph: RevisionGraph | None, saved: bool
+    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
         """The revisions to lint in this build: those the database has not applied (all
-        when it cannot be read), asked again only when a revision file was saved or the
-        database moved; None keeps the last findings."""
-        if graph is None:
-            return None, None
+        when it cannot be read).  Asked again only when something was saved or changed on
+        disk, or a command ran (``saved``: what also refreshes the database), or the
+        database moved; None keeps the last findings: a keystroke lints nothing."""
         current = self.database.current or ()
-        files = []
-        for revision in graph.revisions.values():
-            try:
-                stat = revision.path.stat()
-            except OSError:
-                continue
-            files.append((str(revision.path), stat.st_mtime_ns, stat.st_size))
-        key = (tuple(sorted(files)), current)
-        if self._lint is not None and self._lint[0] == key:
-            return key, None
-        return key, tuple(editor.steps(graph, current, "upgrade", "heads"))
+        if graph is None:
+            return current, None
+        if self._lint is not None and not saved and self._lint[0] == current:
+            return current, None
+        return current, tuple(editor.steps(graph, current, "upgrade", "heads"))
 
     def _lint_finding(self, item: LintItem, buffers: Mapping[str, str]) -> migration_files.Finding:
         """A lint finding on its line, from its first character to the end (the lint read

@@ -147,11 +147,11 @@ def run_online(
                             notify, resumable,
                         )  # fmt: skip
                     break
-                except LockWaitFailed as waited:
+                except LockWaitFailed:
                     # Only a revision that rolled back alone can run again where it stopped.
                     if attempt > config.retries or not units.each_revision_atomic:
                         raise
-                    _record_attempt(conn, tables, step, str(waited))
+                    _record_attempt(conn, tables, step)
                     delay = min(30.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.0)
                     notify(
                         f"{step.label}: a table's lock was not free within ddl_lock_timeout "
@@ -164,7 +164,7 @@ def run_online(
         return RunResult(before=before, after=tuple(sorted(heads)), steps=steps)
 
 
-def _record_attempt(conn: Connection, tables: VersionTables, step: Step, why: str) -> None:
+def _record_attempt(conn: Connection, tables: VersionTables, step: Step) -> None:
     """A history row for an attempt that waited too long for a lock (its work rolled back)."""
     now = utcnow()
     for statement, params in tables.record(
@@ -173,7 +173,6 @@ def _record_attempt(conn: Connection, tables: VersionTables, step: Step, why: st
     ):  # fmt: skip
         conn.execute(statement, params)
     conn.commit()
-    del why  # said by the notice; the row says that an attempt failed
 
 
 def heads_without_lock(engine: Engine, config: Config) -> tuple[str, ...] | None:

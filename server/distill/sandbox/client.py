@@ -203,8 +203,8 @@ class ModelWorker:
         None, with no error); a replayed schema whose digest is in ``known``
         (target -> digest) is not sent again: ``migrations.digests`` says which.
         ``lint`` (revision ids, the others counting as applied): their findings come
-        back in ``migrations.lint``; ``lint_start`` is the one revision they start from
-        ("" for base), whose replay (cached) stands for the applied revisions.
+        back in ``migrations.lint``; ``lint_start`` is the one revision they start from,
+        whose replay (cached) stands for the applied revisions.
         """
         with self._build_lock:
             started = time.monotonic()

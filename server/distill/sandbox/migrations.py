@@ -105,10 +105,10 @@ def _lint_start(
     notes: list[str],
 ) -> Schema | None:
     """The applied revisions' schema, from this build's replay or the replay cache; None
-    when the database is at several revisions (the lint then replays them itself)."""
+    when the database is at base or at several revisions (the lint replays what is applied)."""
     start = request.lint_start
-    if not start:
-        return None  # several revisions, or base: nothing applied to stand in for
+    if start is None:
+        return None
     return replayed.get(start) or migration_schema(graph, config, dialect, notes.append, start)
 
 
@@ -121,15 +121,10 @@ def _lint(
 ) -> tuple[LintItem, ...]:
     """The lint of the revisions not applied, as ``distill lint`` finds it (the server
     version from the settings, else the newest: the child asks no database)."""
-    from distill.lint.engine import Run, lint
-    from distill.lint.settings import NEWEST, lint_settings
-    from distill.runtime.migrate import commits_each_revision
+    from distill.commands.lint import lint_run
+    from distill.lint.engine import lint
 
-    settings = lint_settings(config)
-    version = settings.target_versions.get(dialect.name) or NEWEST.get(dialect.name, 0)
-    one = not commits_each_revision(config, dialect.name)
-    timeout = config.ddl_lock_timeout is not None
-    run = Run(dialect, version, one, lock_timeout=timeout, severities=settings.severities)
+    run = lint_run(config, dialect)
     return tuple(
         LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
         for f in lint(graph, pending, run, start)

@@ -55,7 +55,8 @@ class BuildRequest:
     known: dict[str, str] = field(default_factory=dict)
     # Lint these revisions (ids in run order; the others count as applied): None, no lint.
     lint: tuple[str, ...] | None = None
-    # The revision they start from ("" for base): its replayed schema is the applied part.
+    # The one revision they start from, whose replayed schema is the applied part (None:
+    # the lint replays what is applied itself).
     lint_start: str | None = None
 
 
