@@ -84,6 +84,7 @@ def test_explicit_config_file(tmp_path: Path) -> None:
         ('version_locations = "m"\n', r"'version_locations' must be a list of folder paths"),
         ("transaction_per_migration = 1\n", r"must be true or false"),
         ("lock_timeout = true\n", r"'lock_timeout' must be a number of seconds"),
+        ("retries = -1\n", r"'retries' must be a number of retries, 0 or more, not -1"),
         ('url = "not a url"\n', r"is not a database URL"),
         ("url = \n", r"not valid TOML"),
         ("version_locations = [1]\n", r"must list folder paths as strings"),

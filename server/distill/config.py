@@ -145,8 +145,14 @@ def _settings_in_folder(folder: Path) -> tuple[Path, Mapping[str, Any]] | None:
         candidates.append((toml_file, _distill_toml_settings(toml_file, data)))
     pyproject = folder / PYPROJECT
     if pyproject.is_file():
-        section = alembic_config.tool_table(pyproject, _read_toml(pyproject), "distill")
-        if section is not None:
+        data = _read_toml(pyproject)
+        section = alembic_config.tool_table(pyproject, data, "distill")
+        # [tool.distill.lint] alone beside an Alembic project configures the lint of
+        # that project; it does not turn it into a Distill project.
+        lint_only = section is not None and set(section) <= {"lint"}
+        if section is not None and not (
+            lint_only and alembic_config.has_alembic_settings(folder, data)
+        ):
             candidates.append((pyproject, section))
     if len(candidates) > 1:
         raise ConfigError(
@@ -223,7 +229,8 @@ def load_config(
 
 
 def _alembic_only_pyproject(source: Path, data: Mapping[str, Any]) -> bool:
-    if source.name != PYPROJECT or alembic_config.tool_table(source, data, "distill") is not None:
+    distill = alembic_config.tool_table(source, data, "distill")
+    if source.name != PYPROJECT or (distill is not None and not set(distill) <= {"lint"}):
         return False
     return alembic_config.tool_table(source, data, "alembic") is not None
 
@@ -268,9 +275,16 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         extra={
             "prepend_sys_path": read.prepend_sys_path,
             "distill_only_ops": read.distill_only_ops,
+            **_lint_table(folder, data),
         },
         flavour="alembic",
     )
+
+
+def _lint_table(folder: Path, data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An Alembic project's ``[tool.distill.lint]`` (pyproject.toml), when it has one."""
+    section = alembic_config.tool_table(folder / PYPROJECT, data, "distill") if data else None
+    return {"lint": section["lint"]} if section and "lint" in section else {}
 
 
 def _alembic_timeout(read: alembic_config.AlembicSettings) -> float:
@@ -311,7 +325,7 @@ def _build(
         lock_timeout=float(settings.get("lock_timeout", 300.0)),
         ddl_lock_timeout=_seconds(settings.get("ddl_lock_timeout")),
         statement_timeout=_seconds(settings.get("statement_timeout")),
-        retries=max(0, int(settings.get("retries", 0))),
+        retries=int(settings.get("retries", 0)),
         timeout=timeout_setting(where, settings.get("timeout", DEFAULT_TIMEOUT)),
         extra={k: v for k, v in settings.items() if k in _FORWARD_KEYS},
     )
@@ -331,7 +345,9 @@ def _check_keys(where: str, settings: Mapping[str, Any]) -> None:
             raise ConfigError(f"{where}: unknown setting '{key}'{hint}")
         types, description = _KEYS[key]
         # bool is an int in Python; a number setting must not accept true/false
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        wrong_type = not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
+        negative_count = key == "retries" and isinstance(value, int) and value < 0
+        if wrong_type or negative_count:
             raise ConfigError(f"{where}: '{key}' must be {description}, not {value!r}")
 
 

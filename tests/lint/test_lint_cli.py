@@ -142,3 +142,30 @@ def test_the_rewrites_one_by_one() -> None:
         '        op.add_enum_value("status", "void")\n'
     )
     assert fixed(out, [(5, "concurrent-index")]) == out  # already inside a block
+
+
+def test_an_alembic_project_reads_its_lint_settings_and_stays_alembic(tmp_path: Path) -> None:
+    """``[tool.distill.lint]`` beside alembic.ini sets the lint of that Alembic project;
+    it does not make it a Distill project (the version table stays alembic_version)."""
+    from tests.alembic_projects import alembic_init, edit_ini, revision_script, run_distill
+
+    root = tmp_path / "a"
+    alembic_init(root)
+    edit_ini(root / "alembic.ini", sqlalchemy__url="sqlite:///app.db")
+    versions = root / "alembic" / "versions"
+    base = 'op.create_table("orders", sa.Column("id", sa.Integer, primary_key=True))'
+    (versions / "a1_base.py").write_text(revision_script("a1", None, "base", base, "pass"))
+    risky = 'op.drop_column("orders", "id")'
+    (versions / "b2_risky.py").write_text(revision_script("b2", "a1", "risky", risky, "pass"))
+    assert run_distill(root, ["upgrade", "a1"]).returncode == 0
+    before = run_distill(root, ["lint"])
+    assert "warning [drop-column]" in before.stdout and before.returncode == 0
+    (root / "pyproject.toml").write_text('[tool.distill.lint]\ndrop-column = "error"\n')
+    after = run_distill(root, ["lint"])
+    assert "error [drop-column]" in after.stdout and after.returncode == 1
+    current = run_distill(root, ["current"])
+    assert current.returncode == 0 and "a1" in current.stdout, current.stderr
+    from sqlalchemy import create_engine, inspect
+
+    tables = inspect(create_engine(f"sqlite:///{root / 'app.db'}")).get_table_names()
+    assert "alembic_version" in tables and "distill_version" not in tables

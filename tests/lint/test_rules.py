@@ -230,3 +230,20 @@ def test_the_runners_lock_timeout_counts(tmp_path: Path) -> None:
     assert "no-lock-timeout" in _codes(_project(tmp_path / "a", "postgresql", risky), "b2")
     timed = _project(tmp_path / "b", "postgresql", risky, "ddl_lock_timeout = 5")
     assert "no-lock-timeout" not in _codes(timed, "b2")
+
+
+def test_an_autocommit_block_ends_a_set_local_lock_timeout(tmp_path: Path) -> None:
+    """``SET LOCAL`` ends with the transaction the block commits; ``SET`` holds on."""
+    after_block = (
+        "op.execute(\"SET LOCAL lock_timeout = '5s'\")\n"
+        + BLOCK
+        + 'op.create_index("ix_note", "orders", ["note"], postgresql_concurrently=True)\n'
+        'op.add_column("orders", sa.Column("x", sa.Integer))'
+    )
+    assert "no-lock-timeout" in _codes(_project(tmp_path / "a", "postgresql", after_block), "b2")
+    session = after_block.replace("SET LOCAL", "SET")
+    assert "no-lock-timeout" not in _codes(_project(tmp_path / "b", "postgresql", session), "b2")
+    inside = BLOCK + "op.execute(\"SET LOCAL lock_timeout = '5s'\")\n" + CASES["no-lock-timeout"][1]
+    assert "no-lock-timeout" in _codes(_project(tmp_path / "c", "postgresql", inside), "b2")
+    runner = _project(tmp_path / "d", "postgresql", after_block, "ddl_lock_timeout = 5")
+    assert "no-lock-timeout" not in _codes(runner, "b2")

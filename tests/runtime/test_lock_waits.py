@@ -79,3 +79,24 @@ def test_a_lock_held_elsewhere_is_waited_for_retried_and_named(
     expected = "the lock is held by pid" if dialect_name == "postgresql" else "held by connection"
     assert "upgrade of revision c3" in line and expected in line, line
     assert "SELECT * FROM t" in line or dialect_name == "mariadb"
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_the_timeout_holds_again_after_an_autocommit_block(db_url: str, tmp_path: Path) -> None:
+    """The block commits the revision's transaction, and its ``SET LOCAL`` with it: the
+    runner sets it again for the statements after the block."""
+    project = make_project(tmp_path / "block", db_url, "ddl_lock_timeout = 2\n")
+    project.add(
+        "a1",
+        None,
+        'op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))\n'
+        "with op.get_context().autocommit_block():\n"
+        '    op.create_index("ix_t_id", "t", ["id"], postgresql_concurrently=True)\n'
+        "op.execute(\"CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS v\")",
+    )
+    done = project.cli("upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT v FROM seen").scalar() == "2s"
+    engine.dispose()

@@ -79,6 +79,10 @@ class OpContext:
         # them after each revision's upgrade()); with --sql, the starting point.
         self._current_heads = tuple(sorted(current_heads))
         self._catalog = catalog
+        # Called on the connection when a transaction begins again after an
+        # autocommit_block(): the runner sets the revision's SET LOCAL timeouts
+        # there once more, since they ended with the transaction the block committed.
+        self.on_transaction_begin: Callable[[Connection], None] | None = None
 
     @property
     def naming_convention(self) -> NamingConvention | None:
@@ -248,6 +252,8 @@ class OpContext:
                 conn.commit()
             # Back to the level it had; the next statement autobegins a transaction.
             conn.execution_options(isolation_level=previous or conn.default_isolation_level)
+            if self.on_transaction_begin is not None:
+                self.on_transaction_begin(conn)
 
 
 class OpImpl:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from distill.ddl.context import NamingConvention
 from distill.lint.locks import ACCESS_EXCLUSIVE, SHARE, TableLock, postgresql_locks
-from distill.lint.rules import RULES, Facts, Hit, check_op, heaviest
+from distill.lint.rules import RULES, Facts, Hit, check_op
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
 from distill.ops.constraint import CreateForeignKey
@@ -34,7 +34,7 @@ from distill.scripts.script import Revision
 
 SEVERITIES = ("off", "information", "warning", "error")
 _IGNORE = re.compile(r"#\s*distill:\s*ignore\[([^\]]*)\]")
-_LOCK_TIMEOUT = re.compile(r"^\s*SET\s+(LOCAL\s+)?lock_timeout\b", re.IGNORECASE)
+_LOCK_TIMEOUT = re.compile(r"^\s*SET\s+(SESSION\s+|LOCAL\s+)?lock_timeout\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -124,17 +124,16 @@ def _revision_hits(
     """(line, hit) of every op of one revision, then the revision-wide rules."""
     dialect = run.dialect.name
     hits: list[tuple[int, Hit]] = []
-    timeout_set = run.lock_timeout
-    blocking: list[tuple[int, TableLock]] = []
+    timeouts = _Timeouts(run.lock_timeout)
+    blocking: list[tuple[int, TableLock, bool]] = []  # (line, lock, a lock timeout holds)
     for item in recorded:
         line = item.line or 1
-        if isinstance(item.op, Execute) and _LOCK_TIMEOUT.match(str(item.op.sqltext)):
-            timeout_set = True
+        timeouts.read(item)
         for op in _each(item.op):
             facts = _facts(item, op, run, frozenset(live))
             hits += [(line, hit) for hit in check_op(op, facts)]
             blocking += [
-                (line, lock)
+                (line, lock, timeouts.held)
                 for lock in facts.locks
                 if lock.mode in (ACCESS_EXCLUSIVE, SHARE)
                 and (None, lock.table) in live
@@ -156,7 +155,7 @@ def _revision_hits(
                 )
     if dialect != "postgresql" or not blocking:
         return hits
-    line, lock = blocking[0]
+    line, lock, _ = blocking[0]
     if run.one_transaction and later:
         hits.append(
             (
@@ -169,9 +168,10 @@ def _revision_hits(
                 ),
             )
         )
-    strongest = heaviest([lock for _, lock in blocking])
-    if not timeout_set and strongest is not None and strongest.mode == ACCESS_EXCLUSIVE:
-        at = next(n for n, held in blocking if held.mode == ACCESS_EXCLUSIVE)
+    unguarded = [(n, held) for n, held, guarded in blocking if not guarded]
+    exclusive = next((pair for pair in unguarded if pair[1].mode == ACCESS_EXCLUSIVE), None)
+    if exclusive is not None:
+        at, strongest = exclusive
         hits.append(
             (
                 at,
@@ -184,6 +184,36 @@ def _revision_hits(
             )
         )
     return hits
+
+
+class _Timeouts:
+    """Whether a lock timeout holds at each op of a revision.
+
+    ``SET lock_timeout`` holds for the rest of the connection; ``SET LOCAL`` until
+    its transaction ends, which an ``autocommit_block()`` does, on entering (it
+    commits) and on leaving (a new one begins).  The runner's own timeout
+    (``ddl_lock_timeout``) is set again each time a transaction begins."""
+
+    def __init__(self, runner: bool) -> None:
+        self.runner = runner
+        self.session = False
+        self.local = False
+        self.in_block = False
+
+    def read(self, item: RecordedOp) -> None:
+        if item.in_autocommit_block != self.in_block:
+            self.in_block = item.in_autocommit_block
+            self.local = False
+        if isinstance(item.op, Execute):
+            found = _LOCK_TIMEOUT.match(str(item.op.sqltext))
+            if found and (found.group(1) or "").strip().upper() == "LOCAL":
+                self.local = not self.in_block  # outside a transaction it does nothing
+            elif found:
+                self.session = True
+
+    @property
+    def held(self) -> bool:
+        return self.session or self.local or (self.runner and not self.in_block)
 
 
 def _possible(recorded: list[RecordedOp], run: Run) -> dict[int, set[str]]:

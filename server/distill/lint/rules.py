@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from distill.lint.locks import (
-    ACCESS_EXCLUSIVE,
     BLOCKS,
     SHARE,
     TableLock,
@@ -368,10 +367,3 @@ def _sqlite(op: Op, facts: Facts) -> Iterator[Hit]:
             f"{op.describe()} rebuilds {op.table_name}: every row is "
             "copied while the database is locked for writing",
         )
-
-
-def heaviest(locks: list[TableLock]) -> TableLock | None:
-    """The lock that blocks most: ACCESS EXCLUSIVE first."""
-    order = [ACCESS_EXCLUSIVE, SHARE, "ShareRowExclusiveLock", "ShareUpdateExclusiveLock"]
-    ranked = sorted(locks, key=lambda lock: order.index(lock.mode))
-    return ranked[0] if ranked else None

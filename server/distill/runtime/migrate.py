@@ -375,6 +375,7 @@ def _apply_step(
             conn.commit()
     ctx = _op_context(config, conn.dialect, tuple(heads), connection=conn)
     set_timeouts(conn, config)
+    ctx.on_transaction_begin = lambda again: set_timeouts(again, config)
     try:
         with journal.watching() if journal else nullcontext():
             run_revision(ctx, run)
