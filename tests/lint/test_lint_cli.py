@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from distill.commands.lint import lint_project
+from distill.lint.engine import Finding
 from distill.replay.recorder import replay
 from tests.lint.test_rules import BASE, URLS
 from tests.projects import ProjectDir, make_project
@@ -22,13 +23,17 @@ op.drop_column("orders", "ref")  # distill: ignore[drop-column]
 
 def _project(root: Path, url: str, settings: str = "") -> ProjectDir:
     project = make_project(root, url, settings)
-    base = BASE
-    if not url.startswith("postgresql"):
-        base = base.replace('op.create_enum_type("status", ["new", "paid"])\n', "")
-        base = base.replace(', name="status", create_type=False', "")
-    project.add("a1", None, base)
+    project.add("a1", None, _base(url))
     project.add("b2", "a1", RISKY)
     return project
+
+
+def _base(url: str) -> str:
+    """The live tables; an enum type of its own only on PostgreSQL."""
+    if url.startswith("postgresql"):
+        return BASE
+    base = BASE.replace('op.create_enum_type("status", ["new", "paid"])\n', "")
+    return base.replace(', name="status", create_type=False', "")
 
 
 def test_output_exit_code_and_json(tmp_path: Path) -> None:
@@ -169,3 +174,79 @@ def test_an_alembic_project_reads_its_lint_settings_and_stays_alembic(tmp_path: 
 
     tables = inspect(create_engine(f"sqlite:///{root / 'app.db'}")).get_table_names()
     assert "alembic_version" in tables and "distill_version" not in tables
+
+
+ADD_NOT_NULL = 'op.add_column("orders", sa.Column("x", sa.Integer, nullable=False))'
+
+
+def _split_project(root: Path, url: str, rows: str = "pass") -> ProjectDir:
+    project = make_project(root, url)
+    project.add("a1", None, _base(url))
+    project.add("a2", "a1", rows)
+    project.add("b2", "a2", ADD_NOT_NULL)
+    return project
+
+
+def _not_null_finding(project: ProjectDir) -> Finding:
+    findings = lint_project(project.project(), "b2").findings
+    return next(f for f in findings if f.code == "not-null-column-without-default")
+
+
+def test_the_not_null_split_keeps_the_schema_and_needs_the_users_value(tmp_path: Path) -> None:
+    """The split is a quick fix: it parses, replays to the same schema, and none of its
+    steps holds a long lock; ``--fix`` leaves it alone (the backfill needs the user)."""
+    from distill.autogen.generate import target_dialect
+    from distill.lint.fixes import fixed
+
+    project = _split_project(tmp_path / "p", URLS["postgresql"])
+    finding = _not_null_finding(project)
+    assert (finding.code, finding.fix) == ("not-null-column-without-default", "split-not-null")
+    assert finding.to_dict()["fix"] is False  # not what --fix rewrites
+    fixed_by_cli = project.cli("lint", "b2", "--fix").stderr  # the lock timeout only
+    assert "Fixed migrations/versions/b2_b2.py: no-lock-timeout\n" in fixed_by_cli
+    finding = _not_null_finding(project)
+    revision = next(project.versions.glob("b2_*.py"))
+    dialect = target_dialect(project.project().config)
+    before = replay(project.project().graph, dialect).schema
+    text = revision.read_text()
+    split = fixed(text, [(finding.line, "split-not-null")])
+    ast.parse(split)
+    assert "UPDATE orders SET x = <value> WHERE x IS NULL" in split
+    revision.write_text(split)
+    assert replay(project.project().graph, dialect).schema == before
+    left = {f.code for f in lint_project(project.project(), "b2").findings}
+    # SET NOT NULL, after the block ended the transaction its lock timeout was set in
+    assert left == {"no-lock-timeout"}, left
+    mariadb = _split_project(tmp_path / "m", URLS["mariadb"])
+    finding = _not_null_finding(mariadb)
+    assert finding.fix is None  # no NOT VALID there: nothing to split into
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_the_split_with_its_value_written_upgrades_a_table_with_rows(
+    db_url: str, tmp_path: Path
+) -> None:
+    from distill.lint.fixes import fixed
+
+    rows = "op.execute(\"INSERT INTO orders (id, note) VALUES (1, 'a')\")"
+    project = _split_project(tmp_path / "p", db_url, rows)
+    revision = next(project.versions.glob("b2_*.py"))
+    assert project.cli("upgrade", "a2").returncode == 0
+    finding = _not_null_finding(project)
+    split = fixed(revision.read_text(), [(finding.line, "split-not-null")])
+    revision.write_text(split)
+    refused = project.cli("upgrade", "head")
+    assert refused.returncode == 1 and "<value>" in refused.stderr  # not filled in: stops
+    revision.write_text(split.replace("<value>", "0"))
+    done = project.cli("upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(db_url)
+    try:
+        inspector = inspect(engine)
+        column = next(c for c in inspector.get_columns("orders") if c["name"] == "x")
+        assert column["nullable"] is False
+        assert not [c for c in inspector.get_check_constraints("orders") if "x" in c["sqltext"]]
+    finally:
+        engine.dispose()

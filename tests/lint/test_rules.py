@@ -247,3 +247,23 @@ def test_an_autocommit_block_ends_a_set_local_lock_timeout(tmp_path: Path) -> No
     assert "no-lock-timeout" in _codes(_project(tmp_path / "c", "postgresql", inside), "b2")
     runner = _project(tmp_path / "d", "postgresql", after_block, "ddl_lock_timeout = 5")
     assert "no-lock-timeout" not in _codes(runner, "b2")
+
+
+def test_a_valid_not_null_check_spares_set_not_null_its_scan(tmp_path: Path) -> None:
+    """From PostgreSQL 12 a valid CHECK (col IS NOT NULL) proves SET NOT NULL without a
+    scan (tests/lint/test_lock_claims.py reads the server say so); one added NOT VALID
+    proves nothing until it is validated."""
+    check = 'op.create_check_constraint("ck_note", "orders", "note IS NOT NULL", '
+    set_not_null = 'op.alter_column("orders", "note", nullable=False)'
+    validate = 'op.execute("ALTER TABLE orders VALIDATE CONSTRAINT ck_note")\n'
+
+    def codes(name: str, body: str, settings: str = "") -> list[str]:
+        return _codes(_project(tmp_path / name, "postgresql", body, settings), "b2")
+
+    unvalidated = check + "postgresql_not_valid=True)\n" + set_not_null
+    assert "set-not-null" in codes("unvalidated", unvalidated)
+    validated = check + "postgresql_not_valid=True)\n" + BLOCK + validate + set_not_null
+    assert "set-not-null" not in codes("validated", validated)
+    assert "set-not-null" not in codes("valid", check + ")\n" + set_not_null)
+    old = "[lint]\ntarget_version = { postgresql = 11 }"
+    assert "set-not-null" in codes("old", validated, old)

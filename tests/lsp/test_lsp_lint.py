@@ -19,6 +19,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.conftest import create_scratch_database, require_server
 from tests.lsp.lsp_client import ENV, SERVER, open_file, start, until
+from tests.lsp.lsp_client import edit as edit_buffer
 from tests.projects import DISTILL, copy_shop
 
 REVISION = '''"""index notes"""
@@ -86,8 +87,48 @@ async def test_a_pending_revision_is_linted_and_the_fix_rewrites_it(
         '        op.create_index("ix_customers_name", "customers", ["name"], '
         "postgresql_concurrently=True)\n"
     ) in edit.new_text
-    path.write_text(edit.new_text)  # the user applies it and saves
+    edit_buffer(client, uri, edit.new_text)  # the user applies it (the buffer changes)
+    path.write_text(edit.new_text)  # and saves
     client.text_document_did_save(types.DidSaveTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=uri), text=edit.new_text
     ))  # fmt: skip
     await until(client, uri, lambda ds: not [d for d in _lint(ds) if d.severity == 1])
+
+
+NOT_NULL_LINE = '    op.add_column("customers", sa.Column("code", sa.Integer, nullable=False))\n'
+
+
+async def test_the_lint_follows_unsaved_text_and_offers_the_not_null_split(
+    client: LanguageClient, pg_shop: Path
+) -> None:
+    """As you type: the finding comes from the buffer, before any save; the split is a
+    quick fix (its backfill needs the user, so ``--fix`` does not write it)."""
+    path = pg_shop / "migrations" / "versions" / "4d5e6f708192_index_notes.py"
+    saved = REVISION.replace(
+        '    op.create_index("ix_customers_name", "customers", ["name"])\n', "    pass\n"
+    )
+    path.write_text(saved)
+    uri = open_file(client, path)
+    await until(client, uri, lambda ds: not _lint(ds))
+    typed = saved.replace("    pass\n", NOT_NULL_LINE, 1)
+    edit_buffer(client, uri, typed)  # not saved
+    code = "lint.not-null-column-without-default"
+    found = await until(client, uri, lambda ds: code in [d.code for d in ds])
+    finding = next(d for d in found if d.code == code)
+    assert finding.range.start.line == 9
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=finding.range,
+        context=types.CodeActionContext(diagnostics=[finding]),
+    ))  # fmt: skip
+    split = next(
+        a
+        for a in actions or []
+        if isinstance(a, types.CodeAction) and a.title.startswith("Add it nullable")
+    )
+    assert split.edit is not None and split.edit.changes is not None
+    (change,) = split.edit.changes[uri]
+    assert 'sa.Column("code", sa.Integer, nullable=True)' in change.new_text
+    assert 'op.execute("UPDATE customers SET code = <value> WHERE code IS NULL")' in change.new_text
+    edit_buffer(client, uri, change.new_text)  # applied, still not saved
+    await until(client, uri, lambda ds: code not in [d.code for d in ds])
+    assert path.read_text() == saved  # nothing was written

@@ -87,14 +87,14 @@ def fix_findings(
     the migrations still build the same schema (replayed before and after)."""
     from distill.autogen.generate import target_dialect
     from distill.files import write_atomically
-    from distill.lint.fixes import fixed
+    from distill.lint.fixes import AUTOMATIC, fixed
     from distill.replay.recorder import replay
 
     dialect = target_dialect(project.config)
     graph = project.graph
     by_file: dict[Path, list[Finding]] = {}
     for finding in report.findings:
-        if finding.fix is not None:
+        if finding.fix in AUTOMATIC:
             by_file.setdefault(finding.path, []).append(finding)
     if not by_file:
         return []
@@ -102,7 +102,7 @@ def fix_findings(
     done: list[Fixed] = []
     for path, found in sorted(by_file.items()):
         text = path.read_text(encoding="utf-8")
-        new = fixed(text, [(f.line, f.fix) for f in found if f.fix])
+        new = fixed(text, [(f.line, f.fix) for f in found if f.fix in AUTOMATIC])
         if new == text:
             continue
         write_atomically(path, new.encode())

@@ -19,11 +19,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from distill.ddl.context import NamingConvention
+from distill.lint.fixes import AUTOMATIC
 from distill.lint.locks import ACCESS_EXCLUSIVE, SHARE, TableLock, postgresql_locks
 from distill.lint.rules import RULES, Facts, Hit, check_op
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
-from distill.ops.constraint import CreateForeignKey
+from distill.ops.constraint import CreateCheck, CreateForeignKey, DropConstraint
 from distill.ops.data import Execute
 from distill.ops.table import CreateTable, DropTable, RenameTable
 from distill.replay.recorder import RecordedOp, Recorder
@@ -35,6 +36,7 @@ from distill.scripts.script import Revision
 SEVERITIES = ("off", "information", "warning", "error")
 _IGNORE = re.compile(r"#\s*distill:\s*ignore\[([^\]]*)\]")
 _LOCK_TIMEOUT = re.compile(r"^\s*SET\s+(SESSION\s+|LOCAL\s+)?lock_timeout\b", re.IGNORECASE)
+_VALIDATE = re.compile(r"\bVALIDATE\s+CONSTRAINT\s+\"?(\w+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Finding:
             "line": self.line,
             "message": self.message,
             "revision": self.revision,
-            "fix": self.fix is not None,
+            "fix": self.fix in AUTOMATIC,  # what ``distill lint --fix`` rewrites
         }
 
 
@@ -72,20 +74,47 @@ class Run:
 
 
 def lint(
-    graph: RevisionGraph, pending: Sequence[str], run: Run, start: Schema | None = None
+    graph: RevisionGraph,
+    pending: Sequence[str],
+    run: Run,
+    start: Schema | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Findings on ``pending`` (revision ids in run order); the rest of the graph up to them
     counts as applied: replayed first, or given as ``start`` (the schema it builds, e.g.
-    from the replay cache, which the editor reuses)."""
-    applied, revisions = recorded_run(graph, pending, run.dialect, start, run.naming_convention)
+    from the replay cache, which the editor reuses).  ``sources`` holds revision files'
+    unsaved texts (path -> text), linted in place of the files."""
+    applied, revisions = recorded_run(
+        graph, pending, run.dialect, start, run.naming_convention, sources
+    )
     live = {table.key for table in applied.tables}
+    unvalidated: frozenset[str] = frozenset()
     findings: list[Finding] = []
     for count, (revision, recorded, after) in enumerate(revisions):
-        hits = _revision_hits(recorded, after, live, run, len(revisions) - count - 1)
-        findings += _reported(
-            revision.path, revision.id, hits, run.severities or {}, _possible(recorded, run)
-        )
+        checks, unvalidated = _unvalidated_checks(recorded, unvalidated)
+        hits = _revision_hits(recorded, checks, after, live, run, len(revisions) - count - 1)
+        possible = _possible(recorded, checks, run)
+        text = (sources or {}).get(str(revision.path))
+        findings += _reported(revision, text, hits, run.severities or {}, possible)
     return findings
+
+
+def _unvalidated_checks(
+    recorded: list[RecordedOp], before: frozenset[str]
+) -> tuple[list[frozenset[str]], frozenset[str]]:
+    """The CHECKs added NOT VALID and not validated yet: before each op, and after the last."""
+    sets = [before]
+    for item in recorded:
+        now = set(sets[-1])
+        op = item.op
+        if isinstance(op, CreateCheck) and op.kw.get("postgresql_not_valid") and op.name:
+            now.add(str(op.name))
+        elif isinstance(op, DropConstraint):
+            now.discard(str(op.name))
+        elif isinstance(op, Execute):
+            now -= set(_VALIDATE.findall(str(op.sqltext)))
+        sets.append(frozenset(now))
+    return sets[:-1], sets[-1]
 
 
 def recorded_run(
@@ -94,11 +123,12 @@ def recorded_run(
     dialect: sa.Dialect,
     start: Schema | None = None,
     naming_convention: NamingConvention | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> tuple[Schema, list[tuple[Revision, list[RecordedOp], Schema]]]:
     """The schema the applied revisions build (replayed, or ``start``), and each pending
     revision with the ops it recorded and the schema after it."""
     wanted = set(pending)
-    recorder = Recorder(dialect, start, naming_convention=naming_convention)
+    recorder = Recorder(dialect, start, naming_convention=naming_convention, sources=sources)
     if start is None:
         for rev_id in upgrade_steps(graph, (), "heads"):
             if rev_id not in wanted:
@@ -116,6 +146,7 @@ def recorded_run(
 
 def _revision_hits(
     recorded: list[RecordedOp],
+    unvalidated: list[frozenset[str]],
     after: Schema,
     live: set[tuple[str | None, str]],
     run: Run,
@@ -126,11 +157,11 @@ def _revision_hits(
     hits: list[tuple[int, Hit]] = []
     timeouts = _Timeouts(run.lock_timeout)
     blocking: list[tuple[int, TableLock, bool]] = []  # (line, lock, a lock timeout holds)
-    for item in recorded:
+    for item, checks in zip(recorded, unvalidated, strict=True):
         line = item.line or 1
         timeouts.read(item)
         for op in _each(item.op):
-            facts = _facts(item, op, run, frozenset(live))
+            facts = _facts(item, op, run, frozenset(live), checks)
             hits += [(line, hit) for hit in check_op(op, facts)]
             blocking += [
                 (line, lock, timeouts.held)
@@ -216,24 +247,34 @@ class _Timeouts:
         return self.session or self.local or (self.runner and not self.in_block)
 
 
-def _possible(recorded: list[RecordedOp], run: Run) -> dict[int, set[str]]:
+def _possible(
+    recorded: list[RecordedOp], unvalidated: list[frozenset[str]], run: Run
+) -> dict[int, set[str]]:
     """Line -> the codes its call would get on live tables: an ignore written for
     those is not unused when this run's tables happen to be new (``--all``)."""
     possible: dict[int, set[str]] = {}
-    for item in recorded:
+    for item, checks in zip(recorded, unvalidated, strict=True):
         everything = frozenset(t.key for t in item.before.tables)
         for op in _each(item.op):
-            for hit in check_op(op, _facts(item, op, run, everything)):
+            for hit in check_op(op, _facts(item, op, run, everything, checks)):
                 possible.setdefault(item.line or 1, set()).add(hit.code)
     return possible
 
 
 def _facts(
-    item: RecordedOp, op: Op, run: Run, existing: frozenset[tuple[str | None, str]]
+    item: RecordedOp,
+    op: Op,
+    run: Run,
+    existing: frozenset[tuple[str | None, str]],
+    unvalidated: frozenset[str],
 ) -> Facts:
     """What the rules read of ``op``: the run's facts, and its locks (PostgreSQL)."""
     dialect = run.dialect.name
-    locks = postgresql_locks(op, item.before, run.version) if dialect == "postgresql" else []
+    locks = (
+        postgresql_locks(op, item.before, run.version, unvalidated)
+        if dialect == "postgresql"
+        else []
+    )
     return Facts(dialect, run.version, item.before, existing, item.in_autocommit_block,
                  tuple(locks))  # fmt: skip
 
@@ -293,13 +334,14 @@ def _indexed(schema: Schema, fk: CreateForeignKey) -> bool:
 
 
 def _reported(
-    path: Path,
-    rev_id: str,
+    revision: Revision,
+    text: str | None,
     hits: list[tuple[int, Hit]],
     severities: Mapping[str, str],
     possible: Mapping[int, set[str]],
 ) -> list[Finding]:
-    ignores = _ignores(path)
+    path, rev_id = revision.path, revision.id
+    ignores = _ignores(path, text)
     used: set[tuple[int, str]] = set()
     found: list[Finding] = []
     for line, hit in hits:
@@ -311,7 +353,8 @@ def _reported(
         if ignored is not None:
             used.add(ignored)
             continue
-        found.append(Finding(hit.code, severity, path, line, hit.message, rev_id, rule.fix))
+        fix = rule.fix if hit.fixable else None
+        found.append(Finding(hit.code, severity, path, line, hit.message, rev_id, fix))
     unused = severities.get("unused-ignore", RULES["unused-ignore"].severity)
     if unused != "off":
         written = {(call, key) for call, keys in ignores.items() for key in keys}
@@ -331,10 +374,11 @@ def _reported(
     return sorted(found, key=lambda f: (f.line, f.code))
 
 
-def _ignores(path: Path) -> dict[int, set[tuple[int, str]]]:
-    """Line of each call -> the (comment line, code) ignores written on any of its lines."""
+def _ignores(path: Path, text: str | None) -> dict[int, set[tuple[int, str]]]:
+    """Line of each call -> the (comment line, code) ignores written on any of its lines
+    (of ``text``, the unsaved file, else of the file)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if text is None else text
         tree = ast.parse(text)
     except (OSError, SyntaxError, ValueError):
         return {}

@@ -12,7 +12,13 @@ Two rewrites, both of one ``op.*`` statement:
   ``ALTER TABLE ... VALIDATE CONSTRAINT`` follows in an autocommit block: its
   own transaction, which checks the rows without blocking writes;
 - ``lock-timeout``: ``op.execute("SET LOCAL lock_timeout = '5s'")`` goes before the
-  statement, so it gives up instead of queueing every query behind it.
+  statement, so it gives up instead of queueing every query behind it;
+- ``split-not-null``: ``op.add_column(..., sa.Column(..., nullable=False))`` becomes
+  add it nullable, backfill (an ``UPDATE`` whose ``<value>`` the user writes),
+  ``CHECK (column IS NOT NULL) NOT VALID``, ``VALIDATE`` it in an autocommit
+  block, ``SET NOT NULL`` (which the valid CHECK spares the scan from
+  PostgreSQL 12) and drop the CHECK.  It needs the user's value, so only the
+  editor offers it: ``distill lint --fix`` applies the ``AUTOMATIC`` ones.
 
 Only a statement that is one call on a line of its own (a plain expression
 statement) is rewritten; anything else is left for the user.  The caller
@@ -24,7 +30,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-FIXABLE = {"concurrent-index", "autocommit-block", "not-valid", "lock-timeout"}
+AUTOMATIC = {"concurrent-index", "autocommit-block", "not-valid", "lock-timeout"}
+FIXABLE = AUTOMATIC | {"split-not-null"}
 LOCK_TIMEOUT = "op.execute(\"SET LOCAL lock_timeout = '5s'\")"
 BLOCK = "with op.get_context().autocommit_block():"
 
@@ -55,6 +62,11 @@ def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
         if fix == "lock-timeout":
             lines[node.lineno - 1 : node.lineno - 1] = [f"{indent}{LOCK_TIMEOUT}\n"]
             continue
+        if fix == "split-not-null":
+            split = _split_not_null(source, call, node.lineno, indent)
+            if split is not None:
+                lines[node.lineno - 1 : end] = split
+            continue
         if fix == "not-valid":
             validate = _validate(call)
             if validate is None or _has_keyword(call, "postgresql_not_valid"):
@@ -77,6 +89,66 @@ def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
     return "".join(lines)
 
 
+def _split_not_null(source: list[str], call: ast.Call, first: int, indent: str) -> list[str] | None:
+    """The steps that add a NOT NULL column to a table with rows without a long lock,
+    when the table, the column and ``nullable=False`` are literals in the call."""
+    table = _literal(call.args[0] if call.args else _keyword(call, "table_name"))
+    column = call.args[1] if len(call.args) > 1 else _keyword(call, "column")
+    if table is None or _keyword(call, "schema") is not None or not isinstance(column, ast.Call):
+        return None
+    name = _literal(column.args[0] if column.args else _keyword(column, "name"))
+    nullable = _keyword(column, "nullable")
+    if name is None or not (isinstance(nullable, ast.Constant) and nullable.value is False):
+        return None
+    at = nullable.lineno - first
+    start = _column(source[at], nullable.col_offset)
+    end = _column(source[at], nullable.end_col_offset or nullable.col_offset)
+    source = list(source)
+    source[at] = f"{source[at][:start]}True{source[at][end:]}"
+    if not source[-1].endswith("\n"):
+        source[-1] += "\n"
+    check = f"ck_{table}_{name}_not_null"[:63]  # PostgreSQL's longest name
+    sql_table, sql_name = _sql_name(table), _sql_name(name)
+    steps = [
+        f"# Fill {table}.{name} in the rows there now: write <value> (in batches on a "
+        "large table).",
+        _call("execute", f"UPDATE {sql_table} SET {sql_name} = <value> WHERE {sql_name} IS NULL"),
+        "op.create_check_constraint(",
+        f"    op.f({_python(check)}), {_python(table)}, {_python(f'{sql_name} IS NOT NULL')}, "
+        "postgresql_not_valid=True",
+        ")",
+        BLOCK,
+        "    "
+        + _call("execute", f"ALTER TABLE {sql_table} VALIDATE CONSTRAINT {_sql_name(check)}"),
+        f"op.alter_column({_python(table)}, {_python(name)}, nullable=False)",
+        f'op.drop_constraint(op.f({_python(check)}), {_python(table)}, type_="check")',
+    ]
+    return [*source, *(f"{indent}{step}\n" for step in steps)]
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _sql_name(name: str) -> str:
+    """``name`` as PostgreSQL reads it: quoted unless it is a plain lower-case identifier."""
+    plain = name.isidentifier() and name == name.lower() and name.isascii()
+    return name if plain else '"' + name.replace('"', '""') + '"'
+
+
+def _python(text: str) -> str:
+    """A double-quoted Python string literal of ``text``."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _call(method: str, sql: str) -> str:
+    return f"op.{method}({_python(sql)})"
+
+
 def _validate(call: ast.Call) -> str | None:
     """``op.execute("ALTER TABLE t VALIDATE CONSTRAINT c")`` for the constraint the call
     adds, when its name and table are literals in the call."""
@@ -92,7 +164,8 @@ def _validate(call: ast.Call) -> str | None:
     if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values):
         return None
     constraint, table = (v.value for v in values)  # type: ignore[union-attr]
-    return f'op.execute("ALTER TABLE {table} VALIDATE CONSTRAINT {constraint}")'
+    return _call("execute", f"ALTER TABLE {_sql_name(table)} VALIDATE CONSTRAINT "
+                 f"{_sql_name(constraint)}")  # fmt: skip
 
 
 def _has_keyword(call: ast.Call, name: str) -> bool:

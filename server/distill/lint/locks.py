@@ -10,6 +10,8 @@ its backend holds (``pg_locks``) and whether the table's file changed
 
 from __future__ import annotations
 
+import re
+from collections.abc import Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +67,11 @@ class TableLock:
         return NAMES[self.mode]
 
 
-def postgresql_locks(op: Op, before: Schema, version: int) -> list[TableLock]:
-    """The locks ``op`` takes on existing tables, on PostgreSQL ``version`` (major)."""
+def postgresql_locks(
+    op: Op, before: Schema, version: int, unvalidated: Set[str] = frozenset()
+) -> list[TableLock]:
+    """The locks ``op`` takes on existing tables, on PostgreSQL ``version`` (major);
+    ``unvalidated`` names the CHECKs added NOT VALID and not validated since."""
     if isinstance(op, CreateIndex):
         concurrent = bool(op.kw.get("postgresql_concurrently"))
         mode = SHARE_UPDATE_EXCLUSIVE if concurrent else SHARE
@@ -81,7 +86,7 @@ def postgresql_locks(op: Op, before: Schema, version: int) -> list[TableLock]:
             TableLock(op.table_name, ACCESS_EXCLUSIVE, rewrites=add_column_rewrites(op, version))
         ]
     if isinstance(op, AlterColumn):
-        return [_alter_column_lock(op, before, version)]
+        return [_alter_column_lock(op, before, version, unvalidated)]
     if isinstance(op, CreateForeignKey):
         valid = not op.kw.get("postgresql_not_valid")
         return [
@@ -113,14 +118,35 @@ def add_column_rewrites(op: AddColumn, version: int) -> bool:
     return any(function in text for function in VOLATILE)
 
 
-def _alter_column_lock(op: AlterColumn, before: Schema, version: int) -> TableLock:
-    scans = op.nullable is False
+def _alter_column_lock(
+    op: AlterColumn, before: Schema, version: int, unvalidated: Set[str]
+) -> TableLock:
+    # From PostgreSQL 12, SET NOT NULL reads no row when a valid CHECK proves it.
+    proven = version >= 12 and proves_not_null(before, op, unvalidated)
+    scans = op.nullable is False and not proven
     rewrites = False
     if op.type_ is not None:
         old = _column_type(before, op)
         rewrites = old is None or type_change_rewrites(old, op.type_, op.postgresql_using)
         scans = scans or rewrites
     return TableLock(op.table_name, ACCESS_EXCLUSIVE, scans=scans, rewrites=rewrites)
+
+
+_NOT_NULL_CHECK = re.compile(r'^[\s(]*"?(\w+)"?\s+IS\s+NOT\s+NULL[\s)]*$', re.IGNORECASE)
+
+
+def proves_not_null(before: Schema, op: AlterColumn, unvalidated: Set[str]) -> bool:
+    """Whether the table has a valid ``CHECK (column IS NOT NULL)`` for the op's column."""
+    table = before.table(op.table_name, op.schema)
+    for check in table.checks if table is not None else ():
+        found = _NOT_NULL_CHECK.match(check.sqltext)
+        if (
+            found
+            and found.group(1).lower() == op.column_name.lower()
+            and str(check.name) not in unvalidated
+        ):
+            return True
+    return False
 
 
 def type_change_rewrites(old: ColumnType, new: object, using: str | None) -> bool:

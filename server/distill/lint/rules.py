@@ -50,6 +50,7 @@ RULES = {
             "drop-index-not-concurrent",
             "warning",
             "DROP INDEX without CONCURRENTLY waits for, then blocks, every query on the table",
+            fix="concurrent-index",
         ),
         Rule(
             "concurrently-in-transaction",
@@ -66,6 +67,7 @@ RULES = {
             "not-null-column-without-default",
             "error",
             "a NOT NULL column without a server default cannot be added to a table with rows",
+            fix="split-not-null",
         ),
         Rule("set-not-null", "error", "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE"),
         Rule(
@@ -186,6 +188,7 @@ class Facts:
 class Hit:
     code: str
     message: str
+    fixable: bool = True  # whether the rule's fix applies here (some are for one dialect)
 
 
 def check_op(op: Op, facts: Facts) -> Iterator[Hit]:
@@ -205,6 +208,7 @@ def check_op(op: Op, facts: Facts) -> Iterator[Hit]:
                 f"{op.table_name}.{column.name} is added NOT NULL without a server default: "
                 "the upgrade fails if the table has rows; add it nullable, backfill, "
                 "then set NOT NULL",
+                fixable=facts.dialect == "postgresql",  # the split relies on NOT VALID
             )
 
 
@@ -305,7 +309,7 @@ def _alter_column(op: AlterColumn, locks: tuple[TableLock, ...]) -> Iterator[Hit
             "under ACCESS EXCLUSIVE (blocking reads and writes); add a new column, "
             "backfill it, and switch over",
         )
-    elif op.nullable is False:
+    elif op.nullable is False and lock.scans:
         yield Hit(
             "set-not-null",
             f"SET NOT NULL on {op.table_name}.{op.column_name} scans every row under "

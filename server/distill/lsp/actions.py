@@ -48,6 +48,7 @@ _FIX_TITLES = {
     "autocommit-block": "Run it in an autocommit block",
     "not-valid": "Add it NOT VALID, then VALIDATE it in its own transaction",
     "lock-timeout": "Set a lock timeout before it",
+    "split-not-null": "Add it nullable, backfill, then SET NOT NULL behind a validated CHECK",
 }
 
 

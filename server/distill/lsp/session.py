@@ -116,8 +116,7 @@ class Session:
         self.last_good: Analysis | None = None
         self._last_models: ModelsResult | None = None  # of the last build that imported
         self._hand_made_memo = HandMadeMemo()
-        # (the database's revisions it was made for, the findings)
-        self._lint: tuple[tuple[str, ...], tuple[LintItem, ...]] | None = None
+        self._lint: _LintState | None = None
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
         self._blame = SchemaBlame()
@@ -220,19 +219,19 @@ class Session:
         self.read_database(project, force=refresh_database)
         targets = replay_targets(graph, self.database.current)
         known = {t: self._replayed[t][0] for t in targets if t in self._replayed}
-        current, to_lint = self._lint_request(graph, refresh_database)
+        current, to_lint, texts = self._lint_request(graph, buffers, refresh_database)
         models = self.worker().build(
             _under(self.root, buffers), targets=targets, compare=True, known=known, lint=to_lint,
             lint_start=current[0] if len(current) == 1 else None,
         )  # fmt: skip
         models = self._with_known_schemas(models)
         if to_lint is not None and models.migrations.lint is not None:
-            self._lint = (current, models.migrations.lint)
+            self._lint = _LintState(current, texts, models.migrations.lint)
         findings = migration_files.findings(
             self.revision_files(buffers),
             self.database.applied,
         )
-        for item in self._lint[1] if self._lint is not None else ():
+        for item in self._lint.items if self._lint is not None else ():
             findings.setdefault(item.path, []).append(self._lint_finding(item, buffers))
         items: list[drifts.Drift] = []
         heads: tuple[str, ...] = ()
@@ -355,22 +354,27 @@ class Session:
         return replace(models, migrations=replace(models.migrations, schemas=schemas))
 
     def _lint_request(
-        self, graph: RevisionGraph | None, saved: bool
-    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+        self, graph: RevisionGraph | None, buffers: Mapping[str, str], saved: bool
+    ) -> tuple[tuple[str, ...], tuple[str, ...] | None, tuple[tuple[str, str], ...]]:
         """The revisions to lint in this build: those the database has not applied (all
-        when it cannot be read).  Asked again only when something was saved or changed on
-        disk, or a command ran (``saved``: what also refreshes the database), or the
-        database moved; None keeps the last findings: a keystroke lints nothing."""
+        when it cannot be read), and the editor's texts of those open.  Asked again only
+        when something was saved or changed on disk, or a command ran (``saved``: what
+        also refreshes the database), the database moved, or one of those texts changed
+        (the lint as you type); None keeps the last findings: a keystroke in a model
+        lints nothing."""
         current = self.database.current or ()
         if graph is None:
-            return current, None
-        if self._lint is not None and not saved and self._lint[0] == current:
-            return current, None
-        return current, tuple(editor.steps(graph, current, "upgrade", "heads"))
+            return current, None, ()
+        pending = tuple(editor.steps(graph, current, "upgrade", "heads"))
+        paths = (str(graph.revisions[rev].path) for rev in pending if rev in graph.revisions)
+        texts = tuple(sorted((path, buffers[path]) for path in paths if path in buffers))
+        kept = self._lint
+        if kept is not None and not saved and (kept.current, kept.texts) == (current, texts):
+            return current, None, texts
+        return current, pending, texts
 
     def _lint_finding(self, item: LintItem, buffers: Mapping[str, str]) -> migration_files.Finding:
-        """A lint finding on its line, from its first character to the end (the lint read
-        the file as saved)."""
+        """A lint finding on its line, from its first character to the end."""
         lines = self.text_of(item.path, buffers).splitlines()
         text = lines[item.line - 1] if 0 < item.line <= len(lines) else ""
         start = len(text) - len(text.lstrip())
@@ -495,6 +499,15 @@ def _graph_or_none(project: commands.Project) -> RevisionGraph | None:
     except DistillError as error:  # duplicate ids, cycles: the revision files say where
         log.info("revision graph not usable: %s", error)
         return None
+
+
+@dataclass(frozen=True)
+class _LintState:
+    """The editor's last lint: the database's revisions and the unsaved texts it read."""
+
+    current: tuple[str, ...]
+    texts: tuple[tuple[str, str], ...]  # (path, text) of the pending revisions open
+    items: tuple[LintItem, ...]
 
 
 def _under(root: Path, buffers: Mapping[str, str]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -139,8 +139,11 @@ class Recorder:
         naming_convention: NamingConvention | None = None,
         restate_as_alembic: bool = False,
         observe: Callable[[RecordedOp], None] | None = None,
+        sources: Mapping[str, str] | None = None,
     ) -> None:
         self.dialect = dialect
+        # path -> a revision file's text as the editor has it (the lint as you type)
+        self.sources = sources or {}
         self.naming_convention = naming_convention
         # An Alembic project on MySQL/MariaDB: alter_column restates as Alembic's does.
         self.restate = restate_as_alembic and dialect.name == "mysql"
@@ -156,7 +159,7 @@ class Recorder:
     def run(self, revision: Revision) -> None:
         path = revision.path
         self._file, self._revision = str(path), revision
-        module = load_module(path)
+        module = load_module(path, source=self.sources.get(str(path)))
         upgrade = getattr(module, "upgrade", None)
         if not callable(upgrade):
             raise ScriptError(f"{path}: has no upgrade() function; add one")

@@ -78,7 +78,8 @@ def run_migrations(
             if request.lint is not None:
                 try:
                     start = _lint_start(graph, config, dialect, request, schemas, notes)
-                    found = _lint(graph, config, dialect, list(request.lint), start)
+                    pending = list(request.lint)
+                    found = _lint(graph, config, dialect, pending, start, request.overlays)
                 except DistillError as problem:  # bad [lint] settings: the drift still shows
                     notes.append(f"note: the revisions were not linted: {problem}")
     except OutOfTime as stopped:
@@ -118,16 +119,18 @@ def _lint(
     dialect: Dialect,
     pending: list[str],
     start: Schema | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> tuple[LintItem, ...]:
     """The lint of the revisions not applied, as ``distill lint`` finds it (the server
-    version from the settings, else the newest: the child asks no database)."""
+    version from the settings, else the newest: the child asks no database), of their
+    texts as the editor has them (``sources``, unsaved ones included)."""
     from distill.commands.lint import lint_run
     from distill.lint.engine import lint
 
     run = lint_run(config, dialect)
     return tuple(
         LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
-        for f in lint(graph, pending, run, start)
+        for f in lint(graph, pending, run, start, sources)
     )
 
 

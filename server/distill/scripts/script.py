@@ -197,11 +197,14 @@ def _write_cache(path: Path, files: Mapping[str, list[Any]]) -> None:
 _loaded = [0]  # how many revision modules were made, for unique module names
 
 
-def load_module(path: Path, passthrough: tuple[type[BaseException], ...] = ()) -> types.ModuleType:
+def load_module(
+    path: Path, passthrough: tuple[type[BaseException], ...] = (), source: str | None = None
+) -> types.ModuleType:
     """Import ``path`` as a fresh module, turning any failure into a one-line ScriptError
     (a ``sys.exit()`` too; KeyboardInterrupt and the time limit's OutOfTime pass).
 
-    Exceptions of the ``passthrough`` types reach the caller unchanged.
+    Exceptions of the ``passthrough`` types reach the caller unchanged.  ``source`` is
+    the file's text as the editor has it, unsaved; its code still reads as ``path``'s.
     """
     import importlib.util
 
@@ -220,7 +223,10 @@ def load_module(path: Path, passthrough: tuple[type[BaseException], ...] = ()) -
     # module up by name during import; removed after so modules don't pile up.
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        if source is None:
+            spec.loader.exec_module(module)
+        else:
+            exec(compile(source, str(path), "exec"), module.__dict__)
     except SyntaxError as error:
         raise ScriptError(
             f"{path}:{error.lineno or 1}: SyntaxError: {error.msg}; fix the file"
