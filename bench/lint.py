@@ -94,7 +94,7 @@ def in_editor(root: Path, count: int, repeat: int = 30) -> float:
     cache = Path(tempfile.mkdtemp(prefix="distill-bench-lint-cache-"))
     previous, last = rev_id(count - 1), rev_id(count)
     replay(graph, dialect, previous, cache)  # the replay the editor already made
-    run = Run(dialect, 17, one_transaction=False)
+    run = Run(dialect, (17,), one_transaction=False)
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -71,6 +71,16 @@ def _scratch_name() -> str:
     return f"distill_t_{uuid.uuid4().hex[:10]}"
 
 
+def scratch_database_for_module(
+    kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A module fixture's body: a new empty database of ``kind`` while the module runs."""
+    require_server(kind)
+    made, drop = create_scratch_database(kind, tmp_path_factory.mktemp(kind))
+    yield made
+    drop()  # type: ignore[operator]
+
+
 def create_scratch_database(kind: str, tmp_path: Path) -> tuple[str, object]:
     """A new empty database of ``kind``; returns its URL and a drop callable."""
     if kind == "sqlite":

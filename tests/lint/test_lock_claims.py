@@ -22,7 +22,7 @@ from distill.ops.base import Op
 from distill.ops.column import AlterColumn
 from distill.runtime.database import create_engine
 from distill.schema.reflect import reflect_schema
-from tests.conftest import create_scratch_database, require_server
+from tests.conftest import scratch_database_for_module
 
 # pg_locks modes, strongest first
 ORDER = [
@@ -76,10 +76,7 @@ CASES: dict[str, Callable[[Operations], None]] = {
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    require_server("postgresql")
-    made, drop = create_scratch_database("postgresql", tmp_path_factory.mktemp("locks"))
-    yield made
-    drop()  # type: ignore[operator]
+    yield from scratch_database_for_module("postgresql", tmp_path_factory)
 
 
 def _setup(conn: sa.Connection) -> None:
@@ -152,7 +149,7 @@ def test_the_lock_each_op_takes_is_what_the_lint_says(url: str, case: str) -> No
         with engine.connect() as conn:
             _setup(conn)
             before_schema = reflect_schema(conn)
-            version = conn.dialect.server_version_info[0]  # type: ignore[index]
+            version = (conn.dialect.server_version_info[0],)  # type: ignore[index]
             recorded: list[Op] = []
             ops = Operations(
                 OpContext(dialect=conn.dialect, connection=conn), invoke=recorded.append

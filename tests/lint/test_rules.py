@@ -267,3 +267,58 @@ def test_a_valid_not_null_check_spares_set_not_null_its_scan(tmp_path: Path) -> 
     assert "set-not-null" not in codes("valid", check + ")\n" + set_not_null)
     old = "[lint]\ntarget_version = { postgresql = 11 }"
     assert "set-not-null" in codes("old", validated, old)
+
+
+def test_mariadb_copies_only_where_it_has_no_instant_or_inplace_way(tmp_path: Path) -> None:
+    """The claims tests/lint/test_mariadb_claims.py checks on the server, read by the rule;
+    before 10.4 a VARCHAR cannot grow from a one-byte to a two-byte length."""
+
+    def codes(name: str, body: str, settings: str = "") -> list[str]:
+        return _codes(_project(tmp_path / name, "mariadb", body, settings), "b2")
+
+    copies = {
+        "check": 'op.create_check_constraint("ck_ref", "orders", "ref >= 0")',
+        "bigint": 'op.alter_column("orders", "ref", type_=sa.BigInteger())',
+        "two bytes": 'op.alter_column("orders", "note", type_=sa.String(64))',
+    }
+    for name, body in copies.items():
+        assert "mysql-copy-alter" in codes(name, body), name
+    online = {
+        "one byte": 'op.alter_column("orders", "note", type_=sa.String(60))',
+        "index": 'op.create_index("ix_note", "orders", ["note"])',
+        "column": 'op.add_column("orders", sa.Column("x", sa.Integer))',
+        "not null": 'op.alter_column("orders", "note", nullable=False)',
+    }
+    for name, body in online.items():
+        assert "mysql-copy-alter" not in codes(name, body), name
+    short = 'op.alter_column("orders", "note", type_=sa.String(80))'
+    base = BASE.replace("sa.String(40)", "sa.String(20)")
+    for version, fires in (('"10.3"', True), ('"10.11"', False)):
+        project = make_project(tmp_path / version.strip('"'), URLS["mariadb"],
+                               f"[lint]\ntarget_version = {{ mariadb = {version} }}")  # fmt: skip
+        project.add("a1", None, base.replace('op.create_enum_type("status", ["new", "paid"])\n', "")
+                    .replace(', name="status", create_type=False', ""))  # fmt: skip
+        project.add("b2", "a1", short)
+        report = lint_project(project.project(), "b2")
+        assert report.target == f"mariadb {version.strip(chr(34))}"
+        assert ("mysql-copy-alter" in [f.code for f in report.findings]) == fires, version
+    message = next(
+        f.message
+        for f in lint_project(
+            _project(tmp_path / "m", "mariadb", copies["check"]).project(), "b2"
+        ).findings
+        if f.code == "mysql-copy-alter"
+    )
+    assert message == (
+        "op.create_check_constraint('ck_ref', 'orders'): a CHECK constraint is checked by "
+        "copying the rows, so MariaDB 11.4 has no INSTANT or INPLACE way: orders is copied "
+        "(ALGORITHM=COPY), blocking writes until it is done"
+    )
+
+
+def test_a_mariadb_version_is_a_string(tmp_path: Path) -> None:
+    bad = _project(tmp_path / "f", "mariadb", "pass", "[lint]\ntarget_version = { mariadb = 10.6 }")
+    done = bad.cli("lint", "b2")
+    assert done.returncode == 1
+    assert "target_version.mariadb = 10.6: give a dialect" in done.stderr
+    assert 'mariadb = "10.11" (a string' in done.stderr

@@ -54,16 +54,25 @@ def lint_project(
     config, graph = project.config, project.graph
     dialect = target_dialect(config)
     current: tuple[str, ...] | None = None
-    server: int | None = None
+    server: tuple[int, ...] | None = None
     if not all_revisions and range_ is None:
         current, server = _database(project, notify)
     pending = _revisions(project, range_, all_revisions, current)
     run = lint_run(config, dialect, server)
     findings = lint(graph, pending, run)
-    return LintReport(findings, pending, f"{dialect.name} {run.version}")
+    return LintReport(findings, pending, target_name(dialect, run.version))
 
 
-def lint_run(config: Config, dialect: sa.Dialect, server: int | None = None) -> Run:
+def target_name(dialect: sa.Dialect, version: tuple[int, ...]) -> str:
+    """What the lint read the revisions for: "postgresql 15", "mariadb 10.11"."""
+    mariadb = getattr(dialect, "is_mariadb", False) or (
+        dialect.name == "mysql" and version >= (10,)
+    )
+    name = "mariadb" if mariadb else dialect.name  # MySQL is 5.x to 9.x, MariaDB 10 and on
+    return f"{name} {'.'.join(map(str, version))}"
+
+
+def lint_run(config: Config, dialect: sa.Dialect, server: tuple[int, ...] | None = None) -> Run:
     """What the lint knows of the upgrade the project's runner would make: the target
     server version (``target_version``, else ``server``, the connected one's, else the
     newest), its transaction scope, its lock timeout, and the rules' severities."""
@@ -130,10 +139,17 @@ def _revisions(
     return list(resolve(graph, range_))
 
 
+def server_version(dialect: sa.Dialect) -> tuple[int, ...]:
+    """The connected server's version as the lint reads it: the major on PostgreSQL (its
+    minor releases change no DDL), major and minor on MariaDB/MySQL."""
+    numbers = tuple(n for n in dialect.server_version_info or () if isinstance(n, int))
+    return numbers[:1] if dialect.name == "postgresql" else numbers[:2]
+
+
 def _database(
     project: Project, notify: Callable[[str], None]
-) -> tuple[tuple[str, ...] | None, int | None]:
-    """The applied revisions and the server's major version; (None, None) without a database.
+) -> tuple[tuple[str, ...] | None, tuple[int, ...] | None]:
+    """The applied revisions and the server's version; (None, None) without a database.
 
     The version is what the engine learnt on connecting to read the revisions (a
     SQLite file read without a connection has none: its version does not matter)."""
@@ -141,8 +157,8 @@ def _database(
 
     try:
         current = read_heads(project)
-        info = project.engine.dialect.server_version_info or ()
-        return current, int(info[0]) if info else None
+        dialect = project.engine.dialect
+        return current, server_version(dialect) if dialect.server_version_info else None
     except DistillError as error:
         notify(f"note: the database was not read ({error}); linting every revision")
         return None, None

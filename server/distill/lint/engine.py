@@ -66,7 +66,7 @@ class Run:
     """What the lint knows of the upgrade it reads."""
 
     dialect: sa.Dialect
-    version: int  # the server's major version
+    version: tuple[int, ...]  # the server's version: (major,) on PostgreSQL, (10, 11)
     one_transaction: bool  # the whole upgrade in one transaction (Alembic's default)
     lock_timeout: bool = False  # the runner sets one for each revision
     severities: Mapping[str, str] | None = None  # code -> "off" | ... | "error"

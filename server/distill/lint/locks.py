@@ -68,9 +68,9 @@ class TableLock:
 
 
 def postgresql_locks(
-    op: Op, before: Schema, version: int, unvalidated: Set[str] = frozenset()
+    op: Op, before: Schema, version: tuple[int, ...], unvalidated: Set[str] = frozenset()
 ) -> list[TableLock]:
-    """The locks ``op`` takes on existing tables, on PostgreSQL ``version`` (major);
+    """The locks ``op`` takes on existing tables, on PostgreSQL ``version`` ((major,));
     ``unvalidated`` names the CHECKs added NOT VALID and not validated since."""
     if isinstance(op, CreateIndex):
         concurrent = bool(op.kw.get("postgresql_concurrently"))
@@ -107,22 +107,22 @@ def postgresql_locks(
     return []
 
 
-def add_column_rewrites(op: AddColumn, version: int) -> bool:
+def add_column_rewrites(op: AddColumn, version: tuple[int, ...]) -> bool:
     """A default computed per row (or any default before PostgreSQL 11) rewrites the table."""
     default = op.column.server_default
     if default is None:
         return False
-    if version < 11:
+    if version < (11,):
         return True
     text = str(getattr(default, "arg", default)).lower()
     return any(function in text for function in VOLATILE)
 
 
 def _alter_column_lock(
-    op: AlterColumn, before: Schema, version: int, unvalidated: Set[str]
+    op: AlterColumn, before: Schema, version: tuple[int, ...], unvalidated: Set[str]
 ) -> TableLock:
     # From PostgreSQL 12, SET NOT NULL reads no row when a valid CHECK proves it.
-    proven = version >= 12 and proves_not_null(before, op, unvalidated)
+    proven = version >= (12,) and proves_not_null(before, op, unvalidated)
     scans = op.nullable is False and not proven
     rewrites = False
     if op.type_ is not None:

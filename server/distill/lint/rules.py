@@ -20,6 +20,7 @@ from distill.lint.locks import (
     TableLock,
     add_column_rewrites,
 )
+from distill.lint.mariadb import COPY, mariadb_alter
 from distill.ops.base import Op
 from distill.ops.column import AddColumn, AlterColumn, DropColumn
 from distill.ops.constraint import CreateCheck, CreateForeignKey, CreatePrimaryKey, CreateUnique
@@ -172,7 +173,7 @@ class Facts:
     """What the rules know of the run around the op being read."""
 
     dialect: str  # "postgresql", "mysql", "sqlite"
-    version: int  # the server's major version the lint targets
+    version: tuple[int, ...]  # the server version the lint targets: (15,), (10, 11)
     before: Schema  # just before the op
     existing: frozenset[tuple[str | None, str]]  # tables there before this upgrade run
     in_autocommit_block: bool = False
@@ -292,7 +293,7 @@ def _postgresql(op: Op, facts: Facts) -> Iterator[Hit]:
             "enum-recreated",
             f"recreating enum type {op.name} rewrites {', '.join(t for t, _ in op.columns)}",
         )
-    elif isinstance(op, AddEnumValue) and facts.version < 12 and not facts.in_autocommit_block:
+    elif isinstance(op, AddEnumValue) and facts.version < (12,) and not facts.in_autocommit_block:
         yield Hit(
             "enum-value-in-transaction",
             f"ALTER TYPE {op.name} ADD VALUE cannot run in a transaction before "
@@ -344,19 +345,17 @@ def _contract(op: Op, facts: Facts) -> Iterator[Hit]:
 
 
 def _mysql(op: Op, facts: Facts) -> Iterator[Hit]:
-    if not facts.live(getattr(op, "table_name", None), getattr(op, "schema", None)):
+    table = getattr(op, "table_name", None) or getattr(op, "old_name", None)
+    if not facts.live(table, getattr(op, "schema", None)):
         return
-    if isinstance(op, AlterColumn) and op.type_ is not None:
+    alter = mariadb_alter(op, facts.before, facts.version)
+    if alter is not None and alter.algorithm == COPY:
+        server = "MariaDB" if facts.version >= (10,) else "MySQL"  # MySQL is 5.x to 9.x
+        version = ".".join(map(str, facts.version))
         yield Hit(
             "mysql-copy-alter",
-            f"changing the type of {op.table_name}.{op.column_name} "
-            "copies the table (ALGORITHM=COPY), blocking writes until it is done",
-        )
-    elif isinstance(op, CreateForeignKey):
-        yield Hit(
-            "mysql-copy-alter",
-            f"adding a foreign key to {op.table_name} with "
-            "foreign_key_checks on copies the table (ALGORITHM=COPY)",
+            f"{op.describe()}: {alter.why}, so {server} {version} has no INSTANT or INPLACE "
+            f"way: {table} is copied (ALGORITHM=COPY), blocking writes until it is done",
         )
 
 

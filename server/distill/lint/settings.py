@@ -6,7 +6,8 @@
     drop-column = "off"
 
 A rule code set to ``off``, ``information``, ``warning`` or ``error``, and the
-server version (major) the lint targets per dialect.
+server version the lint targets per dialect: a major version (``postgresql = 15``)
+or, for MariaDB, whose majors say little, a string (``mariadb = "10.11"``).
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from distill.errors import ConfigError
 from distill.lint.rules import RULES
 
 SEVERITIES = ("off", "information", "warning", "error")
-NEWEST = {"postgresql": 17, "mysql": 11, "sqlite": 3}  # without a server to ask
+NEWEST = {"postgresql": (17,), "mysql": (11, 4), "sqlite": (3,)}  # without a server to ask
 _DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
 
 @dataclass(frozen=True)
 class LintSettings:
     severities: Mapping[str, str] = field(default_factory=dict)
-    target_versions: Mapping[str, int] = field(default_factory=dict)  # dialect name -> major
+    # dialect name -> version: (15,) for PostgreSQL 15, (10, 11) for MariaDB 10.11
+    target_versions: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def lint_settings(config: Config) -> LintSettings:
@@ -37,7 +39,7 @@ def lint_settings(config: Config) -> LintSettings:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: must be a table of rule codes and target_version")
     severities: dict[str, str] = {}
-    versions: dict[str, int] = {}
+    versions: dict[str, tuple[int, ...]] = {}
     for key, value in raw.items():
         if key == "target_version":
             versions = _versions(where, value)
@@ -54,16 +56,28 @@ def lint_settings(config: Config) -> LintSettings:
     return LintSettings(severities, versions)
 
 
-def _versions(where: str, value: Any) -> dict[str, int]:
+def _versions(where: str, value: Any) -> dict[str, tuple[int, ...]]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where}: target_version must be a table, e.g. {{ postgresql = 15 }}")
-    found: dict[str, int] = {}
-    for name, major in value.items():
+    found: dict[str, tuple[int, ...]] = {}
+    for name, given in value.items():
         dialect = _DIALECTS.get(str(name))
-        if dialect is None or isinstance(major, bool) or not isinstance(major, int) or major < 1:
+        version = _version(given)
+        if dialect is None or version is None:
             raise ConfigError(
-                f"{where}: target_version.{name} = {major!r}: give a dialect "
-                "(postgresql, mariadb, mysql) and its major version, e.g. postgresql = 15"
+                f"{where}: target_version.{name} = {given!r}: give a dialect "
+                "(postgresql, mariadb, mysql) and its version, e.g. postgresql = 15 or "
+                'mariadb = "10.11" (a string: as a TOML number 10.10 would read 10.1)'
             )
-        found[dialect] = major
+        found[dialect] = version
     return found
+
+
+def _version(given: object) -> tuple[int, ...] | None:
+    """15 -> (15,); "10.11" -> (10, 11); None for anything else (a float among them)."""
+    if isinstance(given, int) and not isinstance(given, bool):
+        return (given,) if given >= 1 else None
+    parts = given.split(".") if isinstance(given, str) else []
+    if not parts or len(parts) > 3 or not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts) if int(parts[0]) >= 1 else None
