@@ -88,3 +88,34 @@ def test_clean_rows_pass_and_the_upgrade_runs(db_url: str, tmp_path: Path) -> No
     done = project.cli("upgrade", "head", "--preflight")
     assert done.returncode == 0, done.stderr
     assert "0 problems" not in done.stderr and "Upgraded" in done.stderr
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql", "mariadb"], indirect=True)
+def test_the_editors_counts_give_up_after_their_time(
+    db_url: str, dialect_name: str, tmp_path: Path
+) -> None:
+    """The editor counts with a time limit; a count that takes longer is a one-line
+    error (shown as information on the op line), not a wait."""
+    from distill.commands.editor import preflight_counts
+    from distill.errors import DistillError
+    from distill.lint.preflight import Check
+
+    project = _project(tmp_path / "p", db_url, CASES["not null"][0])
+    engine = sa.create_engine(db_url)
+    many = (
+        "SELECT g, NULL, g, 1 FROM generate_series(3, 3000000) g"
+        if dialect_name == "postgresql"
+        else "SELECT seq, NULL, seq, 1 FROM seq_3_to_3000000"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"INSERT INTO orders (id, note, ref, customer_id) {many}")
+    finally:
+        engine.dispose()
+    check = Check("b2.py", 1, "b2", "not-null", "orders", None, ("id",), ("note",))
+    (found,) = preflight_counts(project.project(), [check], 30.0).values()
+    assert found[0].startswith("orders.note has 2999998 NULL rows (id: 3, 4, 5, 6, 7, ...)")
+    with pytest.raises(
+        DistillError, match=r"^pre-flight: .*(statement timeout|max_statement_time)"
+    ):
+        preflight_counts(project.project(), [check], 0.001)

@@ -132,3 +132,45 @@ async def test_the_lint_follows_unsaved_text_and_offers_the_not_null_split(
     edit_buffer(client, uri, change.new_text)  # applied, still not saved
     await until(client, uri, lambda ds: code not in [d.code for d in ds])
     assert path.read_text() == saved  # nothing was written
+
+
+EMAIL_NOT_NULL = '    op.alter_column("customers", "email", nullable=False)\n'
+
+
+def _execute(shop: Path, sql: str) -> None:
+    import sqlalchemy as sa
+
+    settings = (shop / "pyproject.toml").read_text()
+    url = settings.split('url = "', 1)[1].split('"', 1)[0]
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(sql)
+    finally:
+        engine.dispose()
+
+
+async def test_preflight_counts_the_rows_on_the_op_line(
+    client: LanguageClient, pg_shop: Path
+) -> None:
+    """With the database there, a pending SET NOT NULL gets the count of the NULLs that
+    would stop it, on its line; once the rows are fixed and the file saved, it goes."""
+    _execute(pg_shop, "INSERT INTO customers (id, name) VALUES (1, 'ann'), (2, 'bo')")
+    path = pg_shop / "migrations" / "versions" / "4d5e6f708192_index_notes.py"
+    path.write_text(REVISION.replace(
+        '    op.create_index("ix_customers_name", "customers", ["name"])\n', EMAIL_NOT_NULL
+    ))  # fmt: skip
+    uri = open_file(client, path)
+    code = "preflight.would-fail"
+    found = await until(client, uri, lambda ds: code in [d.code for d in ds])
+    finding = next(d for d in found if d.code == code)
+    assert finding.range.start.line == 9
+    assert finding.severity == types.DiagnosticSeverity.Warning
+    assert finding.message == (
+        "pre-flight: customers.email has 2 NULL rows (id: 1, 2): SET NOT NULL would fail"
+    )
+    _execute(pg_shop, "UPDATE customers SET email = name || '@example.com'")
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=uri)
+    ))  # fmt: skip
+    await until(client, uri, lambda ds: code not in [d.code for d in ds])

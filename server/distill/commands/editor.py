@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import exc as sa_exc
+
 from distill.commands.project import Project
 from distill.config import Config
 from distill.errors import DistillError
@@ -25,6 +27,7 @@ from distill.scripts.script import Revision, revision_from_header
 
 if TYPE_CHECKING:
     from distill.autogen.compare import Change
+    from distill.lint.preflight import Check
     from distill.schema.model import Schema
 
 # -- revisions ---------------------------------------------------------------------------
@@ -138,6 +141,23 @@ def snapshot(project: Project, current: tuple[str, ...]) -> DatabaseSnapshot:
 
     schema = reflect_database(project.config, lambda: project.engine)
     return DatabaseSnapshot(schema, _applied(project, current), _row_estimates(project))
+
+
+def preflight_counts(
+    project: Project, checks: Sequence[Check], statement_timeout: float
+) -> dict[Check, tuple[str, ...]]:
+    """Each pre-flight check's problems on the database (read-only, each query stopped
+    after ``statement_timeout`` seconds); DistillError when it cannot be read."""
+    from distill.lint.preflight import count_checks
+    from distill.runtime.database import connect
+
+    try:
+        with connect(project.engine) as conn:
+            return count_checks(conn, checks, statement_timeout)
+    except sa_exc.DBAPIError as error:  # a query stopped by the timeout, or refused
+        raise DistillError(f"pre-flight: {str(error.orig).strip().splitlines()[0]}") from None
+    finally:
+        project.dispose()
 
 
 def _row_estimates(project: Project) -> dict[str, int]:

@@ -30,6 +30,7 @@ from distill.commands.three_schemas import Database, HandMadeMemo, ProjectDrift
 from distill.config import Config, project_folder
 from distill.errors import ConfigError, DistillError, ScriptError
 from distill.files import FileTexts
+from distill.lint.preflight import Check
 from distill.lsp import drift as drifts
 from distill.lsp import migration_files
 from distill.lsp.model_hover import BlameLines
@@ -46,6 +47,7 @@ log = logging.getLogger("distill.lsp")
 
 _BACKOFF = (2.0, 5.0, 15.0, 30.0, 60.0)  # seconds between tries of an unreachable database
 _FRESH = 1.0  # seconds a database read stands for, unless a save or a command forces one
+PREFLIGHT_TIMEOUT = 3.0  # seconds a pre-flight count may take in the editor
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ class Session:
         self._last_models: ModelsResult | None = None  # of the last build that imported
         self._hand_made_memo = HandMadeMemo()
         self._lint: _LintState | None = None
+        # pre-flight: what each check found, for the database at ``_counted_at``
+        self._counted: dict[Check, tuple[str, ...]] = {}
+        self._counted_at: tuple[str, ...] | None = None
         self._replayed: dict[str, tuple[str, Schema]] = {}  # target -> (digest, schema)
         self.files = FileTexts()
         self._blame = SchemaBlame()
@@ -220,19 +225,25 @@ class Session:
         targets = replay_targets(graph, self.database.current)
         known = {t: self._replayed[t][0] for t in targets if t in self._replayed}
         current, to_lint, texts = self._lint_request(graph, buffers, refresh_database)
+        reachable = self.database.current is not None  # pre-flight counts its rows
         models = self.worker().build(
             _under(self.root, buffers), targets=targets, compare=True, known=known, lint=to_lint,
-            lint_start=current[0] if len(current) == 1 else None,
+            lint_start=current[0] if len(current) == 1 else None, preflight=reachable,
         )  # fmt: skip
         models = self._with_known_schemas(models)
-        if to_lint is not None and models.migrations.lint is not None:
-            self._lint = _LintState(current, texts, models.migrations.lint)
+        migrations = models.migrations
+        if to_lint is not None and migrations.lint is not None:
+            self._lint = _LintState(current, texts, migrations.lint, migrations.preflight or ())
         findings = migration_files.findings(
             self.revision_files(buffers),
             self.database.applied,
         )
         for item in self._lint.items if self._lint is not None else ():
             findings.setdefault(item.path, []).append(self._lint_finding(item, buffers))
+        for path, line, severity, message in self._preflight(project, refresh_database):
+            findings.setdefault(path, []).append(
+                self._line_finding(path, line, severity, "preflight.would-fail", message, buffers)
+            )
         items: list[drifts.Drift] = []
         heads: tuple[str, ...] = ()
         pending = 0
@@ -374,15 +385,61 @@ class Session:
         return current, pending, texts
 
     def _lint_finding(self, item: LintItem, buffers: Mapping[str, str]) -> migration_files.Finding:
-        """A lint finding on its line, from its first character to the end."""
-        lines = self.text_of(item.path, buffers).splitlines()
-        text = lines[item.line - 1] if 0 < item.line <= len(lines) else ""
+        code = f"lint.{item.code}"
+        return self._line_finding(item.path, item.line, item.severity, code, item.message,
+                                  buffers, item.fix)  # fmt: skip
+
+    def _line_finding(
+        self,
+        path: str,
+        line: int,
+        severity: str,
+        code: str,
+        message: str,
+        buffers: Mapping[str, str],
+        fix: str | None = None,
+    ) -> migration_files.Finding:
+        """A finding on a revision's line (1-based), from its first character to the end."""
+        lines = self.text_of(path, buffers).splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
         start = len(text) - len(text.lstrip())
-        span = Span(item.line - 1, utf16_length(text[:start]), item.line - 1, utf16_length(text))
-        data = {"fix": item.fix, "line": item.line} if item.fix else {"line": item.line}
-        return migration_files.Finding(
-            item.path, span, item.severity, f"lint.{item.code}", item.message, data
-        )
+        span = Span(line - 1, utf16_length(text[:start]), line - 1, utf16_length(text))
+        data = {"fix": fix, "line": line} if fix else {"line": line}
+        return migration_files.Finding(path, span, severity, code, message, data)
+
+    def _preflight(
+        self, project: commands.Project, refresh: bool
+    ) -> list[tuple[str, int, str, str]]:
+        """(path, line, severity, message) of what the database's rows would make fail in
+        the pending revisions.  Each count is made once per database revision: again after
+        a save or a command (``refresh``: the rows may have changed), never per keystroke,
+        and each query gives up after a few seconds (a large table is for the CLI)."""
+        checks = self._lint.checks if self._lint is not None else ()
+        current = self.database.current
+        if not checks or current is None:
+            return []
+        if refresh or self._counted_at != current:
+            self._counted.clear()
+            self._counted_at = current
+        missing = [check for check in checks if check.counted() not in self._counted]
+        shown: list[_Shown] = []
+        if missing:
+            try:
+                for check, messages in editor.preflight_counts(
+                    project, missing, PREFLIGHT_TIMEOUT
+                ).items():
+                    self._counted[check.counted()] = messages
+            except DistillError as error:  # not counted: said once, on the first op
+                log.info("pre-flight not counted: %s", error)
+                self._counted.update((check.counted(), ()) for check in missing)
+                why = f"{error}; 'distill preflight' counts without a time limit"
+                shown.append((missing[0].path, missing[0].line, "information", why))
+        for check in checks:
+            shown += [
+                (check.path, check.line, "warning", f"pre-flight: {message}")
+                for message in self._counted.get(check.counted(), ())
+            ]
+        return shown
 
     def _drift(self, graph: RevisionGraph, models: ModelsResult) -> ProjectDrift:
         """The three schemas' drift; of the models' and the hand-made, none while the
@@ -501,6 +558,9 @@ def _graph_or_none(project: commands.Project) -> RevisionGraph | None:
         return None
 
 
+_Shown = tuple[str, int, str, str]  # path, line (1-based), severity, message
+
+
 @dataclass(frozen=True)
 class _LintState:
     """The editor's last lint: the database's revisions and the unsaved texts it read."""
@@ -508,6 +568,7 @@ class _LintState:
     current: tuple[str, ...]
     texts: tuple[tuple[str, str], ...]  # (path, text) of the pending revisions open
     items: tuple[LintItem, ...]
+    checks: tuple[Check, ...] = ()  # pre-flight counts to make, when a database is there
 
 
 def _under(root: Path, buffers: Mapping[str, str]) -> dict[str, str]:

@@ -191,6 +191,7 @@ class ModelWorker:
         known: Mapping[str, str] = _NO_OVERLAYS,
         lint: Sequence[str] | None = None,
         lint_start: str | None = None,
+        preflight: bool = False,
     ) -> ModelsResult:
         """The models' schema; with ``targets`` ("heads", revision ids), the migrations' too.
 
@@ -204,7 +205,8 @@ class ModelWorker:
         (target -> digest) is not sent again: ``migrations.digests`` says which.
         ``lint`` (revision ids, the others counting as applied): their findings come
         back in ``migrations.lint``; ``lint_start`` is the one revision they start from,
-        whose replay (cached) stands for the applied revisions.
+        whose replay (cached) stands for the applied revisions.  With ``preflight`` the
+        pre-flight counts those revisions need come back in ``migrations.preflight``.
         """
         with self._build_lock:
             started = time.monotonic()
@@ -221,6 +223,7 @@ class ModelWorker:
                 known=dict(known),
                 lint=None if lint is None else tuple(lint),
                 lint_start=lint_start,
+                preflight=preflight,
             )
             try:
                 result = self._via_host(request) if self._fork else self._via_one_shot(request)

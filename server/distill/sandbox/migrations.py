@@ -33,6 +33,7 @@ from distill.autogen.generate import migration_schema, options_for, target_diale
 from distill.commands.project import open_project
 from distill.config import Config
 from distill.errors import ConfigError, DistillError
+from distill.lint.preflight import Check, planned_checks
 from distill.masking import mask_text, password_of
 from distill.sandbox.protocol import (
     BuildRequest,
@@ -63,6 +64,7 @@ def run_migrations(
     schemas: dict[str, Schema] = {}
     changes: tuple[Change, ...] | None = None
     found: tuple[LintItem, ...] | None = None
+    checks: tuple[Check, ...] | None = None
     error: ModelError | None = None
     try:
         with time_limit(deadline - min(DEADLINE_MARGIN, request.timeout / 10)):
@@ -80,6 +82,10 @@ def run_migrations(
                     start = _lint_start(graph, config, dialect, request, schemas, notes)
                     pending = list(request.lint)
                     found = _lint(graph, config, dialect, pending, start, request.overlays)
+                    if request.preflight:
+                        checks = tuple(
+                            planned_checks(graph, pending, dialect, start, request.overlays)
+                        )
                 except DistillError as problem:  # bad [lint] settings: the drift still shows
                     notes.append(f"note: the revisions were not linted: {problem}")
     except OutOfTime as stopped:
@@ -94,7 +100,9 @@ def run_migrations(
     digests = {target: digest_of(schema) for target, schema in schemas.items()}
     unsent = {t: s for t, s in schemas.items() if request.known.get(t) != digests[t]}
     masked = tuple(mask_text(note, secret) for note in notes)
-    return MigrationsResult(unsent, masked, digests=digests, changes=changes, lint=found)
+    return MigrationsResult(
+        unsent, masked, digests=digests, changes=changes, lint=found, preflight=checks
+    )
 
 
 def _lint_start(

@@ -26,6 +26,8 @@ from typing import Any
 
 from distill.autogen import compare as compare_module
 from distill.autogen.compare import Change
+from distill.lint import preflight as preflight_module
+from distill.lint.preflight import Check
 from distill.schema import model as schema_model
 from distill.schema.model import Schema
 
@@ -58,6 +60,9 @@ class BuildRequest:
     # The one revision they start from, whose replayed schema is the applied part (None:
     # the lint replays what is applied itself).
     lint_start: str | None = None
+    # With the lint, plan the pre-flight counts of those revisions (the server, which has
+    # the database, makes them).
+    preflight: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class MigrationsResult:
     digests: dict[str, str] = field(default_factory=dict)  # target -> digest of its schema
     changes: tuple[Change, ...] | None = None  # heads -> models, when asked to compare
     lint: tuple[LintItem, ...] | None = None  # when asked to lint
+    preflight: tuple[Check, ...] | None = None  # when asked for the pre-flight counts
 
 
 @dataclass(frozen=True)
@@ -216,6 +222,7 @@ class _ResultUnpickler(pickle.Unpickler):
         if (
             (module == __name__ and name in self._RESULTS)
             or (module == compare_module.__name__ and name == "Change")
+            or (module == preflight_module.__name__ and name == "Check")
             or (module == "builtins" and name in self._BUILTINS)
             or (module == schema_model.__name__ and _is_schema_class(name))
         ):
