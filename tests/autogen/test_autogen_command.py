@@ -152,3 +152,54 @@ def test_without_a_message_the_revision_is_named_after_its_changes(shop: Project
         "distill: error: revision needs -m MESSAGE "
         "(only --autogenerate names a revision after its changes)"
     )
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_autogenerate_writes_the_safe_forms_when_asked(
+    shop: ProjectDir, db_url: str, dialect_name: str
+) -> None:
+    """``autogenerate_safe_forms``: an index on an existing table is built CONCURRENTLY in
+    an autocommit block; one on a table the same revision creates stays as it is."""
+    settings = shop.root / "pyproject.toml"
+    settings.write_text(
+        settings.read_text().replace('url = "sqlite:///shop.db"', f'url = "{db_url}"')
+    )
+    assert shop.cli("-q", "upgrade", "head").returncode == 0
+    path = models(shop)
+    path.write_text(
+        path.read_text().replace(
+            "name: Mapped[str] = mapped_column(sa.String(100))",
+            "name: Mapped[str] = mapped_column(sa.String(100), index=True)",
+        )
+        + "\n\nclass Note(Base):\n    __tablename__ = 'notes'\n\n"
+        "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+        "    body: Mapped[str] = mapped_column(sa.Text, index=True)\n"
+    )
+    plain = shop.cli("revision", "--autogenerate", "-m", "plain")
+    assert plain.returncode == 0, plain.stderr
+    revision = next(shop.versions.glob("*_plain.py"))
+    assert "autocommit_block" not in revision.read_text()
+    revision.unlink()
+    settings.write_text(
+        settings.read_text() + "\n[tool.distill.lint]\nautogenerate_safe_forms = true\n"
+    )
+    made = shop.cli("revision", "--autogenerate", "-m", "safe")
+    assert made.returncode == 0, made.stderr
+    assert (
+        "Wrote the safe forms (index-not-concurrent), as autogenerate_safe_forms asks"
+        in made.stderr
+    )
+    text = next(shop.versions.glob("*_safe.py")).read_text()
+    upgrade = text.split("def upgrade", 1)[1].split("def downgrade", 1)[0]
+    assert (
+        "    with op.get_context().autocommit_block():\n"
+        "        op.create_index(\n"
+        '            "ix_customers_name", "customers", ["name"], postgresql_concurrently=True\n'
+        "        )\n"
+    ) in upgrade, upgrade
+    assert '    op.create_index("ix_notes_body", "notes", ["body"])\n' in upgrade  # a new table
+    linted = shop.cli("lint")  # the database is at the revision before
+    assert "index-not-concurrent" not in linted.stdout and linted.returncode == 0, linted.stdout
+    done = shop.cli("-q", "upgrade", "head")
+    assert done.returncode == 0, done.stderr
+    assert shop.cli("check").returncode == 0

@@ -322,3 +322,14 @@ def test_a_mariadb_version_is_a_string(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "target_version.mariadb = 10.6: give a dialect" in done.stderr
     assert 'mariadb = "10.11" (a string' in done.stderr
+
+
+def test_autogenerate_safe_forms_is_true_or_false(tmp_path: Path) -> None:
+    bad = _project(tmp_path / "b", "postgresql", "pass", '[lint]\nautogenerate_safe_forms = "yes"')
+    done = bad.cli("lint", "b2")
+    assert done.returncode == 1
+    assert done.stderr.strip().endswith(
+        "[lint]: autogenerate_safe_forms = 'yes': say true or false"
+    )
+    near = _project(tmp_path / "n", "postgresql", "pass", "[lint]\nautogenerate_safe_form = true")
+    assert "did you mean 'autogenerate_safe_forms'?" in near.cli("lint", "b2").stderr

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distill.commands.project import EnvMode, Project, open_project
+from distill.commands.project import database_state as database_state
+from distill.commands.project import read_heads as read_heads
 from distill.errors import ConfigError, DatabaseError, DistillError, RevisionError, ScriptError
 from distill.masking import mask_url
 from distill.runtime.plan import (
@@ -187,33 +189,6 @@ def current(project: Project) -> list[CurrentRevision]:
     # depends_on is current too, at the top of its own branch.
     tips = graph.applied_tips(heads)
     return [CurrentRevision(h, h in graph.heads, graph.revisions.get(h)) for h in tips]
-
-
-def read_heads(project: Project) -> tuple[str, ...]:
-    from distill.runtime.quickread import sqlite_heads
-
-    config = project.config
-    quick = sqlite_heads(config.require_url(), config.version_table, config.version_table_schema)
-    if quick is not None:
-        return quick
-    from distill.runtime.database import connect
-    from distill.runtime.migrate import tables_for
-
-    with connect(project.database) as conn:
-        return tables_for(config).heads(conn)
-
-
-def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry]] | str:
-    """Current heads and history, or the reason the database could not be read."""
-    from distill.runtime.database import connect
-    from distill.runtime.migrate import tables_for
-
-    try:
-        tables = tables_for(project.config)
-        with connect(project.database) as conn:
-            return tables.heads(conn), tables.history_entries(conn)
-    except DistillError as error:  # no URL, unreachable: the graph is still worth showing
-        return str(error)
 
 
 # -- stamping ---------------------------------------------------------------------
@@ -409,6 +384,12 @@ def revision(
         project.graph, config.version_locations, template, config.file_template, spec
     )
     format_revision(path, config, notify)
+    from distill.commands.lint import write_safe_forms
+
+    safe = write_safe_forms(config, path, notify)
+    if safe:
+        format_revision(path, config, notify)
+        notify(f"Wrote the safe forms ({', '.join(safe)}), as autogenerate_safe_forms asks")
     if config.flavour == "alembic":
         _warn_distill_only(path, bodies.upgrades + bodies.downgrades, notify)
     return path

@@ -9,7 +9,7 @@ the newest); the transaction scope is the runner's (``transaction_per_migration`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,10 +90,14 @@ def lint_run(config: Config, dialect: sa.Dialect, server: tuple[int, ...] | None
 
 
 def fix_findings(
-    project: Project, report: LintReport, notify: Callable[[str], None] = lambda _: None
+    project: Project,
+    report: LintReport,
+    notify: Callable[[str], None] = lambda _: None,
+    fixes: Set[str] | None = None,
 ) -> list[Fixed]:
-    """Rewrite each revision with findings that have a fix; a rewrite is kept only when
-    the migrations still build the same schema (replayed before and after)."""
+    """Rewrite each revision with findings that have a fix (of ``fixes``: default, every
+    one ``--fix`` applies); a rewrite is kept only when the migrations still build the
+    same schema (replayed before and after)."""
     from distill.autogen.generate import target_dialect
     from distill.files import write_atomically
     from distill.lint.fixes import AUTOMATIC, fixed
@@ -101,9 +105,10 @@ def fix_findings(
 
     dialect = target_dialect(project.config)
     graph = project.graph
+    wanted = AUTOMATIC if fixes is None else AUTOMATIC & fixes
     by_file: dict[Path, list[Finding]] = {}
     for finding in report.findings:
-        if finding.fix in AUTOMATIC:
+        if finding.fix in wanted:
             by_file.setdefault(finding.path, []).append(finding)
     if not by_file:
         return []
@@ -111,7 +116,7 @@ def fix_findings(
     done: list[Fixed] = []
     for path, found in sorted(by_file.items()):
         text = path.read_text(encoding="utf-8")
-        new = fixed(text, [(f.line, f.fix) for f in found if f.fix in AUTOMATIC])
+        new = fixed(text, [(f.line, f.fix) for f in found if f.fix])
         if new == text:
             continue
         write_atomically(path, new.encode())
@@ -122,6 +127,30 @@ def fix_findings(
             continue
         done.append(Fixed(path, tuple(sorted({f.code for f in found}))))
     return done
+
+
+# What ``autogenerate_safe_forms`` writes: the same schema, built without long locks.  Not
+# the lock timeout: whether to give up waiting is the runner's setting (ddl_lock_timeout).
+SAFE_FORMS = frozenset({"concurrent-index", "not-valid", "autocommit-block"})
+
+
+def write_safe_forms(
+    config: Config, path: Path, notify: Callable[[str], None] = lambda _: None
+) -> tuple[str, ...]:
+    """The new revision at ``path`` rewritten into its safe forms when the project's
+    ``autogenerate_safe_forms`` setting asks for it; the codes rewritten."""
+    if not lint_settings(config).autogenerate_safe_forms:
+        return ()
+    project = Project(config)  # a new graph: it holds the new revision
+    try:
+        rev_id = next(
+            r.id for r in project.graph.revisions.values() if r.path.resolve() == path.resolve()
+        )
+        done = fix_findings(project, lint_project(project, rev_id), notify, SAFE_FORMS)
+    except DistillError as error:  # the history does not replay: the revision stays as written
+        notify(f"note: the safe forms were not written: {error}")
+        return ()
+    return done[0].codes if done else ()
 
 
 def _revisions(
@@ -153,7 +182,7 @@ def _database(
 
     The version is what the engine learnt on connecting to read the revisions (a
     SQLite file read without a connection has none: its version does not matter)."""
-    from distill.commands import read_heads
+    from distill.commands.project import read_heads
 
     try:
         current = read_heads(project)
@@ -169,7 +198,7 @@ def _database(
 def preflight_project(project: Project, target: str = "heads") -> list[Problem]:
     """What the rows of the database would make fail in ``upgrade target`` (read-only)."""
     from distill.autogen.generate import target_dialect
-    from distill.commands import read_heads
+    from distill.commands.project import read_heads
     from distill.lint.preflight import preflight
     from distill.runtime.database import connect
     from distill.runtime.plan import require_known_heads

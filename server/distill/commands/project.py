@@ -27,11 +27,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from distill.config import Config, load_config
+from distill.errors import DistillError
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import scan_revisions
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+
+    from distill.runtime.version import HistoryEntry
 
 EnvMode = Literal["text", "bookkeeping", "online", "offline", "editor", "migrate"]
 Write = Callable[[str], None]
@@ -149,3 +152,30 @@ class Project:
             notify=notify,
             unreachable=cannot_connect if unreachable is not None else None,
         )
+
+
+def read_heads(project: Project) -> tuple[str, ...]:
+    from distill.runtime.quickread import sqlite_heads
+
+    config = project.config
+    quick = sqlite_heads(config.require_url(), config.version_table, config.version_table_schema)
+    if quick is not None:
+        return quick
+    from distill.runtime.database import connect
+    from distill.runtime.migrate import tables_for
+
+    with connect(project.database) as conn:
+        return tables_for(config).heads(conn)
+
+
+def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry]] | str:
+    """Current heads and history, or the reason the database could not be read."""
+    from distill.runtime.database import connect
+    from distill.runtime.migrate import tables_for
+
+    try:
+        tables = tables_for(project.config)
+        with connect(project.database) as conn:
+            return tables.heads(conn), tables.history_entries(conn)
+    except DistillError as error:  # no URL, unreachable: the graph is still worth showing
+        return str(error)

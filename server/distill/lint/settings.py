@@ -2,6 +2,7 @@
 
     [tool.distill.lint]
     target_version = { postgresql = 15 }
+    autogenerate_safe_forms = true
     index-not-concurrent = "warning"
     drop-column = "off"
 
@@ -22,6 +23,7 @@ from distill.errors import ConfigError
 from distill.lint.rules import RULES
 
 SEVERITIES = ("off", "information", "warning", "error")
+_KEYS = ("target_version", "autogenerate_safe_forms")  # beside the rule codes
 NEWEST = {"postgresql": (17,), "mysql": (11, 4), "sqlite": (3,)}  # without a server to ask
 _DIALECTS = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql", "sqlite": "sqlite"}
 
@@ -31,6 +33,8 @@ class LintSettings:
     severities: Mapping[str, str] = field(default_factory=dict)
     # dialect name -> version: (15,) for PostgreSQL 15, (10, 11) for MariaDB 10.11
     target_versions: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # ``revision --autogenerate`` writes the safe forms the lint would rewrite to
+    autogenerate_safe_forms: bool = False
 
 
 def lint_settings(config: Config) -> LintSettings:
@@ -40,9 +44,14 @@ def lint_settings(config: Config) -> LintSettings:
         raise ConfigError(f"{where}: must be a table of rule codes and target_version")
     severities: dict[str, str] = {}
     versions: dict[str, tuple[int, ...]] = {}
+    safe_forms = False
     for key, value in raw.items():
         if key == "target_version":
             versions = _versions(where, value)
+        elif key == "autogenerate_safe_forms":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: {key} = {value!r}: say true or false")
+            safe_forms = value
         elif key in RULES:
             if value not in SEVERITIES:
                 raise ConfigError(
@@ -50,10 +59,10 @@ def lint_settings(config: Config) -> LintSettings:
                 )
             severities[key] = value
         else:
-            near = difflib.get_close_matches(key, [*RULES, "target_version"], n=1)
+            near = difflib.get_close_matches(key, [*RULES, *_KEYS], n=1)
             hint = f"; did you mean {near[0]!r}?" if near else "; docs/safety.md lists the codes"
             raise ConfigError(f"{where}: unknown rule {key!r}{hint}")
-    return LintSettings(severities, versions)
+    return LintSettings(severities, versions, safe_forms)
 
 
 def _versions(where: str, value: Any) -> dict[str, tuple[int, ...]]:
