@@ -333,3 +333,49 @@ def test_autogenerate_safe_forms_is_true_or_false(tmp_path: Path) -> None:
     )
     near = _project(tmp_path / "n", "postgresql", "pass", "[lint]\nautogenerate_safe_form = true")
     assert "did you mean 'autogenerate_safe_forms'?" in near.cli("lint", "b2").stderr
+
+
+def test_the_sql_of_op_execute_gets_the_same_rules(tmp_path: Path) -> None:
+    """Raw SQL read as the ops it spells: the findings say where they come from, and only
+    the autocommit block is offered as a rewrite (the others would rewrite the SQL)."""
+
+    def found(name: str, sql: str, wrapped: bool = False) -> dict[str, str | None]:
+        body = (BLOCK if wrapped else "") + f"op.execute({sql!r})"
+        project = _project(tmp_path / name, "postgresql", body)
+        return {f.code: f.fix for f in lint_project(project.project(), "b2").findings
+                if f.code != "no-lock-timeout"}  # fmt: skip
+
+    index = "CREATE INDEX ix_note ON public.orders (note)"
+    assert found("index", index) == {"index-not-concurrent": None}
+    concurrent = "CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_note ON orders USING btree (note)"
+    assert found("concurrent", concurrent) == {"concurrently-in-transaction": "autocommit-block"}
+    assert found("in a block", concurrent, wrapped=True) == {
+        "concurrent-index-may-be-invalid": None
+    }
+    fk = "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (customer_id) REFERENCES customers (id)"
+    assert found("fk", fk) == {"foreign-key-not-valid": None}
+    assert "foreign-key-not-valid" not in found("fk not valid", fk + " NOT VALID")
+    assert found("not null", "ALTER TABLE orders ALTER COLUMN note SET NOT NULL") == {
+        "set-not-null": None
+    }
+    several = "ALTER TABLE orders ALTER COLUMN note SET NOT NULL, ADD COLUMN x int"
+    assert found("several", several) == {}  # more than one action: not read
+    assert found("data", "UPDATE orders SET note = 'x' WHERE note IS NULL") == {}
+    project = _project(tmp_path / "message", "postgresql", f"op.execute({index!r})")
+    (first,) = [f for f in lint_project(project.project(), "b2").findings
+                if f.code == "index-not-concurrent"]  # fmt: skip
+    assert first.message.startswith("in op.execute(): CREATE INDEX ix_note holds SHARE on orders")
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_the_sql_moved_into_an_autocommit_block_runs(db_url: str, tmp_path: Path) -> None:
+    concurrent = "CREATE INDEX CONCURRENTLY ix_note ON orders (note)"
+    project = _project(tmp_path / "p", "postgresql", f"op.execute({concurrent!r})")
+    settings = project.root / "distill.toml"
+    settings.write_text(settings.read_text().replace(URLS["postgresql"], db_url))
+    refused = project.cli("upgrade", "head")
+    assert refused.returncode == 1 and "cannot run inside a transaction block" in refused.stderr
+    assert project.cli("lint", "b2", "--fix").returncode == 0
+    assert "concurrently-in-transaction" not in _codes(project, "b2")
+    done = project.cli("upgrade", "head")
+    assert done.returncode == 0, done.stderr

@@ -40,6 +40,10 @@ _VALIDATE = re.compile(r"^ALTER\s+TABLE\s+[^;]+\s+VALIDATE\s+CONSTRAINT\s+\S+$")
 _READ_PRAGMA = re.compile(r"^PRAGMA\s+(\w+\.)?\w+\s*(\(\s*\w*\s*\))?$")
 
 
+# A PostgreSQL identifier as written: quoted (a doubled quote inside), or plain.
+SQL_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+
+
 def structural_statements(statement: str | Executable) -> list[str]:
     """The parts of ``statement`` that may change the schema; empty when none may."""
     if isinstance(statement, (UpdateBase, sa.Select)):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from distill.ddl.context import NamingConvention
 from distill.lint.fixes import AUTOMATIC
 from distill.lint.locks import ACCESS_EXCLUSIVE, SHARE, TableLock, postgresql_locks
 from distill.lint.rules import RULES, Facts, Hit, check_op
+from distill.lint.sql import ops_of_sql
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
 from distill.ops.constraint import CreateCheck, CreateForeignKey, DropConstraint
@@ -160,9 +161,10 @@ def _revision_hits(
     for item, checks in zip(recorded, unvalidated, strict=True):
         line = item.line or 1
         timeouts.read(item)
-        for op in _each(item.op):
+        for op in _each(item.op, dialect):
             facts = _facts(item, op, run, frozenset(live), checks)
-            hits += [(line, hit) for hit in check_op(op, facts)]
+            found = check_op(op, facts)
+            hits += [(line, _in_sql(hit) if item.op is not op else hit) for hit in found]
             blocking += [
                 (line, lock, timeouts.held)
                 for lock in facts.locks
@@ -255,7 +257,7 @@ def _possible(
     possible: dict[int, set[str]] = {}
     for item, checks in zip(recorded, unvalidated, strict=True):
         everything = frozenset(t.key for t in item.before.tables)
-        for op in _each(item.op):
+        for op in _each(item.op, run.dialect.name):
             for hit in check_op(op, _facts(item, op, run, everything, checks)):
                 possible.setdefault(item.line or 1, set()).add(hit.code)
     return possible
@@ -279,9 +281,21 @@ def _facts(
                  tuple(locks))  # fmt: skip
 
 
-def _each(op: Op) -> list[Op]:
-    """A batch's changes one by one (each is a statement on a database that has ALTER)."""
-    return list(op.ops) if isinstance(op, BatchAlterTable) else [op]
+def _each(op: Op, dialect: str) -> list[Op]:
+    """A batch's changes one by one (each is a statement on a database that has ALTER);
+    the ops an ``op.execute()``'s SQL spells (PostgreSQL's)."""
+    if isinstance(op, BatchAlterTable):
+        return list(op.ops)
+    if isinstance(op, Execute) and dialect == "postgresql":
+        return [op, *ops_of_sql(op.sqltext)]
+    return [op]
+
+
+def _in_sql(hit: Hit) -> Hit:
+    """A finding on SQL in ``op.execute()``: said so; of the rewrites, only moving the
+    statement into an autocommit block applies to it."""
+    fixable = RULES[hit.code].fix == "autocommit-block"
+    return replace(hit, message=f"in op.execute(): {hit.message}", fixable=fixable)
 
 
 def _follow_tables(op: Op, live: set[tuple[str | None, str]]) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
+from distill.ddl.statements import SQL_NAME
 from distill.ops.base import Op
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType
 
-_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+_NAME = SQL_NAME
 _TYPE = rf"(?:(?P<schema>{_NAME})\s*\.\s*)?(?P<name>{_NAME})"
 _LITERAL = r"'(?:[^']|'')*'"
 
