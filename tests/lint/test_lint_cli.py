@@ -250,3 +250,24 @@ def test_the_split_with_its_value_written_upgrades_a_table_with_rows(
         assert not [c for c in inspector.get_check_constraints("orders") if "x" in c["sqltext"]]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_findings_on_a_live_table_say_how_large_it_is(db_url: str, tmp_path: Path) -> None:
+    """With the database read, the catalog's row estimate goes with what an op costs."""
+    import sqlalchemy as sa
+
+    project = _project(tmp_path / "p", db_url)
+    assert project.cli("upgrade", "a1").returncode == 0
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO orders (id) SELECT g FROM generate_series(1, 1500) g")
+            conn.exec_driver_sql("ANALYZE orders")
+    finally:
+        engine.dispose()
+    found = {f.code: f.message for f in lint_project(project.project()).findings}
+    size = "(orders: about 1,500 rows, the catalog's estimate)"
+    assert found["index-not-concurrent"].endswith(size)
+    assert found["foreign-key-not-valid"].endswith(size)
+    assert size not in lint_project(project.project(), "b2").findings[0].message  # not read

@@ -9,8 +9,8 @@ the newest); the transaction scope is the runner's (``transaction_per_migration`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Set
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Set
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -53,12 +53,11 @@ def lint_project(
 
     config, graph = project.config, project.graph
     dialect = target_dialect(config)
-    current: tuple[str, ...] | None = None
-    server: tuple[int, ...] | None = None
+    read = _DatabaseRead()
     if not all_revisions and range_ is None:
-        current, server = _database(project, notify)
-    pending = _revisions(project, range_, all_revisions, current)
-    run = lint_run(config, dialect, server)
+        read = _database(project, notify)
+    pending = _revisions(project, range_, all_revisions, read.current)
+    run = lint_run(config, dialect, read.version, read.rows)
     findings = lint(graph, pending, run)
     return LintReport(findings, pending, target_name(dialect, run.version))
 
@@ -72,10 +71,16 @@ def target_name(dialect: sa.Dialect, version: tuple[int, ...]) -> str:
     return f"{name} {'.'.join(map(str, version))}"
 
 
-def lint_run(config: Config, dialect: sa.Dialect, server: tuple[int, ...] | None = None) -> Run:
+def lint_run(
+    config: Config,
+    dialect: sa.Dialect,
+    server: tuple[int, ...] | None = None,
+    rows: Mapping[str, int] | None = None,
+) -> Run:
     """What the lint knows of the upgrade the project's runner would make: the target
     server version (``target_version``, else ``server``, the connected one's, else the
-    newest), its transaction scope, its lock timeout, and the rules' severities."""
+    newest), its transaction scope, its lock timeout, the rules' severities, and the
+    tables' row estimates when the database was read."""
     from distill.runtime.migrate import commits_each_revision
 
     settings = lint_settings(config)
@@ -86,6 +91,7 @@ def lint_run(config: Config, dialect: sa.Dialect, server: tuple[int, ...] | None
         one_transaction=not commits_each_revision(config, dialect.name),
         lock_timeout=config.ddl_lock_timeout is not None,
         severities=settings.severities,
+        rows=rows or {},
     )
 
 
@@ -175,22 +181,35 @@ def server_version(dialect: sa.Dialect) -> tuple[int, ...]:
     return numbers[:1] if dialect.name == "postgresql" else numbers[:2]
 
 
-def _database(
-    project: Project, notify: Callable[[str], None]
-) -> tuple[tuple[str, ...] | None, tuple[int, ...] | None]:
-    """The applied revisions and the server's version; (None, None) without a database.
+@dataclass(frozen=True)
+class _DatabaseRead:
+    current: tuple[str, ...] | None = None  # None: the database was not read
+    version: tuple[int, ...] | None = None
+    rows: Mapping[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
+
+
+def _database(project: Project, notify: Callable[[str], None]) -> _DatabaseRead:
+    """The applied revisions, the server's version and the tables' row estimates.
 
     The version is what the engine learnt on connecting to read the revisions (a
     SQLite file read without a connection has none: its version does not matter)."""
     from distill.commands.project import read_heads
+    from distill.runtime.database import connect
+    from distill.runtime.quickread import sqlite_file_missing
+    from distill.schema.row_estimates import row_estimates
 
     try:
         current = read_heads(project)
+        rows: dict[str, int] = {}
+        if current and not sqlite_file_missing(project.config.require_url()):
+            with connect(project.engine) as conn:
+                rows = row_estimates(conn)
         dialect = project.engine.dialect
-        return current, server_version(dialect) if dialect.server_version_info else None
+        version = server_version(dialect) if dialect.server_version_info else None
+        return _DatabaseRead(current, version, rows)
     except DistillError as error:
         notify(f"note: the database was not read ({error}); linting every revision")
-        return None, None
+        return _DatabaseRead()
     finally:
         project.dispose()
 

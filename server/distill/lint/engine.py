@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -72,6 +72,7 @@ class Run:
     lock_timeout: bool = False  # the runner sets one for each revision
     severities: Mapping[str, str] | None = None  # code -> "off" | ... | "error"
     naming_convention: NamingConvention | None = None
+    rows: Mapping[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
 
 
 def lint(
@@ -163,7 +164,8 @@ def _revision_hits(
         timeouts.read(item)
         for op in _each(item.op, dialect):
             facts = _facts(item, op, run, frozenset(live), checks)
-            found = check_op(op, facts)
+            table = _table_of(op) or (facts.locks[0].table if facts.locks else None)
+            found = [_sized(hit, table, run.rows) for hit in check_op(op, facts)]
             hits += [(line, _in_sql(hit) if item.op is not op else hit) for hit in found]
             blocking += [
                 (line, lock, timeouts.held)
@@ -190,33 +192,45 @@ def _revision_hits(
         return hits
     line, lock, _ = blocking[0]
     if run.one_transaction and later:
-        hits.append(
-            (
-                line,
-                Hit(
-                    "locks-held-across-revisions",
-                    f"{lock.name} on {lock.table} is held until the end of the upgrade "
-                    f"transaction ({later} more revision{'s' if later > 1 else ''}); "
-                    "set transaction_per_migration, or split the upgrade",
-                ),
-            )
+        held = Hit(
+            "locks-held-across-revisions",
+            f"{lock.name} on {lock.table} is held until the end of the upgrade "
+            f"transaction ({later} more revision{'s' if later > 1 else ''}); "
+            "set transaction_per_migration, or split the upgrade",
         )
+        hits.append((line, _sized(held, lock.table, run.rows)))
     unguarded = [(n, held) for n, held, guarded in blocking if not guarded]
     exclusive = next((pair for pair in unguarded if pair[1].mode == ACCESS_EXCLUSIVE), None)
     if exclusive is not None:
         at, strongest = exclusive
-        hits.append(
-            (
-                at,
-                Hit(
-                    "no-lock-timeout",
-                    f"ACCESS EXCLUSIVE on {strongest.table} with no lock timeout: "
-                    "behind a long query it queues every query on the table; "
-                    "op.execute(\"SET LOCAL lock_timeout = '5s'\") first",
-                ),
-            )
+        waits = Hit(
+            "no-lock-timeout",
+            f"ACCESS EXCLUSIVE on {strongest.table} with no lock timeout: "
+            "behind a long query it queues every query on the table; "
+            "op.execute(\"SET LOCAL lock_timeout = '5s'\") first",
         )
+        hits.append((at, _sized(waits, strongest.table, run.rows)))
     return hits
+
+
+# Findings about what an op costs a live table: the table's size says how much.
+_UNSIZED = {"drop-column", "drop-table", "rename-column", "rename-table", "unused-ignore",
+            "concurrently-in-transaction", "enum-value-in-transaction",
+            "concurrent-index-may-be-invalid"}  # fmt: skip
+
+
+def _sized(hit: Hit, table: str | None, rows: Mapping[str, int]) -> Hit:
+    """``hit`` with the table's estimated rows, when the database was read."""
+    if hit.code in _UNSIZED or table is None or table not in rows:
+        return hit
+    count = rows[table]
+    return replace(hit, message=f"{hit.message} ({table}: about {count:,} rows, the catalog's "
+                                "estimate)")  # fmt: skip
+
+
+def _table_of(op: Op) -> str | None:
+    name = getattr(op, "table_name", None) or getattr(op, "old_name", None)
+    return name if isinstance(name, str) else None
 
 
 class _Timeouts:

@@ -229,6 +229,7 @@ class Session:
         models = self.worker().build(
             _under(self.root, buffers), targets=targets, compare=True, known=known, lint=to_lint,
             lint_start=current[0] if len(current) == 1 else None, preflight=reachable,
+            rows=self.database.rows,
         )  # fmt: skip
         models = self._with_known_schemas(models)
         migrations = models.migrations

@@ -74,6 +74,7 @@ ONE_SHOT_GRACE = 10.0
 # past this, its process group is killed.
 LEAVE_GRACE = 3.0
 _NO_OVERLAYS: Mapping[str, str] = MappingProxyType({})
+_NO_ROWS: Mapping[str, int] = MappingProxyType({})
 _T = TypeVar("_T")
 
 
@@ -192,6 +193,7 @@ class ModelWorker:
         lint: Sequence[str] | None = None,
         lint_start: str | None = None,
         preflight: bool = False,
+        rows: Mapping[str, int] = _NO_ROWS,
     ) -> ModelsResult:
         """The models' schema; with ``targets`` ("heads", revision ids), the migrations' too.
 
@@ -206,7 +208,8 @@ class ModelWorker:
         ``lint`` (revision ids, the others counting as applied): their findings come
         back in ``migrations.lint``; ``lint_start`` is the one revision they start from,
         whose replay (cached) stands for the applied revisions.  With ``preflight`` the
-        pre-flight counts those revisions need come back in ``migrations.preflight``.
+        pre-flight counts those revisions need come back in ``migrations.preflight``;
+        ``rows`` (table -> estimated rows) lets the lint say how large a table is.
         """
         with self._build_lock:
             started = time.monotonic()
@@ -224,6 +227,7 @@ class ModelWorker:
                 lint=None if lint is None else tuple(lint),
                 lint_start=lint_start,
                 preflight=preflight,
+                rows=dict(rows),
             )
             try:
                 result = self._via_host(request) if self._fork else self._via_one_shot(request)

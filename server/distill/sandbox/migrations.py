@@ -81,7 +81,7 @@ def run_migrations(
                 try:
                     start = _lint_start(graph, config, dialect, request, schemas, notes)
                     pending = list(request.lint)
-                    found = _lint(graph, config, dialect, pending, start, request.overlays)
+                    found = _lint(graph, config, dialect, pending, start, request)
                     if request.preflight:
                         checks = tuple(
                             planned_checks(graph, pending, dialect, start, request.overlays)
@@ -126,19 +126,20 @@ def _lint(
     config: Config,
     dialect: Dialect,
     pending: list[str],
-    start: Schema | None = None,
-    sources: Mapping[str, str] | None = None,
+    start: Schema | None,
+    request: BuildRequest,
 ) -> tuple[LintItem, ...]:
     """The lint of the revisions not applied, as ``distill lint`` finds it (the server
     version from the settings, else the newest: the child asks no database), of their
-    texts as the editor has them (``sources``, unsaved ones included)."""
+    texts as the editor has them (``request.overlays``, unsaved ones included), with the
+    row estimates the server read."""
     from distill.commands.lint import lint_run
     from distill.lint.engine import lint
 
-    run = lint_run(config, dialect)
+    run = lint_run(config, dialect, rows=request.rows)
     return tuple(
         LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
-        for f in lint(graph, pending, run, start, sources)
+        for f in lint(graph, pending, run, start, request.overlays)
     )
 
 

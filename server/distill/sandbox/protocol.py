@@ -63,6 +63,9 @@ class BuildRequest:
     # With the lint, plan the pre-flight counts of those revisions (the server, which has
     # the database, makes them).
     preflight: bool = False
+    # table -> the catalog's row estimate, from the server's read of the database: the
+    # lint says how large a locked table is.
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
