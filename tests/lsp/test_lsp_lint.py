@@ -39,10 +39,10 @@ def downgrade():
 '''
 
 
-@pytest.fixture
-def pg_shop(tmp_path: Path) -> Iterator[Path]:
-    require_server("postgresql")
-    url, drop = create_scratch_database("postgresql", tmp_path)
+def _shop_at_head(kind: str, tmp_path: Path) -> Iterator[Path]:
+    """The example shop on a new database of ``kind``, upgraded to head."""
+    require_server(kind)
+    url, drop = create_scratch_database(kind, tmp_path)
     shop = copy_shop(tmp_path / "shop")
     settings = shop / "pyproject.toml"
     settings.write_text(settings.read_text().replace('url = "sqlite:///shop.db"', f'url = "{url}"'))
@@ -50,6 +50,11 @@ def pg_shop(tmp_path: Path) -> Iterator[Path]:
     assert done.returncode == 0, done.stderr
     yield shop
     drop()  # type: ignore[operator]
+
+
+@pytest.fixture
+def pg_shop(tmp_path: Path) -> Iterator[Path]:
+    yield from _shop_at_head("postgresql", tmp_path)
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
@@ -174,3 +179,27 @@ async def test_preflight_counts_the_rows_on_the_op_line(
         text_document=types.TextDocumentIdentifier(uri=uri)
     ))  # fmt: skip
     await until(client, uri, lambda ds: code not in [d.code for d in ds])
+
+
+@pytest.fixture
+def mariadb_shop(tmp_path: Path) -> Iterator[Path]:
+    yield from _shop_at_head("mariadb", tmp_path)
+
+
+async def test_the_editor_lints_for_the_connected_servers_version(
+    mariadb_shop: Path,
+) -> None:
+    """The lint targets the server the editor reads (MariaDB 10.11 here), not the newest."""
+    from tests.lsp.lsp_client import running_server
+
+    async with running_server(mariadb_shop) as lsp:
+        path = mariadb_shop / "migrations" / "versions" / "4d5e6f708192_index_notes.py"
+        path.write_text(REVISION.replace(
+            '    op.create_index("ix_customers_name", "customers", ["name"])\n',
+            '    op.alter_column("orders", "status", type_=sa.Text())\n',
+        ))  # fmt: skip
+        uri = open_file(lsp, path)
+        code = "lint.mysql-copy-alter"
+        found = await until(lsp, uri, lambda ds: code in [d.code for d in ds])
+        message = next(d.message for d in found if d.code == code)
+        assert "so MariaDB 10.11 has no INSTANT or INPLACE way" in message, message

@@ -133,14 +133,20 @@ class DatabaseSnapshot:
     schema: Schema  # reflected
     applied: dict[str, str | None]  # revision -> sha256 of its file when it last ran up
     rows: dict[str, int]  # table -> the catalog's estimate of its rows
+    version: tuple[int, ...] | None = None  # the server's, as the lint targets it
 
 
 def snapshot(project: Project, current: tuple[str, ...]) -> DatabaseSnapshot:
-    """The database's schema, which revisions ran from which file, and its row estimates."""
+    """The database's schema, which revisions ran from which file, its row estimates and
+    the server's version."""
     from distill.autogen.generate import reflect_database
+    from distill.commands.lint import server_version
 
     schema = reflect_database(project.config, lambda: project.engine)
-    return DatabaseSnapshot(schema, _applied(project, current), _row_estimates(project))
+    rows = _row_estimates(project)
+    dialect = project.engine.dialect
+    version = server_version(dialect) if dialect.server_version_info else None
+    return DatabaseSnapshot(schema, _applied(project, current), rows, version)
 
 
 def preflight_counts(

@@ -73,6 +73,7 @@ class DatabaseState:
     # None when the database was not read
     applied: dict[str, str | None] | None = None
     rows: dict[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
+    version: tuple[int, ...] | None = None  # the server's, for the lint
     read_at: float = 0.0
     failures: int = 0
 
@@ -229,7 +230,7 @@ class Session:
         models = self.worker().build(
             _under(self.root, buffers), targets=targets, compare=True, known=known, lint=to_lint,
             lint_start=current[0] if len(current) == 1 else None, preflight=reachable,
-            rows=self.database.rows,
+            rows=self.database.rows, server_version=self.database.version,
         )  # fmt: skip
         models = self._with_known_schemas(models)
         migrations = models.migrations
@@ -502,6 +503,7 @@ class Session:
             if force or current != state.current or state.actual is None:
                 read = editor.snapshot(project, current)
                 state.actual, state.applied, state.rows = read.schema, read.applied, read.rows
+                state.version = read.version
             state.current, state.error, state.failures = current, None, 0
         except DistillError as error:
             if state.error is None:

@@ -194,6 +194,7 @@ class ModelWorker:
         lint_start: str | None = None,
         preflight: bool = False,
         rows: Mapping[str, int] = _NO_ROWS,
+        server_version: tuple[int, ...] | None = None,
     ) -> ModelsResult:
         """The models' schema; with ``targets`` ("heads", revision ids), the migrations' too.
 
@@ -209,7 +210,8 @@ class ModelWorker:
         back in ``migrations.lint``; ``lint_start`` is the one revision they start from,
         whose replay (cached) stands for the applied revisions.  With ``preflight`` the
         pre-flight counts those revisions need come back in ``migrations.preflight``;
-        ``rows`` (table -> estimated rows) lets the lint say how large a table is.
+        ``rows`` (table -> estimated rows) lets the lint say how large a table is, and
+        ``server_version`` is the version it lints for (unless ``target_version`` says).
         """
         with self._build_lock:
             started = time.monotonic()
@@ -228,6 +230,7 @@ class ModelWorker:
                 lint_start=lint_start,
                 preflight=preflight,
                 rows=dict(rows),
+                server_version=server_version,
             )
             try:
                 result = self._via_host(request) if self._fork else self._via_one_shot(request)

@@ -129,14 +129,14 @@ def _lint(
     start: Schema | None,
     request: BuildRequest,
 ) -> tuple[LintItem, ...]:
-    """The lint of the revisions not applied, as ``distill lint`` finds it (the server
-    version from the settings, else the newest: the child asks no database), of their
+    """The lint of the revisions not applied, as ``distill lint`` finds it (for the
+    server version in the settings, else the one the server read), of their
     texts as the editor has them (``request.overlays``, unsaved ones included), with the
     row estimates the server read."""
     from distill.commands.lint import lint_run
     from distill.lint.engine import lint
 
-    run = lint_run(config, dialect, rows=request.rows)
+    run = lint_run(config, dialect, request.server_version, request.rows)
     return tuple(
         LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
         for f in lint(graph, pending, run, start, request.overlays)

@@ -66,6 +66,8 @@ class BuildRequest:
     # table -> the catalog's row estimate, from the server's read of the database: the
     # lint says how large a locked table is.
     rows: dict[str, int] = field(default_factory=dict)
+    # The connected server's version (the lint targets it unless target_version says).
+    server_version: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
