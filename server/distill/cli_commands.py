@@ -121,7 +121,7 @@ def _revision(args: argparse.Namespace) -> int:
     if args.autogenerate:
         _no_cycle_collection()
     path = commands.revision(
-        project_of(args, "online" if args.autogenerate else "text"),
+        project_of(args, "online" if args.autogenerate else "text", models_memo=True),
         _spec(args),
         autogenerate=args.autogenerate,
         renames=args.rename,
@@ -475,7 +475,8 @@ def _check_args(p: argparse.ArgumentParser) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     _no_cycle_collection()
-    report = commands.check(project_of(args, "migrate"), notify=lambda text: say(args, text))
+    project = project_of(args, "migrate", models_memo=True)
+    report = commands.check(project, notify=lambda text: say(args, text))
     if args.format == "json":
         print(report.to_json())
     else:

@@ -12,8 +12,11 @@ from pathlib import Path
 from distill import commands
 
 
-def project_of(args: argparse.Namespace, env: commands.EnvMode = "text") -> commands.Project:
-    """The project of the working folder, with as much of env.py run as ``env`` says."""
+def project_of(
+    args: argparse.Namespace, env: commands.EnvMode = "text", *, models_memo: bool = False
+) -> commands.Project:
+    """The project of the working folder, with as much of env.py run as ``env`` says
+    (``models_memo``: see ``commands.open_project``)."""
     return commands.open_project(
         Path.cwd(),
         config_file=Path(args.config) if args.config else None,
@@ -21,4 +24,5 @@ def project_of(args: argparse.Namespace, env: commands.EnvMode = "text") -> comm
         x=args.x or (),
         timeout=args.timeout,
         env_mode=env,
+        models_memo=models_memo,
     )

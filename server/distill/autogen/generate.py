@@ -70,6 +70,9 @@ def compared_schemas(config: Config) -> tuple[str | None, ...]:
 
 
 def model_schema(config: Config, dialect: sa.Dialect) -> Schema:
+    remembered = config.extra.get("models_schema")  # env.py's, kept (commands.models_memo)
+    if isinstance(remembered, Schema):
+        return remembered
     metadata = project_metadata(config)
     return schema_from_metadata(metadata, dialect, schemas=compared_schemas(config))
 
@@ -106,6 +109,14 @@ def migration_schema(
         convention = convention()
     cache = replay_cache_folder(config)
     kept = _scratch_cache(graph, config, dialect, target, cache, convention)
+    # Kept too: that these very files cannot be built from an empty database (a history
+    # that begins from create_all), so the database stands in without replaying again.
+    no_empty_start = _scratch_cache(graph, config, dialect, target, cache, convention, "failed")
+    if no_empty_start is not None and no_empty_start.complete():
+        standing_in, _ = _database_at(graph, config, target)
+        if standing_in is not None:
+            notify(_STANDS_IN.format(target=target))
+            return standing_in
     count, schema = kept.longest_prefix() if kept is not None else (0, None)
     if schema is not None and kept is not None and count == len(kept.fingerprints):
         # Kept only where the symbolic replay of these very files was not exact.
@@ -126,8 +137,10 @@ def migration_schema(
     notes.append("note: building the migrations' schema on a scratch database instead")
     try:
         built = _replayed_on_scratch(graph, config, target, kept)
-    except MigrationFailed as failure:
+    except MigrationFailed as failure:  # a revision failed: the same files fail again
         why = str(failure)
+        if no_empty_start is not None:
+            no_empty_start.store(len(no_empty_start.fingerprints), Schema(dialect.name))
     else:
         for note in notes:
             notify(note)
@@ -141,12 +154,14 @@ def migration_schema(
             f"history that begins from tables made by create_all is compared with a "
             f"database at {target} instead, as Alembic does, but {where}"
         )
-    notify(
-        "note: the revisions cannot build their schema from an empty database (a history "
-        f"that begins from create_all?); the database, at {target}, stands for them, "
-        "as in Alembic"
-    )
+    notify(_STANDS_IN.format(target=target))
     return standing_in
+
+
+_STANDS_IN = (
+    "note: the revisions cannot build their schema from an empty database (a history that "
+    "begins from create_all?); the database, at {target}, stands for them, as in Alembic"
+)
 
 
 def _scratch_cache(
@@ -156,6 +171,7 @@ def _scratch_cache(
     target: str,
     cache: Path | None,
     convention: Mapping[str, Any] | None,
+    outcome: str = "built",
 ) -> ReplayCache | None:
     """Where the scratch database's schema is kept, like the symbolic replay's: a script
     that asks ``op.get_bind()`` forces a scratch replay, and without this, on every run."""
@@ -169,7 +185,7 @@ def _scratch_cache(
         if url.get_backend_name() == "sqlite"
         else (f"{url.get_backend_name()} {url.host}:{url.port}")
     )
-    variant = f"scratch\0{where}\0{config.version_table}\0{config.history_table}"
+    variant = f"scratch\0{where}\0{config.version_table}\0{config.history_table}\0{outcome}"
     steps = upgrade_steps(graph, (), target)
     return ReplayCache(cache, graph, steps, dialect, convention, variant)
 

@@ -528,7 +528,16 @@ def check(project: Project, *, notify: Write = _ignore) -> CheckReport:
 
     # In an Alembic project, inside env.py as Alembic compares (its SET search_path
     # applies); a database env.py cannot reach is reported, the rest still compared.
-    return project.migrate_database(compare_all, notify, unreachable=compare_all)
+    if not (project.inside_env_py and project.models_memo):
+        return project.migrate_database(compare_all, notify, unreachable=compare_all)
+    from distill.commands import models_memo
+    from distill.commands.project import remember_models
+
+    with models_memo.recording(project.config) as recorded:
+        report = project.migrate_database(compare_all, notify, unreachable=compare_all)
+    if project.inside_env_py:  # env.py connected: its online settings, not the offline ones
+        remember_models(recorded, project.config)
+    return report
 
 
 def merge(project: Project, revisions: Sequence[str], spec: authoring.NewRevision) -> Path:

@@ -34,6 +34,7 @@ from distill.scripts.script import scan_revisions
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from distill.commands import models_memo as models_memo_types
     from distill.runtime.version import HistoryEntry
 
 EnvMode = Literal["text", "bookkeeping", "online", "offline", "editor", "migrate"]
@@ -49,9 +50,12 @@ def open_project(
     x: Sequence[str] = (),
     timeout: float | None = None,
     env_mode: EnvMode = "text",
+    models_memo: bool = False,
 ) -> Project:
     """The project whose settings apply to ``root`` (or ``config_file``), with as much of
-    its env.py run as ``env_mode`` says."""
+    its env.py run as ``env_mode`` says.  ``models_memo``: for a command that needs only
+    the models and env.py's settings of it, what env.py gave last time stands in for
+    running it while nothing it read changed (``models_memo.py``)."""
     config = replace(load_config(root, config_file, url), x_arguments=tuple(x))
     if timeout is not None:
         config = replace(config, timeout=timeout)
@@ -61,11 +65,17 @@ def open_project(
 
     if env_mode not in ("text", "editor"):  # the editor shows a missing env.py itself
         require_env_py(config)
+    if models_memo and env_mode in ("migrate", "online"):
+        from distill.commands import models_memo as memo
+
+        remembered = memo.remembered(config)
+        if remembered is not None:
+            return Project(remembered)
     if env_mode == "migrate":
         from distill.compat.env_text import ENV_PY
 
         if (config.script_location / ENV_PY).is_file():
-            return Project(config, inside_env_py=True)
+            return Project(config, inside_env_py=True, models_memo=models_memo)
         env_mode = "online"  # a metadata key and no env.py: Distill alone runs the project
     # The most common FastAPI layout builds the URL in env.py from the app's
     # settings: a command that talks to the database must run env.py to find it.
@@ -83,7 +93,28 @@ def open_project(
 
     if env_mode in ("offline", "editor"):
         return Project(complete_config(config, mode=env_mode))
-    return Project(complete_config(config, mode="online"))
+    if not models_memo:
+        return Project(complete_config(config, mode="online"))
+    from distill.commands import models_memo as memo
+
+    with memo.recording(config) as recorded:
+        completed = complete_config(config, mode="online")
+    remember_models(recorded, completed)
+    return Project(completed)
+
+
+def remember_models(recorded: models_memo_types.Recording, completed: Config) -> None:
+    """Keep env.py's models for next time (``models_memo``), when it gave them online."""
+    from distill.autogen.generate import model_schema, target_dialect
+    from distill.commands import models_memo as memo
+
+    if completed.extra.get("target_metadata") is None:
+        return
+    try:
+        models = model_schema(completed, target_dialect(completed))
+    except DistillError:
+        return  # the command itself says what is wrong with the models
+    memo.remember(recorded, completed, models)
 
 
 @dataclass
@@ -95,6 +126,8 @@ class Project:
     # its env.py (compat.env_run); ``config`` then gains what env.py configures, and
     # ``database`` is env.py's connection, while the command runs.
     inside_env_py: bool = False
+    # Keep env.py's models when it runs (``models_memo``): check, revision --autogenerate.
+    models_memo: bool = False
     _borrowed: Connection | None = field(default=None, init=False, repr=False)
 
     @cached_property

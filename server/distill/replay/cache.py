@@ -79,6 +79,11 @@ class ReplayCache:
                     return count, schema
         return 0, None
 
+    def complete(self) -> bool:
+        """Whether a schema is stored for the whole path."""
+        count, _ = self.longest_prefix()
+        return count == len(self.fingerprints) > 0
+
     def store(self, count: int, schema: Schema) -> None:
         """Keep ``schema``, the result of the first ``count`` steps (when they are settled)."""
         if count == 0 or count > self.settled:
@@ -137,7 +142,7 @@ def _fingerprints(
 
     ``variant`` names replay rules that differ for the same files (an Alembic
     project's MySQL restatement)."""
-    digest = hashlib.blake2b(_code_fingerprint().encode(), digest_size=16)
+    digest = hashlib.blake2b(code_fingerprint().encode(), digest_size=16)
     digest.update(f"{dialect.name}\0{getattr(dialect, 'is_mariadb', False)}\0{variant}".encode())
     # The convention names what the scripts leave unnamed: another one, another schema.
     digest.update(_convention_key(naming_convention).encode())
@@ -154,7 +159,7 @@ def _fingerprints(
 
 
 @cache
-def _code_fingerprint() -> str:
+def code_fingerprint() -> str:
     """What identifies the code a replay runs: a new Distill or SQLAlchemy, a new cache."""
     # Distill's own files by size and time, so an edited checkout counts as new too.
     parts = [sa.__version__]

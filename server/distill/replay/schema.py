@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from distill.schema.model import Schema, Table, sorted_tables, table_order
 
@@ -37,6 +36,9 @@ class InexactReplay(Exception):
 @cache
 def dialect_for(name: str, flavour: str | None = None) -> sa.Dialect:
     """A dialect to compile types and defaults with, when the caller gave none."""
+    # Imported here: each dialect's package costs 5-15 ms, and a command needs one.
+    from sqlalchemy.dialects import mysql, postgresql, sqlite
+
     dialect: sa.Dialect
     if name == "postgresql":
         dialect = postgresql.dialect()  # type: ignore[no-untyped-call]

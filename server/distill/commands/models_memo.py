@@ -1,0 +1,195 @@
+"""What an Alembic project's env.py gave last time, kept while nothing it read changed.
+
+``check`` and ``revision --autogenerate`` run env.py to learn the models
+(``target_metadata``) and its ``configure()`` settings, and running env.py
+imports the project: on real projects that import is most of the command's time
+(optuna's models, 0.28 s of a 0.4 s ``check``).  The models' schema depends on
+the code the import ran, so it is kept, as plain data, with the fingerprint of
+everything that code could have read:
+
+- every module file loaded while env.py ran, by path, size and modification time
+  (a file changed in the last two seconds is "racy": nothing is kept);
+- env.py and the settings file, by content; the Python, ``sys.path``, the working
+  folder, the ``-x`` arguments and the URL (hashed, never kept in clear);
+- the whole environment (a setting read from ``os.environ`` counts);
+- Distill's and SQLAlchemy's own code (``replay.cache.code_fingerprint``).
+
+It is kept only where skipping env.py cannot change the answer: its configure()
+passed no functions (``include_object`` and the like run per object), its URL is
+the settings' own (so Distill's own connection reaches the same database), and
+its code calls nothing that acts on the connection (``execute``,
+``exec_driver_sql``, ``execution_options``, event listeners, ``run_sync``).  A model module
+that reads data files at import is beyond what this sees: ``DISTILL_NO_MODELS_CACHE=1``
+turns the memo off.  Pickled in the user's cache directory, as the replay cache.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import time
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from distill.caches import cache_for, make_parent
+from distill.config import Config
+from distill.files import write_atomically
+from distill.schema.model import Schema
+
+FOLDER = "models"
+_RACY_SECONDS = 2.0
+# Calls in env.py that act on the connection: skipping env.py would skip them too.
+_ACTS_ON_CONNECTION = frozenset({"execute", "exec_driver_sql", "execution_options", "run_sync",
+                                 "listen", "listens_for", "begin_nested"})  # fmt: skip
+# What the shell sets per command, not for the program: "_" is the command's own path.
+_SHELLS = frozenset({"_", "OLDPWD", "PWD", "SHLVL"})
+# configure() settings that are plain values and go with the models.
+_PLAIN = ("compare_type", "compare_server_default", "render_as_batch")
+
+
+@dataclass(frozen=True)
+class _Memo:
+    key: str  # the fingerprint of everything but the module files
+    files: tuple[tuple[str, int, int], ...]  # (path, size, mtime_ns) of each module loaded
+    schema: Schema  # the models', for ``dialect``
+    dialect: str
+    naming_convention: dict[Any, Any]
+    extra: dict[str, Any]  # the plain configure() settings
+    version_table: str
+    version_table_schema: str | None
+
+
+def remembered(config: Config) -> Config | None:
+    """``config`` completed as env.py completed it last time, with the models' schema in
+    ``extra["models_schema"]``; None when anything it read may have changed."""
+    path = _memo_path(config)
+    if path is None or not _wanted():
+        return None
+    try:
+        memo = pickle.loads(path.read_bytes())
+    except Exception:  # missing, or written by another version: a miss
+        return None
+    if not isinstance(memo, _Memo) or memo.key != _key(config):
+        return None
+    if any(_stat(file) != (size, mtime) for file, size, mtime in memo.files):
+        return None
+    extra = {**config.extra, **memo.extra, "models_schema": memo.schema,
+             "target_metadata": sa.MetaData(naming_convention=memo.naming_convention)}  # fmt: skip
+    return replace(
+        config,
+        extra=extra,
+        version_table=memo.version_table,
+        version_table_schema=memo.version_table_schema,
+    )
+
+
+@dataclass
+class Recording:
+    config: Config  # before env.py ran
+    key: str  # taken before env.py ran (it may change sys.path)
+    loaded: list[str]  # the module files loaded while it ran
+
+
+@contextlib.contextmanager
+def recording(config: Config) -> Iterator[Recording]:
+    """Around a run of env.py: what it loaded (filled in at the end)."""
+    before = set(sys.modules)
+    made = Recording(config, _key(config), [])
+    try:
+        yield made
+    finally:
+        made.loaded += [
+            file
+            for name, module in list(sys.modules.items())
+            if name not in before and (file := _file_of(module)) is not None
+        ]
+
+
+def remember(recorded: Recording, after: Config, models: Schema) -> None:
+    """Keep what env.py gave (``after``) when that is safe."""
+    before = recorded.config
+    path = _memo_path(before)
+    if path is None or not _wanted() or not _plain(before, after):
+        return
+    now = time.time()
+    files = []
+    for file in sorted(set(recorded.loaded)):
+        stat = _stat(file)
+        if stat is None or now - stat[1] / 1e9 < _RACY_SECONDS:
+            return  # a file that may change again within its time stamp's resolution
+        files.append((file, *stat))
+    target = after.extra.get("target_metadata")
+    convention = dict(target.naming_convention) if isinstance(target, sa.MetaData) else {}
+    memo = _Memo(
+        recorded.key, tuple(files), models, models.dialect, convention,
+        {k: after.extra[k] for k in _PLAIN if k in after.extra},
+        after.version_table, after.version_table_schema,
+    )  # fmt: skip
+    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+        make_parent(path)
+        write_atomically(path, pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _plain(before: Config, after: Config) -> bool:
+    """Whether env.py's part is only its models and plain settings."""
+    env_py = before.script_location / "env.py"
+    try:
+        tree = ast.parse(env_py.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return False
+    called = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    if called & _ACTS_ON_CONNECTION:
+        return False
+    if any(callable(v) for k, v in after.extra.items() if k != "target_metadata"):
+        return False  # include_object, include_name: they run per object
+    return before.url is not None and after.url == before.url
+
+
+def _key(config: Config) -> str:
+    from distill.replay.cache import code_fingerprint
+
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (
+        sys.version, os.path.realpath(sys.executable), "\0".join(sys.path), os.getcwd(),
+        code_fingerprint(), "\0".join(config.x_arguments), config.url or "",
+        str(config.script_location),
+        "\0".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k not in _SHELLS),
+    ):  # fmt: skip
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\1")
+    for file in (config.source, config.script_location / "env.py"):
+        with contextlib.suppress(OSError, TypeError):
+            digest.update(Path(file).read_bytes())  # type: ignore[arg-type]
+        digest.update(b"\1")
+    return digest.hexdigest()
+
+
+def _memo_path(config: Config) -> Path | None:
+    if config.flavour != "alembic" or not config.version_locations:
+        return None
+    return cache_for(config.version_locations[0], FOLDER) / "env.pickle"
+
+
+def _wanted() -> bool:
+    return os.environ.get("DISTILL_NO_MODELS_CACHE", "") in ("", "0")
+
+
+def _file_of(module: types.ModuleType) -> str | None:
+    file = getattr(module, "__file__", None)
+    return file if isinstance(file, str) and os.path.isabs(file) else None
+
+
+def _stat(file: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(file)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
