@@ -21,17 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from distill.autogen.alembic_runnable import alembic_runnable
 from distill.autogen.compare import Change, Options, compare
-from distill.autogen.plan import downgrade_ops, upgrade_ops
-from distill.autogen.renames import apply_renames, possible_renames
-from distill.autogen.render import Bodies, render_bodies
 from distill.caches import cache_for
 from distill.config import Config
 from distill.errors import ConfigError, DistillError, MigrationFailed
 from distill.ops.base import Op, TableChange
 from distill.ops.batch import BatchAlterTable
-from distill.ops.naming import mark_final
 from distill.replay.cache import FOLDER
 from distill.replay.recorder import replay
 from distill.schema.from_metadata import schema_from_metadata
@@ -44,6 +39,7 @@ from distill.scripts.user_metadata import import_project_module, load_metadata
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from distill.autogen.render import Bodies
     from distill.replay.cache import ReplayCache
 
 Notify = Callable[[str], None]
@@ -435,6 +431,13 @@ def autogenerate(
     already has them: the language server builds both in a worker process, since
     building them runs the user's code (model imports, revision scripts).
     """
+    # Imported here: check, which shares this module, writes no revision.
+    from distill.autogen.alembic_runnable import alembic_runnable
+    from distill.autogen.plan import downgrade_ops, upgrade_ops
+    from distill.autogen.renames import apply_renames, possible_renames
+    from distill.autogen.render import render_bodies
+    from distill.ops.naming import mark_final
+
     dialect = target_dialect(config)
     wanted = models if models is not None else model_schema(config, dialect)
     now = migrations if migrations is not None else migration_schema(graph, config, dialect, notify)

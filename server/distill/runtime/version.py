@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.mysql import MEDIUMTEXT
 from sqlalchemy.engine import Connection
 
 from distill.release import VERSION as __version__
@@ -254,6 +253,21 @@ class VersionTables:
         return [Unfinished(*row) for row in conn.execute(query)]
 
 
+class _LongText(sa.types.TypeDecorator[str]):
+    """TEXT, MEDIUMTEXT on MariaDB/MySQL (where TEXT holds 64 KB).  A decorator rather
+    than a variant: MySQL's types are imported only when a MySQL dialect asks for them."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "mysql":
+            from sqlalchemy.dialects.mysql import MEDIUMTEXT
+
+            return MEDIUMTEXT()
+        return sa.Text()
+
+
 def _history_table(name: str, metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         name,
@@ -272,7 +286,7 @@ def _history_table(name: str, metadata: sa.MetaData) -> sa.Table:
         sa.Column("tool_version", sa.String(32)),
         # Where a running revision has got to, so a killed run can be resumed
         # (MariaDB/MySQL only; see runtime.resume).  TEXT holds 64 KB there.
-        sa.Column("progress", sa.Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")),
+        sa.Column("progress", _LongText()),
     )
 
 

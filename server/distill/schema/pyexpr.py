@@ -16,14 +16,21 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 _SA_PREFIXES = ("sqlalchemy.sql.", "sqlalchemy.types")
-_DIALECT_MODULES = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
+
+
+def dialect_class(dialect: str, name: str) -> type | None:
+    """``sqlalchemy.dialects.<dialect>.<name>`` when that package was imported, else None
+    (then no object of it exists)."""
+    package = sys.modules.get(f"sqlalchemy.dialects.{dialect}")
+    found = getattr(package, name, None) if package is not None else None
+    return found if isinstance(found, type) else None
 
 
 class _Unrenderable(Exception):
@@ -65,8 +72,7 @@ def _class_reference(cls: type, imports: set[str]) -> str:
         return f"sa.types.{name}"
     if module.startswith("sqlalchemy.dialects."):
         dialect = module.split(".")[2]
-        package = _DIALECT_MODULES.get(dialect)
-        if package is not None and getattr(package, name, None) is cls:
+        if dialect in ("postgresql", "mysql", "sqlite") and dialect_class(dialect, name) is cls:
             imports.add(f"from sqlalchemy.dialects import {dialect}")
             return f"{dialect}.{name}"
     # A user's type (or an unexported SQLAlchemy one): import it from where it lives.
@@ -95,7 +101,8 @@ def _enum_arguments(type_: sa.Enum) -> tuple[list[Any], list[tuple[str, Any]]]:
     longest = max((len(v) for v in type_.enums), default=0)
     if type_.length is not None and type_.length != longest and not type_.native_enum:
         kwargs.append(("length", type_.length))
-    if isinstance(type_, postgresql.ENUM) and not type_.create_type:
+    pg_enum = dialect_class("postgresql", "ENUM")
+    if pg_enum is not None and isinstance(type_, pg_enum) and not type_.create_type:
         kwargs.append(("create_type", False))
     return list(type_.enums), kwargs
 

@@ -32,7 +32,6 @@ from distill.schema.model import (
     UniqueConstraint,
     sorted_tables,
 )
-from distill.schema.reflect_mysql import reflect_mysql
 from distill.schema.reflect_sqlite import reflect_sqlite
 from distill.schema.types import column_type
 
@@ -56,7 +55,10 @@ def reflect_schema(
     if dialect.name == "sqlite":
         tables = [t for schema in schemas for t in reflect_sqlite(conn, schema, keep)]
     elif dialect.name in ("mysql", "mariadb") and getattr(dialect, "is_mariadb", False):
-        # MySQL proper reports defaults differently; it takes the Inspector path.
+        # MySQL proper reports defaults differently; it takes the Inspector path.  Imported
+        # here: it loads SQLAlchemy's MySQL dialect, which other databases do not need.
+        from distill.schema.reflect_mysql import reflect_mysql
+
         tables = [t for schema in schemas for t in reflect_mysql(conn, schema, keep)]
     else:
         tables, enums = _reflect_with_inspector(conn, schemas, keep, exclude is not None)

@@ -8,32 +8,36 @@ is what DDL for that dialect would say; the Python is how a revision writes it.
 
 from __future__ import annotations
 
+import functools
+import sys
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.exc import CompileError
 
 from distill.schema.model import ColumnType
-from distill.schema.pyexpr import type_expression
+from distill.schema.pyexpr import dialect_class, type_expression
 
 TypeEngine = sa.types.TypeEngine[Any]
 
 # Checked in order: a subclass comes before its base (Enum is a String, Text is a
-# String, Float is a Numeric, BigInteger is an Integer).
-_FAMILIES: tuple[tuple[tuple[type, ...], str], ...] = (
+# String, Float is a Numeric, BigInteger is an Integer).  A dialect's own classes
+# are named by (dialect, class): no type of a dialect whose package was never
+# imported can exist, so those entries are read only once it is (importing a
+# dialect's package costs 5-15 ms, and a command needs one).
+_FAMILIES: tuple[tuple[tuple[type | tuple[str, str], ...], str], ...] = (
     ((sa.Enum,), "enum"),
     ((sa.Boolean,), "boolean"),
     ((sa.ARRAY,), "array"),
     ((sa.JSON,), "json"),
     ((sa.Uuid,), "uuid"),
-    ((sa.Interval, postgresql.INTERVAL), "interval"),
+    ((sa.Interval, ("postgresql", "INTERVAL")), "interval"),
     ((sa.BigInteger,), "bigint"),
     ((sa.SmallInteger,), "smallint"),
     ((sa.Integer,), "integer"),
-    ((mysql.SET,), "other"),  # a String by inheritance, but a set of values
+    ((("mysql", "SET"),), "other"),  # a String by inheritance, but a set of values
     ((sa.Text,), "text"),
-    ((mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT), "text"),
+    ((("mysql", "TINYTEXT"), ("mysql", "MEDIUMTEXT"), ("mysql", "LONGTEXT")), "text"),
     ((sa.String,), "string"),
     ((sa.Float,), "float"),
     ((sa.Numeric,), "numeric"),
@@ -41,8 +45,23 @@ _FAMILIES: tuple[tuple[tuple[type, ...], str], ...] = (
     ((sa.Date,), "date"),
     ((sa.Time,), "time"),
     ((sa.LargeBinary, sa.BINARY, sa.VARBINARY), "binary"),
-    ((mysql.TINYBLOB, mysql.MEDIUMBLOB, mysql.LONGBLOB), "binary"),
+    ((("mysql", "TINYBLOB"), ("mysql", "MEDIUMBLOB"), ("mysql", "LONGBLOB")), "binary"),
 )
+
+
+@functools.cache
+def _families(loaded: frozenset[str]) -> tuple[tuple[tuple[type, ...], str], ...]:
+    """The family table for the dialect packages ``loaded``."""
+    table = []
+    for entries, family in _FAMILIES:
+        classes = tuple(
+            cls
+            for entry in entries
+            if (cls := entry if isinstance(entry, type) else dialect_class(*entry)) is not None
+        )
+        if classes:
+            table.append((classes, family))
+    return tuple(table)
 
 
 def column_type(type_: TypeEngine, dialect: sa.Dialect) -> ColumnType:
@@ -125,7 +144,10 @@ def stored_type(type_: TypeEngine, dialect: sa.Dialect) -> TypeEngine:
 
 
 def _family(type_: TypeEngine) -> str:
-    for classes, family in _FAMILIES:
+    loaded = frozenset(
+        d for d in ("mysql", "postgresql") if f"sqlalchemy.dialects.{d}" in sys.modules
+    )
+    for classes, family in _families(loaded):
         if isinstance(type_, classes):
             return family
     return "other"
@@ -148,7 +170,10 @@ def _int_attribute(type_: TypeEngine, name: str) -> int | None:
 def _length(type_: TypeEngine, dialect: sa.Dialect) -> int | None:
     # A native enum (PostgreSQL type, MySQL ENUM) has no length of its own; the
     # length SQLAlchemy computes for it only matters when it becomes a VARCHAR.
-    if isinstance(type_, sa.Enum) and (_native(type_, dialect) or isinstance(type_, mysql.ENUM)):
+    mysql_enum = dialect_class("mysql", "ENUM")
+    if isinstance(type_, sa.Enum) and (
+        _native(type_, dialect) or (mysql_enum is not None and isinstance(type_, mysql_enum))
+    ):
         return None
     return _int_attribute(type_, "length")
 
