@@ -165,12 +165,24 @@ export class Workbench {
 
   /** Opens a file by name through quick open (Ctrl+P). */
   async openFile(name) {
-    await this.page.keyboard.press("Control+P");
-    const input = this.page.locator(".quick-input-widget input");
-    await input.waitFor();
-    await input.fill(name);
-    // The list updates after the text: Enter before that would open the old first entry.
-    await this.page.locator(".quick-input-list .monaco-list-row.focused", { hasText: name }).waitFor();
+    const row = this.page.locator(".quick-input-list .monaco-list-row.focused", { hasText: name });
+    // Quick open keeps its own list of the workspace's files, refreshed a moment after the
+    // file watcher reports a new file (the explorer may show it first): ask again.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.keyboard.press("Control+P");
+      const input = this.page.locator(".quick-input-widget input");
+      await input.waitFor();
+      await input.fill(name);
+      // The list updates after the text: Enter before that would open the old first entry.
+      try {
+        await row.waitFor({ timeout: attempt < 6 ? 5000 : LONG });
+        break;
+      } catch (error) {
+        if (attempt >= 6) throw error;
+        await this.page.keyboard.press("Escape");
+        await this.page.waitForTimeout(1000);
+      }
+    }
     await this.page.keyboard.press("Enter");
     await this.page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor({ timeout: LONG });
     await this.page.locator(".monaco-editor .view-lines").first().waitFor();
