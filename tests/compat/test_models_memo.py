@@ -76,8 +76,9 @@ def test_an_environment_variable_or_the_setting_runs_env_py_again(app: Path) -> 
     [
         "def include_object(obj, name, type_, reflected, compare_to):\n    return True\n",
         "from sqlalchemy import event\n",
+        "SEVERAL = True\n",
     ],
-    ids=["a hook runs per object", "an event on the connection"],
+    ids=["a hook runs per object", "an event on the connection", "a list of MetaData"],
 )
 def test_env_py_that_does_more_than_name_the_models_always_runs(app: Path, env_code: str) -> None:
     prepend_to_env(app, env_code)
@@ -86,6 +87,11 @@ def test_env_py_that_does_more_than_name_the_models_always_runs(app: Path, env_c
         env.write_text(env.read_text().replace(
             "target_metadata=target_metadata\n",
             "target_metadata=target_metadata, include_object=include_object\n",
+        ))  # fmt: skip
+    elif "SEVERAL" in env_code:
+        env = app / "alembic" / "env.py"
+        env.write_text(env.read_text().replace(
+            "target_metadata = Base.metadata", "target_metadata = [Base.metadata]"
         ))  # fmt: skip
     else:
         env = app / "alembic" / "env.py"

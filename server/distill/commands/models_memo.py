@@ -151,6 +151,8 @@ def _plain(before: Config, after: Config) -> bool:
         return False
     if any(callable(v) for k, v in after.extra.items() if k != "target_metadata"):
         return False  # include_object, include_name: they run per object
+    if not isinstance(after.extra.get("target_metadata"), sa.MetaData):
+        return False  # several MetaData: their naming conventions are not one to keep
     return before.url is not None and after.url == before.url
 
 
