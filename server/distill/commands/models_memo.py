@@ -41,15 +41,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from distill.caches import cache_for, make_parent
+from distill.compat.alembic_env import EnvRun
 from distill.config import Config
 from distill.files import write_atomically
 from distill.schema.model import Schema
 
 FOLDER = "models"
 _RACY_SECONDS = 2.0
-# Calls in env.py that act on the connection: skipping env.py would skip them too.
-_ACTS_ON_CONNECTION = frozenset({"execute", "exec_driver_sql", "execution_options", "run_sync",
-                                 "listen", "listens_for", "begin_nested"})  # fmt: skip
+# Names in env.py's code that act on the connection (called, imported or passed as
+# keywords): skipping env.py would skip them too.
+_ACTS_ON_CONNECTION = frozenset({
+    "execute", "exec_driver_sql", "execution_options", "run_sync", "listen", "listens_for",
+    "begin_nested", "connect_args", "schema_translate_map", "event",
+})  # fmt: skip
 # What the shell sets per command, not for the program: "_" is the command's own path.
 _SHELLS = frozenset({"_", "OLDPWD", "PWD", "SHLVL"})
 # configure() settings that are plain values and go with the models.
@@ -75,10 +79,13 @@ def remembered(config: Config) -> Config | None:
     if path is None or not _wanted():
         return None
     try:
-        memo = pickle.loads(path.read_bytes())
+        with path.open("rb") as stored:
+            if pickle.load(stored) != _key(config):
+                return None
+            memo = pickle.load(stored)
     except Exception:  # missing, or written by another version: a miss
         return None
-    if not isinstance(memo, _Memo) or memo.key != _key(config):
+    if not isinstance(memo, _Memo):
         return None
     if any(_stat(file) != (size, mtime) for file, size, mtime in memo.files):
         return None
@@ -96,22 +103,23 @@ def remembered(config: Config) -> Config | None:
 class Recording:
     config: Config  # before env.py ran
     key: str  # taken before env.py ran (it may change sys.path)
-    loaded: list[str]  # the module files loaded while it ran
+    loaded: list[str]  # the module files (and package folders) loaded while it ran
+    started: float  # time.time() when it began: a file changed after that is not trusted
 
 
 @contextlib.contextmanager
 def recording(config: Config) -> Iterator[Recording]:
     """Around a run of env.py: what it loaded (filled in at the end)."""
     before = set(sys.modules)
-    made = Recording(config, _key(config), [])
+    made = Recording(config, _key(config), [], time.time())
     try:
         yield made
     finally:
-        made.loaded += [
-            file
-            for name, module in list(sys.modules.items())
-            if name not in before and (file := _file_of(module)) is not None
-        ]
+        for name, module in list(sys.modules.items()):
+            if name not in before:
+                made.loaded += _files_of(module)
+        # A new module in a folder on sys.path changes what an import finds.
+        made.loaded += [entry for entry in sys.path if entry and os.path.isdir(entry)]
 
 
 def remember(recorded: Recording, after: Config, models: Schema) -> None:
@@ -120,15 +128,20 @@ def remember(recorded: Recording, after: Config, models: Schema) -> None:
     path = _memo_path(before)
     if path is None or not _wanted() or not _plain(before, after):
         return
-    now = time.time()
+    trusted_before = recorded.started - _RACY_SECONDS
     files = []
     for file in sorted(set(recorded.loaded)):
         stat = _stat(file)
-        if stat is None or now - stat[1] / 1e9 < _RACY_SECONDS:
-            return  # a file that may change again within its time stamp's resolution
+        if stat is None or stat[1] / 1e9 >= trusted_before:
+            return  # changed while env.py ran, or may change again within its time stamp
         files.append((file, *stat))
     target = after.extra.get("target_metadata")
     convention = dict(target.naming_convention) if isinstance(target, sa.MetaData) else {}
+    if not all(isinstance(v, str) for v in convention.values()) or not all(
+        isinstance(k, str) or str(getattr(k, "__module__", "")).startswith("sqlalchemy.")
+        for k in convention
+    ):
+        return  # a token of the project's own: loading it back would import the project
     memo = _Memo(
         recorded.key, tuple(files), models, models.dialect, convention,
         {k: after.extra[k] for k in _PLAIN if k in after.extra},
@@ -136,7 +149,9 @@ def remember(recorded: Recording, after: Config, models: Schema) -> None:
     )  # fmt: skip
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
         make_parent(path)
-        write_atomically(path, pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL))
+        # The key first, on its own: a memo of other inputs is refused before it is loaded.
+        data = pickle.dumps(memo.key) + pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomically(path, data)
 
 
 def _plain(before: Config, after: Config) -> bool:
@@ -146,14 +161,38 @@ def _plain(before: Config, after: Config) -> bool:
         tree = ast.parse(env_py.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return False
-    called = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
-    if called & _ACTS_ON_CONNECTION:
+    if _names_in(tree) & _ACTS_ON_CONNECTION:
         return False
     if any(callable(v) for k, v in after.extra.items() if k != "target_metadata"):
         return False  # include_object, include_name: they run per object
     if not isinstance(after.extra.get("target_metadata"), sa.MetaData):
         return False  # several MetaData: their naming conventions are not one to keep
-    return before.url is not None and after.url == before.url
+    run = after.extra.get("env_run")
+    if not isinstance(run, EnvRun) or not run.online or not run.plain_connection:
+        return False  # read from its offline branch, or it did more than connect
+    return before.url is not None and run.url is not None and _same_url(run.url, before.url)
+
+
+def _same_url(a: str, b: str) -> bool:
+    try:
+        return sa.make_url(a) == sa.make_url(b)
+    except Exception:  # not a URL SQLAlchemy reads: not the same one
+        return False
+
+
+def _names_in(tree: ast.AST) -> set[str]:
+    """Attribute, plain and keyword names, and imported names, in ``tree``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.keyword) and node.arg:
+            names.add(node.arg)
+        elif isinstance(node, ast.alias):
+            names.update(node.name.split("."))
+    return names
 
 
 def _key(config: Config) -> str:
@@ -163,11 +202,11 @@ def _key(config: Config) -> str:
     for part in (
         sys.version, os.path.realpath(sys.executable), "\0".join(sys.path), os.getcwd(),
         code_fingerprint(), "\0".join(config.x_arguments), config.url or "",
-        str(config.script_location),
+        str(config.script_location), repr(config.extra.get("prepend_sys_path")),
         "\0".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k not in _SHELLS),
     ):  # fmt: skip
         digest.update(part.encode("utf-8", "surrogateescape") + b"\1")
-    for file in (config.source, config.script_location / "env.py"):
+    for file in (config.source, config.root / "pyproject.toml", config.script_location / "env.py"):
         with contextlib.suppress(OSError, TypeError):
             digest.update(Path(file).read_bytes())  # type: ignore[arg-type]
         digest.update(b"\1")
@@ -184,9 +223,10 @@ def _wanted() -> bool:
     return os.environ.get("DISTILL_NO_MODELS_CACHE", "") in ("", "0")
 
 
-def _file_of(module: types.ModuleType) -> str | None:
-    file = getattr(module, "__file__", None)
-    return file if isinstance(file, str) and os.path.isabs(file) else None
+def _files_of(module: types.ModuleType) -> list[str]:
+    """The module's file, and a package's folders (a new module in one is a change)."""
+    found = [getattr(module, "__file__", None), *(getattr(module, "__path__", None) or ())]
+    return [f for f in found if isinstance(f, str) and os.path.isabs(f)]
 
 
 def _stat(file: str) -> tuple[int, int] | None:

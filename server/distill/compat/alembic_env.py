@@ -63,6 +63,8 @@ class EnvFindings:
     url: str | None  # the database env.py named, when alembic.ini names none
     why_offline: str | None = None  # why the online branch could not be read
     executed: tuple[str, ...] = field(default_factory=tuple)
+    # the connection it configured is as SQLAlchemy makes it (no options, no listeners)
+    plain_connection: bool = True
 
 
 Mode = Literal["online", "offline", "editor"]
@@ -140,6 +142,7 @@ def findings_of(recorder: EnvRecorder, env_py: Path) -> EnvFindings:
         run_calls=len(recorder.run_calls),
         url=_url_of(last),
         executed=tuple(recorder.executed),
+        plain_connection=_plain_connection(last.get("connection")),
     )
 
 
@@ -182,6 +185,14 @@ def apply_env(config: Config, findings: EnvFindings) -> Config:
     if options.get("target_metadata") is not None:
         extra["target_metadata"] = options["target_metadata"]
     extra["render_as_batch"] = bool(options.get("render_as_batch", False))
+    # How env.py reached the database, for commands.models_memo (in memory only: the URL
+    # holds the password): which URL, from which branch, and whether it did more than
+    # connect (context.execute(), listeners of its own, execution options).
+    extra["env_run"] = EnvRun(
+        url=findings.url,
+        online=not findings.offline,
+        plain_connection=not findings.executed and findings.plain_connection,
+    )
     return replace(
         config,
         url=config.url or findings.url,
@@ -192,6 +203,35 @@ def apply_env(config: Config, findings: EnvFindings) -> Config:
         ),
         extra=extra,
     )
+
+
+@dataclass(frozen=True)
+class EnvRun:
+    url: str | None  # the database env.py connected to (rendered with its password)
+    online: bool  # its online branch configured the run
+    plain_connection: bool  # it did nothing to the connection but open it
+
+
+# Events through which code changes what a connection does; SQLAlchemy's own
+# listeners (its dialects' on-connect set-up) are not the project's.
+_POOL_EVENTS = ("connect", "first_connect", "checkout", "checkin", "reset")
+_ENGINE_EVENTS = ("engine_connect", "before_cursor_execute", "after_cursor_execute",
+                  "before_execute", "begin", "set_connection_execution_options")  # fmt: skip
+
+
+def _plain_connection(connection: object) -> bool:
+    """Whether ``connection`` is as SQLAlchemy makes it: no execution options, no
+    listeners of anyone else's on its engine or pool (a PRAGMA, a search_path)."""
+    if not isinstance(connection, sa.Connection):
+        return connection is None
+    engine = connection.engine
+    if connection.get_execution_options() or engine.get_execution_options():
+        return False
+    listeners = [
+        *(fn for name in _POOL_EVENTS for fn in getattr(engine.pool.dispatch, name)),
+        *(fn for name in _ENGINE_EVENTS for fn in getattr(engine.dispatch, name)),
+    ]
+    return all(str(getattr(fn, "__module__", "")).startswith("sqlalchemy.") for fn in listeners)
 
 
 def metadata_of(config: Config) -> sa.MetaData | None:
