@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from distill.ddl.context import NamingConvention
 from distill.lint.fixes import AUTOMATIC
 from distill.lint.locks import ACCESS_EXCLUSIVE, SHARE, TableLock, postgresql_locks
-from distill.lint.rules import RULES, Facts, Hit, check_op
+from distill.lint.rules import RULES, Facts, Hit, check_op, table_of
 from distill.lint.sql import ops_of_sql
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
@@ -86,9 +86,20 @@ def lint(
     counts as applied: replayed first, or given as ``start`` (the schema it builds, e.g.
     from the replay cache, which the editor reuses).  ``sources`` holds revision files'
     unsaved texts (path -> text), linted in place of the files."""
-    applied, revisions = recorded_run(
-        graph, pending, run.dialect, start, run.naming_convention, sources
-    )
+    replayed = recorded_run(graph, pending, run.dialect, start, run.naming_convention, sources)
+    return lint_recorded(replayed, run, sources)
+
+
+# The applied revisions' schema, and each pending revision with its ops and the schema after.
+RecordedRun = tuple[Schema, list[tuple[Revision, list[RecordedOp], Schema]]]
+
+
+def lint_recorded(
+    replayed: RecordedRun, run: Run, sources: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """Findings on a run ``recorded_run`` recorded (shared with the pre-flight plan, so
+    the editor replays the pending revisions once for both)."""
+    applied, revisions = replayed
     live = {table.key for table in applied.tables}
     unvalidated: frozenset[str] = frozenset()
     findings: list[Finding] = []
@@ -126,7 +137,7 @@ def recorded_run(
     start: Schema | None = None,
     naming_convention: NamingConvention | None = None,
     sources: Mapping[str, str] | None = None,
-) -> tuple[Schema, list[tuple[Revision, list[RecordedOp], Schema]]]:
+) -> RecordedRun:
     """The schema the applied revisions build (replayed, or ``start``), and each pending
     revision with the ops it recorded and the schema after it."""
     wanted = set(pending)
@@ -164,7 +175,7 @@ def _revision_hits(
         timeouts.read(item)
         for op in _each(item.op, dialect):
             facts = _facts(item, op, run, frozenset(live), checks)
-            table = _table_of(op) or (facts.locks[0].table if facts.locks else None)
+            table = table_of(op) or (facts.locks[0].table if facts.locks else None)
             found = [_sized(hit, table, run.rows) for hit in check_op(op, facts)]
             hits += [(line, _in_sql(hit) if item.op is not op else hit) for hit in found]
             blocking += [
@@ -226,11 +237,6 @@ def _sized(hit: Hit, table: str | None, rows: Mapping[str, int]) -> Hit:
     count = rows[table]
     return replace(hit, message=f"{hit.message} ({table}: about {count:,} rows, the catalog's "
                                 "estimate)")  # fmt: skip
-
-
-def _table_of(op: Op) -> str | None:
-    name = getattr(op, "table_name", None) or getattr(op, "old_name", None)
-    return name if isinstance(name, str) else None
 
 
 class _Timeouts:

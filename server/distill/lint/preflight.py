@@ -12,7 +12,7 @@ checked: their rows are not known until the migrations run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from distill.lint.engine import recorded_run
+from distill.lint.engine import RecordedRun, recorded_run
 from distill.ops.base import Op
 from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AddColumn, AlterColumn
@@ -72,14 +72,15 @@ def preflight(
 
 
 def planned_checks(
-    graph: RevisionGraph,
-    pending: Sequence[str],
-    dialect: sa.Dialect,
-    start: Schema | None = None,
-    sources: Mapping[str, str] | None = None,
+    graph: RevisionGraph, pending: Sequence[str], dialect: sa.Dialect
 ) -> list[Check]:
     """The counts to make before ``pending`` runs (replayed: the revisions are user code)."""
-    applied, revisions = recorded_run(graph, pending, dialect, start, sources=sources)
+    return checks_of(recorded_run(graph, pending, dialect), dialect)
+
+
+def checks_of(replayed: RecordedRun, dialect: sa.Dialect) -> list[Check]:
+    """The counts to make before the run ``recorded_run`` recorded."""
+    applied, revisions = replayed
     untouched = {table.key for table in applied.tables}
     seen = [item for _, recorded, _ in revisions for item in recorded]
     checks: list[Check] = []

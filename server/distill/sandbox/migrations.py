@@ -33,7 +33,7 @@ from distill.autogen.generate import migration_schema, options_for, target_diale
 from distill.commands.project import open_project
 from distill.config import Config
 from distill.errors import ConfigError, DistillError
-from distill.lint.preflight import Check, planned_checks
+from distill.lint.preflight import Check
 from distill.masking import mask_text, password_of
 from distill.sandbox.protocol import (
     BuildRequest,
@@ -80,12 +80,7 @@ def run_migrations(
             if request.lint is not None:
                 try:
                     start = _lint_start(graph, config, dialect, request, schemas, notes)
-                    pending = list(request.lint)
-                    found = _lint(graph, config, dialect, pending, start, request)
-                    if request.preflight:
-                        checks = tuple(
-                            planned_checks(graph, pending, dialect, start, request.overlays)
-                        )
+                    found, checks = _lint(graph, config, dialect, start, request)
                 except DistillError as problem:  # bad [lint] settings: the drift still shows
                     notes.append(f"note: the revisions were not linted: {problem}")
     except OutOfTime as stopped:
@@ -125,22 +120,28 @@ def _lint(
     graph: RevisionGraph,
     config: Config,
     dialect: Dialect,
-    pending: list[str],
     start: Schema | None,
     request: BuildRequest,
-) -> tuple[LintItem, ...]:
-    """The lint of the revisions not applied, as ``distill lint`` finds it (for the
-    server version in the settings, else the one the server read), of their
+) -> tuple[tuple[LintItem, ...], tuple[Check, ...] | None]:
+    """The lint of the revisions not applied (``request.lint``), as ``distill lint`` finds
+    it (for the server version in the settings, else the one the server read), of their
     texts as the editor has them (``request.overlays``, unsaved ones included), with the
-    row estimates the server read."""
+    row estimates the server read; and, when asked, the pre-flight counts they need, from
+    the same replay of those revisions."""
     from distill.commands.lint import lint_run
-    from distill.lint.engine import lint
+    from distill.lint.engine import lint_recorded, recorded_run
+    from distill.lint.preflight import checks_of
 
+    assert request.lint is not None
     run = lint_run(config, dialect, request.server_version, request.rows)
-    return tuple(
-        LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
-        for f in lint(graph, pending, run, start, request.overlays)
+    recorded = recorded_run(
+        graph, request.lint, dialect, start, run.naming_convention, request.overlays
     )
+    items = tuple(
+        LintItem(f.code, f.severity, str(f.path), f.line, f.message, f.fix)
+        for f in lint_recorded(recorded, run, request.overlays)
+    )
+    return items, tuple(checks_of(recorded, dialect)) if request.preflight else None
 
 
 _CONFIGS: dict[tuple[str, str | None], Config] = {}
