@@ -143,10 +143,12 @@ def snapshot(project: Project, current: tuple[str, ...]) -> DatabaseSnapshot:
     from distill.commands.lint import server_version
 
     schema = reflect_database(project.config, lambda: project.engine)
-    rows = _row_estimates(project)
-    dialect = project.engine.dialect
-    version = server_version(dialect) if dialect.server_version_info else None
-    return DatabaseSnapshot(schema, _applied(project, current), rows, version)
+    from distill.commands.project import row_estimates
+
+    rows = row_estimates(project)
+    return DatabaseSnapshot(
+        schema, _applied(project, current), rows, server_version(project.engine.dialect)
+    )
 
 
 def preflight_counts(
@@ -155,27 +157,15 @@ def preflight_counts(
     """Each pre-flight check's problems on the database (read-only, each query stopped
     after ``statement_timeout`` seconds); DistillError when it cannot be read."""
     from distill.lint.preflight import count_checks
-    from distill.runtime.database import connect
+    from distill.runtime.database import connect, first_line
 
     try:
         with connect(project.engine) as conn:
             return count_checks(conn, checks, statement_timeout)
     except sa_exc.DBAPIError as error:  # a query stopped by the timeout, or refused
-        raise DistillError(f"pre-flight: {str(error.orig).strip().splitlines()[0]}") from None
+        raise DistillError(f"pre-flight: {first_line(str(error.orig))}") from None
     finally:
         project.dispose()
-
-
-def _row_estimates(project: Project) -> dict[str, int]:
-    """None for a SQLite file not made yet: connecting would create it."""
-    from distill.runtime.database import connect
-    from distill.runtime.quickread import sqlite_file_missing
-    from distill.schema.row_estimates import row_estimates
-
-    if sqlite_file_missing(project.config.require_url()):
-        return {}
-    with connect(project.engine) as conn:
-        return row_estimates(conn)
 
 
 def _applied(project: Project, current: tuple[str, ...]) -> dict[str, str | None]:

@@ -174,10 +174,13 @@ def _revisions(
     return list(resolve(graph, range_))
 
 
-def server_version(dialect: sa.Dialect) -> tuple[int, ...]:
+def server_version(dialect: sa.Dialect) -> tuple[int, ...] | None:
     """The connected server's version as the lint reads it: the major on PostgreSQL (its
-    minor releases change no DDL), major and minor on MariaDB/MySQL."""
+    minor releases change no DDL), major and minor on MariaDB/MySQL; None when the
+    dialect learnt none (a SQLite file read without connecting)."""
     numbers = tuple(n for n in dialect.server_version_info or () if isinstance(n, int))
+    if not numbers:
+        return None
     return numbers[:1] if dialect.name == "postgresql" else numbers[:2]
 
 
@@ -193,20 +196,12 @@ def _database(project: Project, notify: Callable[[str], None]) -> _DatabaseRead:
 
     The version is what the engine learnt on connecting to read the revisions (a
     SQLite file read without a connection has none: its version does not matter)."""
-    from distill.commands.project import read_heads
-    from distill.runtime.database import connect
-    from distill.runtime.quickread import sqlite_file_missing
-    from distill.schema.row_estimates import row_estimates
+    from distill.commands.project import read_heads, row_estimates
 
     try:
         current = read_heads(project)
-        rows: dict[str, int] = {}
-        if current and not sqlite_file_missing(project.config.require_url()):
-            with connect(project.engine) as conn:
-                rows = row_estimates(conn)
-        dialect = project.engine.dialect
-        version = server_version(dialect) if dialect.server_version_info else None
-        return _DatabaseRead(current, version, rows)
+        rows = row_estimates(project) if current else {}
+        return _DatabaseRead(current, server_version(project.engine.dialect), rows)
     except DistillError as error:
         notify(f"note: the database was not read ({error}); linting every revision")
         return _DatabaseRead()

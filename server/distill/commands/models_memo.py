@@ -7,20 +7,25 @@ imports the project: on real projects that import is most of the command's time
 the code the import ran, so it is kept, as plain data, with the fingerprint of
 everything that code could have read:
 
-- every module file loaded while env.py ran, by path, size and modification time
-  (a file changed in the last two seconds is "racy": nothing is kept);
-- env.py and the settings file, by content; the Python, ``sys.path``, the working
-  folder, the ``-x`` arguments and the URL (hashed, never kept in clear);
+- every module file loaded while env.py ran, and the folders of the packages loaded
+  and of ``sys.path``, by path, size and modification time (one changed after two
+  seconds before env.py began is not trusted: nothing is kept);
+- env.py, the settings file and pyproject.toml, by content; the Python,
+  ``sys.path``, ``prepend_sys_path``, the working folder, the ``-x`` arguments and
+  the URL (hashed, never kept in clear);
 - the whole environment (a setting read from ``os.environ`` counts);
 - Distill's and SQLAlchemy's own code (``replay.cache.code_fingerprint``).
 
-It is kept only where skipping env.py cannot change the answer: its configure()
-passed no functions (``include_object`` and the like run per object), its URL is
-the settings' own (so Distill's own connection reaches the same database), and
-its code calls nothing that acts on the connection (``execute``,
-``exec_driver_sql``, ``execution_options``, event listeners, ``run_sync``).  A model module
-that reads data files at import is beyond what this sees: ``DISTILL_NO_MODELS_CACHE=1``
-turns the memo off.  Pickled in the user's cache directory, as the replay cache.
+It is kept only where skipping env.py cannot change the answer (``_plain``): its
+online branch configured the run; ``target_metadata`` is one MetaData whose naming
+convention holds only strings; configure() passed no functions (``include_object``
+and the like run per object); the database env.py's connection reached is the one
+the settings name, and that connection is as SQLAlchemy makes it (no execution
+options, no ``context.execute()``, no listeners of the project's); and env.py's code
+names nothing that acts on a connection.  A model module that reads data files at
+import is beyond what this sees: ``DISTILL_NO_MODELS_CACHE=1`` turns the memo off.
+Pickled in the user's cache directory, as the replay cache; the key comes first in
+the file, so a memo of other inputs is refused before it is loaded.
 """
 
 from __future__ import annotations
@@ -64,8 +69,7 @@ _PLAIN = ("compare_type", "compare_server_default", "render_as_batch")
 class _Memo:
     key: str  # the fingerprint of everything but the module files
     files: tuple[tuple[str, int, int], ...]  # (path, size, mtime_ns) of each module loaded
-    schema: Schema  # the models', for ``dialect``
-    dialect: str
+    schema: Schema  # the models', for the URL's dialect (the URL is in the key)
     naming_convention: dict[Any, Any]
     extra: dict[str, Any]  # the plain configure() settings
     version_table: str
@@ -143,7 +147,7 @@ def remember(recorded: Recording, after: Config, models: Schema) -> None:
     ):
         return  # a token of the project's own: loading it back would import the project
     memo = _Memo(
-        recorded.key, tuple(files), models, models.dialect, convention,
+        recorded.key, tuple(files), models, convention,
         {k: after.extra[k] for k in _PLAIN if k in after.extra},
         after.version_table, after.version_table_schema,
     )  # fmt: skip

@@ -212,3 +212,16 @@ def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry
             return tables.heads(conn), tables.history_entries(conn)
     except DistillError as error:  # no URL, unreachable: the graph is still worth showing
         return str(error)
+
+
+def row_estimates(project: Project) -> dict[str, int]:
+    """Each table's rows as the catalog estimates them; none for a SQLite file not made
+    yet (connecting would create it)."""
+    from distill.runtime.database import connect
+    from distill.runtime.quickread import sqlite_file_missing
+    from distill.schema.row_estimates import row_estimates as estimates
+
+    if sqlite_file_missing(project.config.require_url()):
+        return {}
+    with connect(project.engine) as conn:
+        return estimates(conn)

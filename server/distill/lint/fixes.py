@@ -69,7 +69,7 @@ def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
             continue
         if fix == "not-valid":
             validate = _validate(call)
-            if validate is None or _has_keyword(call, "postgresql_not_valid"):
+            if validate is None or _keyword(call, "postgresql_not_valid") is not None:
                 continue
             source = _with_keyword(source, call, node.lineno, "postgresql_not_valid=True")
             lines[node.lineno - 1 : end] = [
@@ -78,7 +78,7 @@ def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
                 f"{indent}    {validate}\n",
             ]
             continue
-        if fix == "concurrent-index" and not _has_keyword(call, "postgresql_concurrently"):
+        if fix == "concurrent-index" and _keyword(call, "postgresql_concurrently") is None:
             source = _with_keyword(source, call, node.lineno, "postgresql_concurrently=True")
         newline = "\n" if not source[-1].endswith("\n") else ""
         lines[node.lineno - 1 : end] = [
@@ -92,11 +92,11 @@ def fixed(text: str, fixes: Iterable[tuple[int, str]]) -> str:
 def _split_not_null(source: list[str], call: ast.Call, first: int, indent: str) -> list[str] | None:
     """The steps that add a NOT NULL column to a table with rows without a long lock,
     when the table, the column and ``nullable=False`` are literals in the call."""
-    table = _literal(call.args[0] if call.args else _keyword(call, "table_name"))
-    column = call.args[1] if len(call.args) > 1 else _keyword(call, "column")
+    table = _literal(_argument(call, 0, "table_name"))
+    column = _argument(call, 1, "column")
     if table is None or _keyword(call, "schema") is not None or not isinstance(column, ast.Call):
         return None
-    name = _literal(column.args[0] if column.args else _keyword(column, "name"))
+    name = _literal(_argument(column, 0, "name"))
     nullable = _keyword(column, "nullable")
     if name is None or not (isinstance(nullable, ast.Constant) and nullable.value is False):
         return None
@@ -130,6 +130,11 @@ def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
+def _argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    """The call's argument at ``index``, given by position or as ``name=``."""
+    return call.args[index] if len(call.args) > index else _keyword(call, name)
+
+
 def _literal(node: ast.expr | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
@@ -157,19 +162,11 @@ def _validate(call: ast.Call) -> str | None:
     name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
     if name not in keys:
         return None
-    given = {k.arg: k.value for k in call.keywords}
-    values = [
-        call.args[i] if len(call.args) > i else given.get(key) for i, key in enumerate(keys[name])
-    ]
-    if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in values):
+    constraint, table = (_literal(_argument(call, i, key)) for i, key in enumerate(keys[name]))
+    if constraint is None or table is None:
         return None
-    constraint, table = (v.value for v in values)  # type: ignore[union-attr]
     return _call("execute", f"ALTER TABLE {_sql_name(table)} VALIDATE CONSTRAINT "
                  f"{_sql_name(constraint)}")  # fmt: skip
-
-
-def _has_keyword(call: ast.Call, name: str) -> bool:
-    return any(k.arg == name for k in call.keywords)
 
 
 def _with_keyword(source: list[str], call: ast.Call, first: int, keyword: str) -> list[str]:

@@ -28,7 +28,7 @@ from distill.ops.constraint import (
 )
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.table import DropTable, RenameTable
-from distill.schema.model import ColumnType, Schema
+from distill.schema.model import Column, ColumnType, Schema
 
 ACCESS_EXCLUSIVE = "AccessExclusiveLock"
 SHARE = "ShareLock"
@@ -126,7 +126,8 @@ def _alter_column_lock(
     scans = op.nullable is False and not proven
     rewrites = False
     if op.type_ is not None:
-        old = _column_type(before, op)
+        column = column_before(before, op)
+        old = column.type if column is not None else None
         rewrites = old is None or type_change_rewrites(old, op.type_, op.postgresql_using)
         scans = scans or rewrites
     return TableLock(op.table_name, ACCESS_EXCLUSIVE, scans=scans, rewrites=rewrites)
@@ -179,10 +180,10 @@ def type_change_rewrites(old: ColumnType, new: object, using: str | None) -> boo
     return sql != old.sql.upper()
 
 
-def _column_type(before: Schema, op: AlterColumn) -> ColumnType | None:
+def column_before(before: Schema, op: AlterColumn) -> Column | None:
+    """The column ``op`` alters, as the schema before it has it."""
     table = before.table(op.table_name, op.schema)
-    column = table.column(op.column_name) if table is not None else None
-    return column.type if column is not None else None
+    return table.column(op.column_name) if table is not None else None
 
 
 def _table_of_index(schema: Schema, name: str) -> str | None:

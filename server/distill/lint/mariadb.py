@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from distill.lint.locks import column_before
 from distill.ops.base import Op
 from distill.ops.column import AddColumn, AlterColumn, DropColumn
 from distill.ops.constraint import (
@@ -30,7 +31,7 @@ from distill.ops.constraint import (
 )
 from distill.ops.index import CreateIndex, DropIndex
 from distill.ops.table import RenameTable
-from distill.schema.model import Column, ColumnType, Schema
+from distill.schema.model import ColumnType, Schema
 
 INSTANT, NOCOPY, INPLACE, COPY = "INSTANT", "NOCOPY", "INPLACE", "COPY"
 # utf8mb4, the usual character set (Debian's default): four bytes a character.  The
@@ -72,7 +73,7 @@ def mariadb_alter(op: Op, before: Schema, version: tuple[int, ...]) -> Alter | N
 
 
 def _alter_column(op: AlterColumn, before: Schema, version: tuple[int, ...]) -> Alter:
-    old = _old_column(before, op)
+    old = column_before(before, op)
     if op.type_ is not None:
         why = _type_change_copies(old.type, op.type_, version) if old else "a type change"
         if why:
@@ -113,8 +114,3 @@ def _varchar_grows_in_place(old: int, new: int, version: tuple[int, ...]) -> boo
     # From 10.4 a column whose values are all shorter than 128 bytes keeps one-byte
     # prefixes that a two-byte column reads as they are.
     return version >= (10, 4) and old_bytes <= 127
-
-
-def _old_column(before: Schema, op: AlterColumn) -> Column | None:
-    table = before.table(op.table_name, op.schema)
-    return table.column(op.column_name) if table is not None else None

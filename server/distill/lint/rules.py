@@ -344,8 +344,14 @@ def _contract(op: Op, facts: Facts) -> Iterator[Hit]:
         )
 
 
+def table_of(op: Op) -> str | None:
+    """The table an op changes (a rename's: its old name)."""
+    name = getattr(op, "table_name", None) or getattr(op, "old_name", None)
+    return name if isinstance(name, str) else None
+
+
 def _mysql(op: Op, facts: Facts) -> Iterator[Hit]:
-    table = getattr(op, "table_name", None) or getattr(op, "old_name", None)
+    table = table_of(op)
     if not facts.live(table, getattr(op, "schema", None)):
         return
     alter = mariadb_alter(op, facts.before, facts.version)
