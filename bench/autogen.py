@@ -47,7 +47,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from projects import _ENV, BIN, report
+from projects import BIN, ENV, report
 
 MODULE = "bench_models"
 MISSING_COLUMN = "note"  # dropped from one table of each database
@@ -191,7 +191,7 @@ def run_measured(tool: str, args: Sequence[str], cwd: Path) -> Proc:
         started = time.perf_counter()
         done = subprocess.run(
             command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env=_ENV,
+            env=ENV,
         )  # fmt: skip
         elapsed = time.perf_counter() - started
         max_rss = int(rss_file.read_text().split()[-1])

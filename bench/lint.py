@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from projects import _ENV, BIN, CACHE_DIR, rev_id, write_chain
+from projects import BIN, CACHE_DIR, ENV, rev_id, write_chain
 
 TABLES = 20
 BODIES = [
@@ -74,7 +74,7 @@ def timed(args: list[str], cwd: Path) -> float:
         shutil.rmtree(cache, ignore_errors=True)  # cold: no header or replay caches
     started = time.perf_counter()
     done = subprocess.run([str(BIN / "distill"), *args], cwd=cwd, capture_output=True,
-                          text=True, env=_ENV)  # fmt: skip
+                          text=True, env=ENV)  # fmt: skip
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1) or "finding" not in done.stderr:
         raise RuntimeError(f"distill {' '.join(args)} failed:\n{done.stderr[-2000:]}")

@@ -33,7 +33,7 @@ from lsprotocol import types
 from pygls.lsp.client import BaseLanguageClient
 
 from autogen import MODULE, models_source, table_name
-from projects import _ENV, BIN
+from projects import BIN, ENV
 
 DEBOUNCE_MS = 50  # kept small: it is a constant the editor adds, not the server's work
 
@@ -47,7 +47,7 @@ def make_project(root: Path, count: int) -> Path:
     )
     (root / f"{MODULE}.py").write_text(models_source(count))
     for args in (["revision", "--autogenerate", "-m", "init"], ["upgrade", "head"]):
-        subprocess.run([str(BIN / "distill"), "-q", *args], cwd=root, check=True, env=_ENV)
+        subprocess.run([str(BIN / "distill"), "-q", *args], cwd=root, check=True, env=ENV)
     old = time.time() - 10  # settled for the replay cache, as a project's files are
     for path in (root / "migrations" / "versions").glob("*.py"):
         os.utime(path, (old, old))
@@ -62,7 +62,7 @@ def bare_import_seconds(root: Path, repeat: int = 3) -> float:
     runs = []
     for _ in range(repeat):
         done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
-                              text=True, check=True, env=_ENV)  # fmt: skip
+                              text=True, check=True, env=ENV)  # fmt: skip
         runs.append(float(done.stdout))
     return min(runs)
 
@@ -85,7 +85,7 @@ async def measure(
         client.changed.set()
 
     await client.start_io(sys.executable, "-m", "distill", "lsp", "--log-level", "WARNING",
-                          cwd=str(root), env=_ENV)  # fmt: skip
+                          cwd=str(root), env=ENV)  # fmt: skip
     await client.initialize_async(types.InitializeParams(
         capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],

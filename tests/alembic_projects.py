@@ -126,6 +126,31 @@ def make_app_project(root: Path, models_folder: str = "") -> Path:
     return root
 
 
+def app_project(root: Path, url: str, models: str) -> Path:
+    """A generic-template Alembic project on ``url`` whose env.py's ``target_metadata``
+    is ``app.models``' own; ``models`` is that module's text."""
+    alembic_init(root)
+    edit_ini(root / "alembic.ini", sqlalchemy__url=url.replace("%", "%%"))
+    (root / "app").mkdir(exist_ok=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "models.py").write_text(models)
+    replace_once(
+        root / "alembic" / "env.py",
+        "target_metadata = None\n",
+        f"import sys\nsys.path.insert(0, {str(root)!r})\n"
+        "from app.models import Base\ntarget_metadata = Base.metadata\n",
+    )
+    return root
+
+
+def run_cli(tool: str, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """One command of ``tool`` ("alembic" or "distill") in the project folder ``root``."""
+    command = [sys.executable, "-m", "alembic"] if tool == "alembic" else DISTILL
+    return subprocess.run(
+        [*command, *args], cwd=root, capture_output=True, text=True, env=ENV, timeout=180
+    )
+
+
 def prepend_to_env(root: Path, text: str) -> None:
     env = root / "alembic" / "env.py"
     source = env.read_text()

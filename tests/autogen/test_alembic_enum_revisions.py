@@ -8,9 +8,6 @@ and Distill's replay reads them back exactly (no scratch database).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +15,7 @@ import sqlalchemy as sa
 
 from distill.ops.enum import AddEnumValue, CreateEnumType, DropEnumType
 from distill.replay.enum_sql import enum_op_of
-from tests.alembic_projects import alembic_init, edit_ini
-from tests.projects import DISTILL
+from tests.alembic_projects import app_project, edit_ini, run_cli
 
 MODELS = """
 import sqlalchemy as sa
@@ -36,31 +32,11 @@ class Trial(Base):
 
 
 def _project(root: Path, url: str, values: str) -> None:
-    alembic_init(root)
-    edit_ini(root / "alembic.ini", sqlalchemy__url=url.replace("%", "%%"))
-    (root / "app").mkdir(exist_ok=True)
-    (root / "app" / "__init__.py").write_text("")
-    _models(root, values)
-    env_py = root / "alembic" / "env.py"
-    env_py.write_text(
-        env_py.read_text().replace(
-            "target_metadata = None",
-            f"import sys\nsys.path.insert(0, {str(root)!r})\n"
-            "from app.models import Base\ntarget_metadata = Base.metadata",
-        )
-    )
+    app_project(root, url, MODELS.replace("VALUES", values))
 
 
 def _models(root: Path, values: str) -> None:
     (root / "app" / "models.py").write_text(MODELS.replace("VALUES", values))
-
-
-def _run(tool: str, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DISTILL_URL"}
-    command = [sys.executable, "-m", "alembic"] if tool == "alembic" else DISTILL
-    return subprocess.run(
-        [*command, *args], cwd=root, capture_output=True, text=True, env=env, timeout=180
-    )
 
 
 def _enum_types(url: str) -> list[str]:
@@ -80,25 +56,25 @@ def test_enum_revisions_run_under_real_alembic(tmp_path: Path, db_url: str) -> N
     _project(root, db_url, '"new", "done"')
     versions = root / "alembic" / "versions"
 
-    made = _run("distill", root, "revision", "--autogenerate", "-m", "trials", "--rev-id", "r1")
+    made = run_cli("distill", root, "revision", "--autogenerate", "-m", "trials", "--rev-id", "r1")
     assert made.returncode == 0, made.stderr
     first = (versions / "r1_trials.py").read_text()
     assert "op.create_enum_type" not in first  # op.create_table's sa.Enum makes the type
     assert 'op.execute("DROP TYPE trialstate")' in first  # which Alembic would leave behind
     assert "which Alembic does not have" not in made.stderr
-    assert _run("alembic", root, "upgrade", "head").returncode == 0
+    assert run_cli("alembic", root, "upgrade", "head").returncode == 0
 
     _models(root, '"new", "running", "done"')
-    made = _run("distill", root, "revision", "--autogenerate", "-m", "running", "--rev-id", "r2")
+    made = run_cli("distill", root, "revision", "--autogenerate", "-m", "running", "--rev-id", "r2")
     assert made.returncode == 0, made.stderr
     second = (versions / "r2_running.py").read_text()
     assert "with op.get_context().autocommit_block():" in second
     assert "ALTER TYPE trialstate ADD VALUE IF NOT EXISTS 'running' BEFORE 'done'" in second
     assert "op.add_enum_value" not in second and "op.recreate_enum_type" not in second
-    up = _run("alembic", root, "upgrade", "head")
+    up = run_cli("alembic", root, "upgrade", "head")
     assert up.returncode == 0, up.stderr
 
-    check = _run("distill", root, "check")
+    check = run_cli("distill", root, "check")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "replay is not exact" not in check.stderr  # read back as the op it is
 
@@ -107,7 +83,7 @@ def test_enum_revisions_run_under_real_alembic(tmp_path: Path, db_url: str) -> N
         conn.exec_driver_sql("INSERT INTO trials (id, state) VALUES (1, 'running')")
         conn.exec_driver_sql("DELETE FROM trials")
     engine.dispose()
-    down = _run("alembic", root, "downgrade", "base")
+    down = run_cli("alembic", root, "downgrade", "base")
     assert down.returncode == 0, down.stderr
     assert _enum_types(db_url) == []
 
@@ -117,7 +93,7 @@ def test_distill_only_ops_when_the_project_opts_in(tmp_path: Path, db_url: str) 
     root = tmp_path / "proj"
     _project(root, db_url, '"new", "done"')
     edit_ini(root / "alembic.ini", distill_only_ops="true")
-    made = _run("distill", root, "revision", "--autogenerate", "-m", "trials", "--rev-id", "r1")
+    made = run_cli("distill", root, "revision", "--autogenerate", "-m", "trials", "--rev-id", "r1")
     assert made.returncode == 0, made.stderr
     text = (root / "alembic" / "versions" / "r1_trials.py").read_text()
     assert 'op.create_enum_type("trialstate", ["new", "done"])' in text

@@ -8,7 +8,6 @@ Alembic 1.20 on the same project and database.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.alembic_projects import alembic_init, edit_ini
-from tests.projects import DISTILL
+from tests.alembic_projects import app_project, run_cli
 
 MODELS = """
 import sqlalchemy as sa
@@ -74,29 +72,9 @@ def downgrade():
 
 
 def _project(root: Path, url: str) -> None:
-    alembic_init(root)
-    edit_ini(root / "alembic.ini", sqlalchemy__url=url.replace("%", "%%"))
-    (root / "app").mkdir()
-    (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "models.py").write_text(MODELS)
-    env_py = root / "alembic" / "env.py"
-    env_py.write_text(
-        env_py.read_text().replace(
-            "target_metadata = None",
-            f"import sys\nsys.path.insert(0, {str(root)!r})\n"
-            "from app.models import Base\ntarget_metadata = Base.metadata",
-        )
-    )
+    app_project(root, url, MODELS)
     (root / "alembic" / "versions" / "r1_base.py").write_text(BASE)
     (root / "alembic" / "versions" / "r2_add_name.py").write_text(ADD_NAME)
-
-
-def _run(tool: str, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DISTILL_URL"}
-    command = [sys.executable, "-m", "alembic"] if tool == "alembic" else DISTILL
-    return subprocess.run(
-        [*command, *args], cwd=root, capture_output=True, text=True, env=env, timeout=180
-    )
 
 
 def _create_all_and_stamp(root: Path, url: str) -> None:
@@ -107,7 +85,7 @@ def _create_all_and_stamp(root: Path, url: str) -> None:
         "Base.metadata.create_all(e); e.dispose()"
     )
     subprocess.run([sys.executable, "-c", code, url, str(root)], check=True)
-    assert _run("alembic", root, "stamp", "head").returncode == 0
+    assert run_cli("alembic", root, "stamp", "head").returncode == 0
 
 
 def test_check_and_autogenerate_agree_with_alembic(tmp_path: Path, db_url: str) -> None:
@@ -115,8 +93,8 @@ def test_check_and_autogenerate_agree_with_alembic(tmp_path: Path, db_url: str) 
     _project(root, db_url)
     _create_all_and_stamp(root, db_url)
 
-    alembic_check = _run("alembic", root, "check")
-    distill_check = _run("distill", root, "check")
+    alembic_check = run_cli("alembic", root, "check")
+    distill_check = run_cli("distill", root, "check")
     assert alembic_check.returncode == 0, alembic_check.stderr
     assert distill_check.returncode == 0, distill_check.stdout + distill_check.stderr
     notes = [line for line in distill_check.stderr.splitlines() if line.startswith("note:")]
@@ -130,8 +108,8 @@ def test_check_and_autogenerate_agree_with_alembic(tmp_path: Path, db_url: str) 
     models.write_text(
         models.read_text().replace("# EXTRA", "age: Mapped[int | None] = mapped_column(sa.Integer)")
     )
-    alembic_check = _run("alembic", root, "check")
-    distill_check = _run("distill", root, "check")
+    alembic_check = run_cli("alembic", root, "check")
+    distill_check = run_cli("distill", root, "check")
     assert alembic_check.returncode != 0  # Alembic exits 255 on "operations detected"
     assert "New upgrade operations detected: [('add_column', None, 'users'" in (
         alembic_check.stdout + alembic_check.stderr
@@ -142,12 +120,12 @@ def test_check_and_autogenerate_agree_with_alembic(tmp_path: Path, db_url: str) 
     assert len(findings) == 1, distill_check.stdout
 
     versions = root / "alembic" / "versions"
-    made = _run("distill", root, "revision", "--autogenerate", "-m", "age")
+    made = run_cli("distill", root, "revision", "--autogenerate", "-m", "age")
     assert made.returncode == 0, made.stderr
     [distill_file] = versions.glob("*_age.py")
     distill_ops = re.findall(r"op\.(\w+)\(", distill_file.read_text())
     distill_file.unlink()
-    made = _run("alembic", root, "revision", "--autogenerate", "-m", "age")
+    made = run_cli("alembic", root, "revision", "--autogenerate", "-m", "age")
     assert made.returncode == 0, made.stderr
     [alembic_file] = versions.glob("*_age.py")
     alembic_ops = re.findall(r"op\.(\w+)\(", alembic_file.read_text())
@@ -159,7 +137,7 @@ def test_without_a_database_at_head_it_says_what_is_missing(tmp_path: Path, db_u
     root = tmp_path / "proj"
     _project(root, db_url)
     for args in (["check"], ["revision", "--autogenerate", "-m", "x"]):
-        done = _run("distill", root, *args)
+        done = run_cli("distill", root, *args)
         assert done.returncode == 1
         [error] = [line for line in done.stderr.splitlines() if line.startswith("distill:")]
         assert "the revisions cannot build their schema from an empty database" in error

@@ -9,6 +9,7 @@ holding the same table and rows; the tables that come out must match.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,41 @@ def _start_from(conn: sa.Connection) -> None:
     conn.exec_driver_sql(
         "CREATE TABLE t (a INTEGER NOT NULL PRIMARY KEY, b VARCHAR(20), c INTEGER)"
     )
+
+
+@pytest.mark.parametrize("child_id", ["INTEGER", ""])
+def test_a_rebuild_keeps_foreign_keys_and_untyped_key_columns_as_alembic_does(
+    child_id: str, tmp_path: Path
+) -> None:
+    """Distill reflects the rebuilt table without the tables its keys name, except
+    where a key column has no type: SQLAlchemy then gives it the referent's type
+    (INTEGER here), and Alembic's rebuild writes that type."""
+    shapes = []
+    for tool in ("alembic", "distill"):
+        engine = sa.create_engine(f"sqlite:///{tmp_path}/{tool}.db")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE parent (id INTEGER PRIMARY KEY, n INTEGER)")
+            conn.exec_driver_sql(
+                f"CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id {child_id} "
+                "REFERENCES parent (id) ON DELETE CASCADE, note VARCHAR(5))"
+            )
+            conn.exec_driver_sql("INSERT INTO parent VALUES (1, 1)")
+            conn.exec_driver_sql("INSERT INTO child VALUES (1, 1, 'x')")
+            ops: Any = (
+                AlembicOperations(MigrationContext.configure(conn))
+                if tool == "alembic"
+                else Operations(OpContext(dialect=conn.dialect, connection=conn))
+            )
+            in_effect = operations_in_effect(ops) if tool == "distill" else nullcontext()
+            with in_effect, ops.batch_alter_table("child") as batch_op:
+                batch_op.drop_column("note")
+        with engine.connect() as conn:
+            insp = sa.inspect(conn)
+            shapes.append((
+                [(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns("child")],
+                insp.get_foreign_keys("child"),
+                conn.exec_driver_sql("SELECT * FROM child").fetchall(),
+            ))  # fmt: skip
+        engine.dispose()
+    assert shapes[1] == shapes[0]
+    assert shapes[1][0][1][1] == "INTEGER"

@@ -26,15 +26,17 @@ from distill.caches import cache_for
 from distill.config import Config
 from distill.errors import ConfigError, DistillError, MigrationFailed
 from distill.ops.base import Op, TableChange
-from distill.ops.batch import BatchAlterTable
 from distill.replay.cache import FOLDER
-from distill.replay.recorder import replay
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.plans import upgrade_steps
 from distill.scripts.resolve import resolve
-from distill.scripts.user_metadata import import_project_module, load_metadata
+from distill.scripts.user_metadata import (
+    import_project_module,
+    load_metadata,
+    naming_convention_of,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -98,8 +100,6 @@ def migration_schema(
     database, else — for a history that begins from tables ``create_all`` made, which
     no empty database can replay — read from the project's database when it is at
     ``target``, as Alembic always compares with the database."""
-    from distill.runtime.migrate import naming_convention_of
-
     convention = naming_convention_of(config)
     if callable(convention):
         convention = convention()
@@ -119,13 +119,17 @@ def migration_schema(
         notify("note: the migrations' schema is the one a scratch database gave for these "
                "same revision files before (a revision needs a live database)")  # fmt: skip
         return schema
+    # Imported here: a run the caches answer needs none of the ops (a third of
+    # what ``check`` imports).
+    from distill.replay.recorder import replay
+
     result = replay(
         graph,
         dialect,
         target,
         cache=cache,
         naming_convention=convention,
-        restate_as_alembic=config.flavour == "alembic",
+        as_alembic=config.flavour == "alembic",
     )
     if result.exact:
         return result.schema
@@ -384,8 +388,6 @@ def _has_naming_convention(config: Config, *, models_imported: bool) -> bool:
 
     A Distill project's convention is read from its models only when they were
     imported here anyway; the language server passes their schema instead."""
-    from distill.runtime.migrate import naming_convention_of
-
     convention = naming_convention_of(config)
     if callable(convention):
         convention = convention() if models_imported else None
@@ -395,6 +397,8 @@ def _has_naming_convention(config: Config, *, models_imported: bool) -> bool:
 def in_batches(ops: Sequence[Op]) -> list[Op]:
     """Changes to one existing table grouped in ``op.batch_alter_table`` blocks, which
     Alembic needs on SQLite (Distill rebuilds tables by itself, batch or not)."""
+    from distill.ops.batch import BatchAlterTable
+
     grouped: list[Op] = []
     for item in ops:
         if not isinstance(item, TableChange):

@@ -49,7 +49,7 @@ class OpContext:
         connection: Connection | None,
         write_sql: Callable[[str], None] | None = None,
         x_arguments: Sequence[str] = (),
-        restate_as_alembic: bool = False,
+        as_alembic: bool = False,
         naming_convention: ConventionSource = None,
         version_table: str = "alembic_version",
         version_table_schema: str | None = None,
@@ -67,9 +67,11 @@ class OpContext:
         self.in_autocommit_block = False
         # (schema, name) of the enum types op.create_enum_type made in this run.
         self.created_enum_types: set[tuple[str | None, str]] = set()
-        # An Alembic project: MySQL's MODIFY restates only what the script states,
-        # as Alembic does, so both tools build the same schema (see ddl/mysql.py).
-        self.restate_as_alembic = restate_as_alembic
+        # An Alembic project: on MySQL/MariaDB, where Distill's own answer differs
+        # from Alembic's, Alembic's, so both tools build the same schema: MODIFY
+        # restates only what the script states (ddl/mysql.py), and dropping a foreign
+        # key keeps the index the database made for it (ops/constraint.py).
+        self.as_alembic = as_alembic
         # Lines for the person running the command ("warning: ..."), said after the revision.
         self.warnings: list[str] = []
         self._naming_convention = naming_convention

@@ -47,7 +47,7 @@ def reflect_column(conn: Connection, table: str, column: str, schema: str | None
 
 
 def _existing(ctx: OpContext, change: ColumnAlteration) -> LiveColumn:
-    if ctx.restate_as_alembic:
+    if ctx.as_alembic:
         return _as_alembic(ctx, change)
     given = _stated(change)
     if ctx.is_offline:

@@ -229,6 +229,9 @@ class DropConstraint(TableChange):
     if_exists: bool | None = None
     definition: CreateConstraint | None = None  # what reverse() recreates, when known
     naming_convention: NamingConvention | None = field(default=None, repr=False)
+    # The replay's say that MariaDB's index for a dropped foreign key stays, as under
+    # Alembic (an Alembic project's run asks OpContext.as_alembic instead).
+    key_index_stays: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.type_ is not None and self.type_ not in KINDS:
@@ -266,7 +269,10 @@ class DropConstraint(TableChange):
                         "differently and with --sql it cannot be looked up; pass type_="
                     )
                 kind = mysql.constraint_type(ctx.connection, self.table_name, name, self.schema)
-            implicit = kind == "foreignkey" and _implicit_fk_index(ctx, self, name)
+            # Alembic leaves the key's index behind; an Alembic project gets its schema.
+            implicit = (
+                kind == "foreignkey" and not ctx.as_alembic and _implicit_fk_index(ctx, self, name)
+            )
             ctx.execute(
                 mysql.drop_constraint(
                     ctx, self.table_name, name, kind, self.schema, bool(self.if_exists)
@@ -313,7 +319,8 @@ def _implicit_fk_index(ctx: OpContext, drop: DropConstraint, name: str) -> bool:
     key's columns, and keep it when the key is dropped.  Left behind, it is an
     index no model and no revision has; reflection counts an index with the
     key's name and columns as the key's own, so that is the one dropped with
-    it.  Offline there is no catalog to ask and the index stays.
+    it (in a Distill project: an Alembic project keeps it, as Alembic does).
+    Offline there is no catalog to ask and the index stays.
     """
     if ctx.is_offline:
         return False

@@ -121,6 +121,8 @@ def drop_constraint(op: DropConstraint, schema: Schema, dialect: sa.Dialect) -> 
     for kind, drop in _DROPPERS:
         if op.type_ in (None, kind):
             changed = drop(table, op.name, dialect.name)
+            if changed is not None and kind == "foreignkey" and op.key_index_stays:
+                changed = replace(changed, indexes=table.indexes)  # as under Alembic
             if changed is not None:
                 return put_table(schema, changed)
     if op.if_exists:

@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from distill.ddl.context import NamingConvention, OpContext
 from distill.errors import ScriptError
 from distill.ops.api import Operations
-from distill.ops.base import Op
+from distill.ops.base import Op, TableChange
 from distill.ops.batch import BatchAlterTable
 from distill.ops.column import AlterColumn, restated_as_alembic
+from distill.ops.constraint import DropConstraint
 from distill.ops.proxy import operations_in_effect
 from distill.replay.apply import apply_op
 from distill.replay.cache import ReplayCache
@@ -54,7 +55,7 @@ def replay(
     cache: Path | None = None,
     *,
     naming_convention: NamingConvention | None = None,
-    restate_as_alembic: bool = False,
+    as_alembic: bool = False,
 ) -> ReplayResult:
     """The schema ``upgrade`` from an empty database to ``target`` would build.
 
@@ -64,14 +65,14 @@ def replay(
     leave unnamed, as it does when they run.
     """
     steps = upgrade_steps(graph, (), target)
-    variant = "alembic-restatement" if restate_as_alembic else ""
+    variant = "as-alembic" if as_alembic else ""
     store = (
         ReplayCache(cache, graph, steps, dialect, naming_convention, variant)
         if cache is not None
         else None
     )
     done, schema = store.longest_prefix() if store is not None else (0, None)
-    recorder = Recorder(dialect, schema, naming_convention, restate_as_alembic)
+    recorder = Recorder(dialect, schema, naming_convention, as_alembic)
     for count, rev_id in enumerate(steps[done:], start=done + 1):
         recorder.run(graph.revisions[rev_id])
         if store is not None and not recorder.reasons and count == store.settled:
@@ -137,7 +138,7 @@ class Recorder:
         dialect: sa.Dialect,
         schema: Schema | None = None,
         naming_convention: NamingConvention | None = None,
-        restate_as_alembic: bool = False,
+        as_alembic: bool = False,
         observe: Callable[[RecordedOp], None] | None = None,
         sources: Mapping[str, str] | None = None,
     ) -> None:
@@ -145,8 +146,8 @@ class Recorder:
         # path -> a revision file's text as the editor has it (the lint as you type)
         self.sources = sources or {}
         self.naming_convention = naming_convention
-        # An Alembic project on MySQL/MariaDB: alter_column restates as Alembic's does.
-        self.restate = restate_as_alembic and dialect.name == "mysql"
+        # An Alembic project on MySQL/MariaDB: ops run as Alembic runs them there.
+        self.as_alembic = as_alembic and dialect.name == "mysql"
         self.schema = schema or Schema(
             dialect=schema_dialect_name(dialect), flavour=dialect_flavour(dialect)
         )
@@ -176,8 +177,8 @@ class Recorder:
             raise _script_error(error, path) from None
 
     def _apply(self, op: Op) -> None:
-        if self.restate:
-            op = _restated(op)
+        if self.as_alembic:
+            op = _as_alembic_runs_it(op)
         if self.observe is not None and self._revision is not None:
             in_block = self._context is not None and self._context.in_autocommit_block
             self.observe(RecordedOp(self._revision, op, self._line(), self.schema, in_block))
@@ -201,13 +202,19 @@ class Recorder:
         self.reasons.append(f"{self._file}: {reason}")
 
 
-def _restated(op: Op) -> Op:
-    if isinstance(op, AlterColumn):
-        return restated_as_alembic(op)
+def _as_alembic_runs_it(op: Op) -> Op:
+    """``op`` as Alembic runs it on MySQL/MariaDB (see ``OpContext.as_alembic``)."""
     if isinstance(op, BatchAlterTable):  # no rebuild on MySQL: each change is an ALTER
-        items = [restated_as_alembic(i) if isinstance(i, AlterColumn) else i for i in op.ops]
-        return replace(op, ops=items)
-    return op
+        return replace(op, ops=[_change_as_alembic_runs_it(item) for item in op.ops])
+    return _change_as_alembic_runs_it(op) if isinstance(op, TableChange) else op
+
+
+def _change_as_alembic_runs_it(change: TableChange) -> TableChange:
+    if isinstance(change, AlterColumn):
+        return restated_as_alembic(change)
+    if isinstance(change, DropConstraint):
+        return replace(change, key_index_stays=True)
+    return change
 
 
 def _script_error(error: BaseException, path: Path) -> ScriptError:

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc
 from sqlalchemy.engine import Connection, Dialect, Engine
 
 from distill.config import Config
-from distill.ddl.context import ConventionSource, OfflineCatalog, OpContext
+from distill.ddl.context import OfflineCatalog, OpContext
 from distill.errors import DistillError, LockWaitFailed
-from distill.ops.naming import convention_of
 from distill.runtime.database import adopted, connect
 from distill.runtime.execute import RevisionRun, run_revision
 from distill.runtime.lock import migration_lock
@@ -42,30 +40,13 @@ from distill.runtime.version import (
 from distill.runtime.waits import set_timeouts
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.script import file_sha256
+from distill.scripts.user_metadata import naming_convention_of
 
 TRANSACTIONAL_DDL = {"sqlite", "postgresql"}
 
 
 def tables_for(config: Config) -> VersionTables:
     return VersionTables(config.version_table, config.history_table, config.version_table_schema)
-
-
-def naming_convention_of(config: Config) -> ConventionSource:
-    """Where the ops find the models' naming convention (Alembic takes env.py's
-    ``target_metadata``'s).  An Alembic project's env.py has been read already;
-    a Distill project's models are imported only when an op first needs it."""
-    target = config.extra.get("target_metadata")
-    if target is not None:
-        return convention_of(target)
-    if not config.metadata:
-        return None
-
-    def from_models() -> Mapping[str, Any] | None:
-        from distill.scripts.user_metadata import load_metadata
-
-        return convention_of(load_metadata(config))
-
-    return from_models
 
 
 def next_heads(graph: RevisionGraph, heads: frozenset[str], step: Step) -> frozenset[str]:
@@ -476,7 +457,7 @@ def _op_context(
         write_sql=write_sql,
         catalog=catalog,
         x_arguments=config.x_arguments,
-        restate_as_alembic=config.flavour == "alembic",
+        as_alembic=config.flavour == "alembic",
         naming_convention=naming_convention_of(config),
         version_table=config.version_table,
         version_table_schema=config.version_table_schema,

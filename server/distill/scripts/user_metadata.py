@@ -13,12 +13,16 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
 from distill.config import Config
+from distill.ddl.context import ConventionSource
 from distill.errors import ConfigError, ScriptError
+from distill.ops.naming import convention_of
 from distill.user_code import (
     ImportOutOfTime,
     at,
@@ -129,3 +133,19 @@ def _where(error: BaseException) -> str:
         and not f.filename.startswith((library, "<"))
     ]
     return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
+
+
+def naming_convention_of(config: Config) -> ConventionSource:
+    """Where the ops find the models' naming convention (Alembic takes env.py's
+    ``target_metadata``'s).  An Alembic project's env.py has been read already;
+    a Distill project's models are imported only when an op first needs it."""
+    target = config.extra.get("target_metadata")
+    if target is not None:
+        return convention_of(target)
+    if not config.metadata:
+        return None
+
+    def from_models() -> Mapping[str, Any] | None:
+        return convention_of(load_metadata(config))
+
+    return from_models
