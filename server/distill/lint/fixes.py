@@ -120,6 +120,8 @@ def _split_not_null(source: list[str], call: ast.Call, first: int, indent: str) 
         BLOCK,
         "    "
         + _call("execute", f"ALTER TABLE {sql_table} VALIDATE CONSTRAINT {_sql_name(check)}"),
+        # The block committed the transaction an earlier lock timeout was set in.
+        LOCK_TIMEOUT,
         f"op.alter_column({_python(table)}, {_python(name)}, nullable=False)",
         f'op.drop_constraint(op.f({_python(check)}), {_python(table)}, type_="check")',
     ]
