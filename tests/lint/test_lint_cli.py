@@ -253,6 +253,34 @@ def test_the_split_with_its_value_written_upgrades_a_table_with_rows(
 
 
 @pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_a_check_an_applied_revision_left_not_valid_proves_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The lint reads which CHECKs the database holds NOT VALID: one an applied revision
+    added does not spare SET NOT NULL its scan, until it is validated."""
+    import sqlalchemy as sa
+
+    project = make_project(tmp_path / "p", db_url)
+    project.add("a1", None, _base(db_url))
+    project.add("a2", "a1", 'op.create_check_constraint("ck_note", "orders", '
+                '"note IS NOT NULL", postgresql_not_valid=True)')  # fmt: skip
+    project.add("b2", "a2", 'op.alter_column("orders", "note", nullable=False)')
+    assert project.cli("upgrade", "a2").returncode == 0
+
+    def codes() -> set[str]:
+        return {f.code for f in lint_project(project.project()).findings}
+
+    assert "set-not-null" in codes()
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE orders VALIDATE CONSTRAINT ck_note")
+    finally:
+        engine.dispose()
+    assert "set-not-null" not in codes()
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
 def test_findings_on_a_live_table_say_how_large_it_is(db_url: str, tmp_path: Path) -> None:
     """With the database read, the catalog's row estimate goes with what an op costs."""
     import sqlalchemy as sa

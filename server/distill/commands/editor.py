@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from distill.commands.project import Project
 from distill.config import Config
 from distill.errors import DistillError
+from distill.schema.catalog_facts import CatalogFacts
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.header import Header, header_assignments, parse_header
 from distill.scripts.plans import downgrade_steps, upgrade_steps
@@ -132,22 +133,24 @@ def worker_settings(config: Config) -> tuple[str, tuple[str | None, ...]]:
 class DatabaseSnapshot:
     schema: Schema  # reflected
     applied: dict[str, str | None]  # revision -> sha256 of its file when it last ran up
-    rows: dict[str, int]  # table -> the catalog's estimate of its rows
+    catalog: CatalogFacts  # the tables' row estimates, the unvalidated CHECKs
     version: tuple[int, ...] | None = None  # the server's, as the lint targets it
 
 
 def snapshot(project: Project, current: tuple[str, ...]) -> DatabaseSnapshot:
-    """The database's schema, which revisions ran from which file, its row estimates and
-    the server's version."""
+    """The database's schema, which revisions ran from which file, what its catalog says
+    (row estimates, unvalidated CHECKs) and the server's version."""
     from distill.autogen.generate import reflect_database
     from distill.commands.lint import server_version
 
     schema = reflect_database(project.config, lambda: project.engine)
-    from distill.commands.project import row_estimates
+    from distill.commands.project import catalog_facts
 
-    rows = row_estimates(project)
     return DatabaseSnapshot(
-        schema, _applied(project, current), rows, server_version(project.engine.dialect)
+        schema,
+        _applied(project, current),
+        catalog_facts(project),
+        server_version(project.engine.dialect),
     )
 
 

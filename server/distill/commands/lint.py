@@ -9,7 +9,7 @@ the newest); the transaction scope is the runner's (``transaction_per_migration`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from distill.errors import DistillError
 from distill.lint.engine import Finding, Run, lint
 from distill.lint.preflight import Problem
 from distill.lint.settings import NEWEST, lint_settings
+from distill.schema.catalog_facts import CatalogFacts
 from distill.scripts.plans import upgrade_steps
 from distill.scripts.resolve import resolve
 
@@ -57,7 +58,7 @@ def lint_project(
     if not all_revisions and range_ is None:
         read = _database(project, notify)
     pending = _revisions(project, range_, all_revisions, read.current)
-    run = lint_run(config, dialect, read.version, read.rows)
+    run = lint_run(config, dialect, read.version, read.catalog)
     findings = lint(graph, pending, run)
     return LintReport(findings, pending, target_name(dialect, run.version))
 
@@ -75,12 +76,12 @@ def lint_run(
     config: Config,
     dialect: sa.Dialect,
     server: tuple[int, ...] | None = None,
-    rows: Mapping[str, int] | None = None,
+    catalog: CatalogFacts | None = None,
 ) -> Run:
     """What the lint knows of the upgrade the project's runner would make: the target
     server version (``target_version``, else ``server``, the connected one's, else the
-    newest), its transaction scope, its lock timeout, the rules' severities, and the
-    tables' row estimates when the database was read."""
+    newest), its transaction scope, its lock timeout, the rules' severities, and what
+    the catalog said (row estimates, unvalidated CHECKs) when the database was read."""
     from distill.runtime.migrate import commits_each_revision
 
     settings = lint_settings(config)
@@ -91,7 +92,7 @@ def lint_run(
         one_transaction=not commits_each_revision(config, dialect.name),
         lock_timeout=config.ddl_lock_timeout is not None,
         severities=settings.severities,
-        rows=rows or {},
+        catalog=catalog or CatalogFacts(),
     )
 
 
@@ -188,20 +189,20 @@ def server_version(dialect: sa.Dialect) -> tuple[int, ...] | None:
 class _DatabaseRead:
     current: tuple[str, ...] | None = None  # None: the database was not read
     version: tuple[int, ...] | None = None
-    rows: Mapping[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
+    catalog: CatalogFacts = field(default_factory=CatalogFacts)
 
 
 def _database(project: Project, notify: Callable[[str], None]) -> _DatabaseRead:
-    """The applied revisions, the server's version and the tables' row estimates.
+    """The applied revisions, the server's version and what the catalog says.
 
     The version is what the engine learnt on connecting to read the revisions (a
     SQLite file read without a connection has none: its version does not matter)."""
-    from distill.commands.project import read_heads, row_estimates
+    from distill.commands.project import catalog_facts, read_heads
 
     try:
         current = read_heads(project)
-        rows = row_estimates(project) if current else {}
-        return _DatabaseRead(current, server_version(project.engine.dialect), rows)
+        catalog = catalog_facts(project) if current else CatalogFacts()
+        return _DatabaseRead(current, server_version(project.engine.dialect), catalog)
     except DistillError as error:
         notify(f"note: the database was not read ({error}); linting every revision")
         return _DatabaseRead()

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from distill.commands import models_memo as models_memo_types
     from distill.runtime.version import HistoryEntry
+    from distill.schema.catalog_facts import CatalogFacts
 
 EnvMode = Literal["text", "bookkeeping", "online", "offline", "editor", "migrate"]
 Write = Callable[[str], None]
@@ -214,14 +215,15 @@ def database_state(project: Project) -> tuple[tuple[str, ...], list[HistoryEntry
         return str(error)
 
 
-def row_estimates(project: Project) -> dict[str, int]:
-    """Each table's rows as the catalog estimates them; none for a SQLite file not made
-    yet (connecting would create it)."""
+def catalog_facts(project: Project) -> CatalogFacts:
+    """The tables' row estimates and the unvalidated CHECKs, from the catalog; none for
+    a SQLite file not made yet (connecting would create it)."""
     from distill.runtime.database import connect
     from distill.runtime.quickread import sqlite_file_missing
-    from distill.schema.row_estimates import row_estimates as estimates
+    from distill.schema.catalog_facts import CatalogFacts
+    from distill.schema.catalog_facts import catalog_facts as read
 
     if sqlite_file_missing(project.config.require_url()):
-        return {}
+        return CatalogFacts()
     with connect(project.engine) as conn:
-        return estimates(conn)
+        return read(conn)

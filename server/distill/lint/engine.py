@@ -29,6 +29,7 @@ from distill.ops.constraint import CreateCheck, CreateForeignKey, DropConstraint
 from distill.ops.data import Execute
 from distill.ops.table import CreateTable, DropTable, RenameTable
 from distill.replay.recorder import RecordedOp, Recorder
+from distill.schema.catalog_facts import CatalogFacts
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.plans import upgrade_steps
@@ -72,7 +73,7 @@ class Run:
     lock_timeout: bool = False  # the runner sets one for each revision
     severities: Mapping[str, str] | None = None  # code -> "off" | ... | "error"
     naming_convention: NamingConvention | None = None
-    rows: Mapping[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
+    catalog: CatalogFacts = field(default_factory=CatalogFacts)  # when the database was read
 
 
 def lint(
@@ -101,7 +102,8 @@ def lint_recorded(
     the editor replays the pending revisions once for both)."""
     applied, revisions = replayed
     live = {table.key for table in applied.tables}
-    unvalidated: frozenset[str] = frozenset()
+    # What the database holds NOT VALID now, applied revisions' checks included.
+    unvalidated = run.catalog.unvalidated_checks
     findings: list[Finding] = []
     for count, (revision, recorded, after) in enumerate(revisions):
         checks, unvalidated = _unvalidated_checks(recorded, unvalidated)
@@ -176,7 +178,7 @@ def _revision_hits(
         for op in _each(item.op, dialect):
             facts = _facts(item, op, run, frozenset(live), checks)
             table = table_of(op) or (facts.locks[0].table if facts.locks else None)
-            found = [_sized(hit, table, run.rows) for hit in check_op(op, facts)]
+            found = [_sized(hit, table, run.catalog.rows) for hit in check_op(op, facts)]
             hits += [(line, _in_sql(hit) if item.op is not op else hit) for hit in found]
             blocking += [
                 (line, lock, timeouts.held)
@@ -209,7 +211,7 @@ def _revision_hits(
             f"transaction ({later} more revision{'s' if later > 1 else ''}); "
             "set transaction_per_migration, or split the upgrade",
         )
-        hits.append((line, _sized(held, lock.table, run.rows)))
+        hits.append((line, _sized(held, lock.table, run.catalog.rows)))
     unguarded = [(n, held) for n, held, guarded in blocking if not guarded]
     exclusive = next((pair for pair in unguarded if pair[1].mode == ACCESS_EXCLUSIVE), None)
     if exclusive is not None:
@@ -220,7 +222,7 @@ def _revision_hits(
             "behind a long query it queues every query on the table; "
             "op.execute(\"SET LOCAL lock_timeout = '5s'\") first",
         )
-        hits.append((at, _sized(waits, strongest.table, run.rows)))
+        hits.append((at, _sized(waits, strongest.table, run.catalog.rows)))
     return hits
 
 

@@ -40,6 +40,7 @@ from distill.lsp.schema_blame import SchemaBlame
 from distill.sandbox.client import ModelError, ModelsResult, ModelWorker
 from distill.sandbox.log_mask import LOG_MASK
 from distill.sandbox.protocol import LintItem
+from distill.schema.catalog_facts import CatalogFacts
 from distill.schema.model import Schema
 from distill.scripts.graph import RevisionGraph
 
@@ -72,7 +73,7 @@ class DatabaseState:
     # revision -> sha256 of the file when it ran (None: stamped, or not recorded);
     # None when the database was not read
     applied: dict[str, str | None] | None = None
-    rows: dict[str, int] = field(default_factory=dict)  # table -> the catalog's estimate
+    catalog: CatalogFacts = field(default_factory=CatalogFacts)  # row estimates, ...
     version: tuple[int, ...] | None = None  # the server's, for the lint
     read_at: float = 0.0
     failures: int = 0
@@ -230,7 +231,7 @@ class Session:
         models = self.worker().build(
             _under(self.root, buffers), targets=targets, compare=True, known=known, lint=to_lint,
             lint_start=current[0] if len(current) == 1 else None, preflight=reachable,
-            rows=self.database.rows, server_version=self.database.version,
+            catalog=self.database.catalog, server_version=self.database.version,
         )  # fmt: skip
         models = self._with_known_schemas(models)
         migrations = models.migrations
@@ -279,7 +280,7 @@ class Session:
         self.view = View(
             self.last_good, self._last_models, held[1] if held is not None else None,
             state.current, None if state.applied is None else MappingProxyType(dict(state.applied)),
-            state.error, MappingProxyType(dict(state.rows)),
+            state.error, MappingProxyType(dict(state.catalog.rows)),
         )  # fmt: skip
 
     def model_hover(self, path: str, line: int, buffers: Mapping[str, str]) -> str | None:
@@ -502,7 +503,7 @@ class Session:
             current = commands.read_heads(project)
             if force or current != state.current or state.actual is None:
                 read = editor.snapshot(project, current)
-                state.actual, state.applied, state.rows = read.schema, read.applied, read.rows
+                state.actual, state.applied, state.catalog = read.schema, read.applied, read.catalog
                 state.version = read.version
             state.current, state.error, state.failures = current, None, 0
         except DistillError as error:

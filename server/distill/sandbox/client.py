@@ -47,6 +47,7 @@ from distill.sandbox.protocol import (
     split_frames,
     write_all,
 )
+from distill.schema.catalog_facts import CatalogFacts
 from distill.user_code import timed_out_text
 
 __all__ = [
@@ -74,7 +75,7 @@ ONE_SHOT_GRACE = 10.0
 # past this, its process group is killed.
 LEAVE_GRACE = 3.0
 _NO_OVERLAYS: Mapping[str, str] = MappingProxyType({})
-_NO_ROWS: Mapping[str, int] = MappingProxyType({})
+_NO_FACTS = CatalogFacts()
 _T = TypeVar("_T")
 
 
@@ -193,7 +194,7 @@ class ModelWorker:
         lint: Sequence[str] | None = None,
         lint_start: str | None = None,
         preflight: bool = False,
-        rows: Mapping[str, int] = _NO_ROWS,
+        catalog: CatalogFacts = _NO_FACTS,
         server_version: tuple[int, ...] | None = None,
     ) -> ModelsResult:
         """The models' schema; with ``targets`` ("heads", revision ids), the migrations' too.
@@ -210,7 +211,8 @@ class ModelWorker:
         back in ``migrations.lint``; ``lint_start`` is the one revision they start from,
         whose replay (cached) stands for the applied revisions.  With ``preflight`` the
         pre-flight counts those revisions need come back in ``migrations.preflight``;
-        ``rows`` (table -> estimated rows) lets the lint say how large a table is, and
+        ``catalog`` (row estimates, unvalidated CHECKs) lets the lint say how large a
+        table is and whether a CHECK proves a column, and
         ``server_version`` is the version it lints for (unless ``target_version`` says).
         """
         with self._build_lock:
@@ -229,7 +231,7 @@ class ModelWorker:
                 lint=None if lint is None else tuple(lint),
                 lint_start=lint_start,
                 preflight=preflight,
-                rows=dict(rows),
+                catalog=catalog,
                 server_version=server_version,
             )
             try:

@@ -133,7 +133,7 @@ def _lint(
     from distill.lint.preflight import checks_of
 
     assert request.lint is not None
-    run = lint_run(config, dialect, request.server_version, request.rows)
+    run = lint_run(config, dialect, request.server_version, request.catalog)
     recorded = recorded_run(
         graph, request.lint, dialect, start, run.naming_convention, request.overlays
     )

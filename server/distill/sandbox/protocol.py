@@ -29,6 +29,7 @@ from distill.autogen.compare import Change
 from distill.lint import preflight as preflight_module
 from distill.lint.preflight import Check
 from distill.schema import model as schema_model
+from distill.schema.catalog_facts import CatalogFacts
 from distill.schema.model import Schema
 
 
@@ -63,9 +64,9 @@ class BuildRequest:
     # With the lint, plan the pre-flight counts of those revisions (the server, which has
     # the database, makes them).
     preflight: bool = False
-    # table -> the catalog's row estimate, from the server's read of the database: the
-    # lint says how large a locked table is.
-    rows: dict[str, int] = field(default_factory=dict)
+    # What the server read of the database's catalog: the lint says how large a locked
+    # table is, and knows the CHECKs that applied revisions left NOT VALID.
+    catalog: CatalogFacts = field(default_factory=CatalogFacts)
     # The connected server's version (the lint targets it unless target_version says).
     server_version: tuple[int, ...] | None = None
 

@@ -1,16 +1,24 @@
-"""How many rows each table has, roughly: the catalog's estimate, read-only and cheap.
+"""What the database's catalog tells cheaply and read-only: how many rows each table
+has, roughly, and which CHECKs are not validated.
 
-For the hover card on a table class.  PostgreSQL's ``pg_class.reltuples`` (as of
+The row estimates are for the hover card on a table class and for the lint's
+findings (how large a locked table is).  PostgreSQL's ``pg_class.reltuples`` (as of
 the last ANALYZE or VACUUM; -1 when never analysed) and MariaDB's
 ``information_schema.TABLES.TABLE_ROWS`` are estimates the server keeps;
 SQLite keeps none unless ANALYZE ran (``sqlite_stat1``), so there the highest
 ``rowid`` stands in, found in the index without reading the table.  No
 ``count(*)``: a hover must not scan a large table.
+
+The CHECKs PostgreSQL holds ``NOT VALID`` prove nothing of the rows: ``SET NOT
+NULL`` still scans the table behind one, and the lint must know that of checks
+that applied revisions added, not only of those it reads being added.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy import exc
@@ -24,6 +32,32 @@ _MYSQL = sa.text(
     "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES "
     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
 )
+
+
+_UNVALIDATED = sa.text(
+    "SELECT c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace "
+    "WHERE c.contype = 'c' AND NOT c.convalidated AND n.nspname = current_schema()"
+)
+
+
+@dataclass(frozen=True)
+class CatalogFacts:
+    rows: Mapping[str, int] = field(default_factory=dict)  # table -> estimated rows
+    unvalidated_checks: frozenset[str] = frozenset()  # names of CHECKs added NOT VALID
+
+
+def catalog_facts(conn: sa.Connection) -> CatalogFacts:
+    return CatalogFacts(row_estimates(conn), unvalidated_checks(conn))
+
+
+def unvalidated_checks(conn: sa.Connection) -> frozenset[str]:
+    """The names of the CHECKs not validated yet (only PostgreSQL has such)."""
+    if conn.dialect.name != "postgresql":
+        return frozenset()
+    try:
+        return frozenset(str(name) for name in conn.execute(_UNVALIDATED).scalars())
+    except exc.DBAPIError:
+        return frozenset()  # no rights on the catalog: the lint knows what it reads
 
 
 def row_estimates(conn: sa.Connection) -> dict[str, int]:
