@@ -127,7 +127,8 @@ def _revision(args: argparse.Namespace) -> int:
         renames=args.rename,
         notify=lambda text: say(args, text),
     )
-    print(f"Created {display_path(path)}")
+    if path is not None:  # None: env.py's process_revision_directives asked for none
+        print(f"Created {display_path(path)}")
     return 0
 
 

@@ -419,6 +419,8 @@ def in_batches(ops: Sequence[Op]) -> list[Op]:
 class Generated:
     changes: list[Change]
     bodies: Bodies
+    upgrade: list[Op]  # what the bodies render
+    downgrade: list[Op]
 
 
 def autogenerate(
@@ -456,4 +458,4 @@ def autogenerate(
     if config.extra.get("render_as_batch"):  # an Alembic project's env.py asks for it
         ops, down = in_batches(ops), in_batches(down)
     bodies = render_bodies(ops, down, possible_renames(changes))
-    return Generated(changes, bodies)
+    return Generated(changes, bodies, ops, down)

@@ -40,7 +40,7 @@ from distill.user_code import ImportOutOfTime, import_time_limit, timed_out_text
 HONOURED = frozenset({
     "target_metadata", "include_object", "include_name", "compare_type",
     "compare_server_default", "version_table", "version_table_schema",
-    "transaction_per_migration", "render_as_batch",
+    "transaction_per_migration", "render_as_batch", "process_revision_directives",
 })  # fmt: skip
 # Options about how Alembic itself runs; Distill does the same of its own accord.
 INCIDENTAL = frozenset({
@@ -176,9 +176,12 @@ def apply_env(config: Config, findings: EnvFindings) -> Config:
     """Distill settings from env.py's configure() call."""
     options = findings.options
     extra = dict(config.extra)
-    for key in ("include_object", "include_name"):
+    for key in ("include_object", "include_name", "process_revision_directives"):
         if callable(options.get(key)):
             extra[key] = options[key]
+    if callable(options.get("process_revision_directives")):
+        # The hook's context.opts; the connection is closed by the time it runs.
+        extra["configure_options"] = {k: v for k, v in options.items() if k != "connection"}
     for key in ("compare_type", "compare_server_default"):
         if isinstance(options.get(key), bool):
             extra[key] = options[key]

@@ -35,7 +35,6 @@ class Finding:
 
 # configure() options Distill does not honour, and what that means for a run.
 _NOT_HONOURED = {
-    "process_revision_directives": "autogenerate output is not passed through it",
     "render_item": "autogenerate renders types its own way",
     "on_version_apply": "it is not called as revisions run",
     "include_schemas": "only the default schema is compared",

@@ -397,6 +397,11 @@ async def _new_revision(ls: DistillServer, options: dict[str, Any]) -> dict[str,
         p, NewRevision(message), autogenerate=autogenerate,
         renames=renames, notify=notes.append, models=models,
         migrations=migrations))  # fmt: skip
+    if path is None:
+        raise JsonRpcException(
+            "no revision written: env.py's process_revision_directives asked for none",
+            code=USER_ERROR,
+        )
     ls.schedule(0)  # the drift the new revision captured goes, whether it opens or not
     await _show(ls, path)
     return {"path": str(path), "uri": from_fs_path(str(path)), "notes": notes}
