@@ -291,7 +291,8 @@ def options_for(config: Config, *, hooks: bool = True) -> Options:
 
     return Options(
         compare_type=extra.get("compare_type", True),
-        compare_server_default=extra.get("compare_server_default", True),
+        # Alembic's default for an Alembic project, whose CI reads check's exit code.
+        compare_server_default=extra.get("compare_server_default", config.flavour != "alembic"),
         include=include,
     )
 

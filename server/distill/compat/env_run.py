@@ -110,6 +110,8 @@ def run_in_env(
     except exc.DBAPIError as error:
         if started:
             raise
+        if error.statement is not None:  # SQL env.py runs itself: it did connect
+            raise _refused_in(env_py, error, config) from None
         if unreachable is not None:
             return unreachable(complete_config(config, mode="offline"))
         raise _cannot_connect(env_py, error, config) from None
@@ -127,11 +129,21 @@ def _failed_in(env_py: Path, error: ImportError) -> ScriptError:
 
 
 def _cannot_connect(env_py: Path, error: exc.DBAPIError, config: Config) -> DatabaseError:
-    reason = first_line(str(error.orig) if error.orig is not None else str(error))
     where = mask_url(config.url) if config.url else "the database"
-    line = line_in(error, env_py) or 1
     return DatabaseError(
-        f"{env_py}:{line}: cannot connect to {where}: "
-        f"{mask_text(reason, password_of(config.url))}; "
-        "check the URL and that the server is running"
+        f"{env_py}:{line_in(error, env_py) or 1}: cannot connect to {where}: "
+        f"{_reason(error, config)}; check the URL and that the server is running"
     )
+
+
+def _refused_in(env_py: Path, error: exc.DBAPIError, config: Config) -> DatabaseError:
+    statement = mask_text(first_line(str(error.statement)), password_of(config.url))[:80]
+    return DatabaseError(
+        f"{env_py}:{line_in(error, env_py) or 1}: the database refused the SQL env.py runs "
+        f"before migrating ({statement}): {_reason(error, config)}; fix env.py"
+    )
+
+
+def _reason(error: exc.DBAPIError, config: Config) -> str:
+    reason = first_line(str(error.orig) if error.orig is not None else str(error))
+    return mask_text(reason, password_of(config.url))

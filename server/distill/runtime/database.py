@@ -100,13 +100,16 @@ def adopted(conn: Connection) -> Iterator[Connection]:
 
     What env.py ran on it before (``SET search_path``, a PRAGMA) is committed and
     stays in effect; on SQLite, Distill begins the transactions itself for the
-    time of the run (see the module's docstring), and env.py gets its
-    connection back as it was.
+    time of the run (see the module's docstring), unless the project's engine
+    does so already, and env.py gets its connection back as it was.
     """
     if conn.in_transaction():
         conn.commit()
     conn.info[WRITE_INTENT] = True
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite" or conn.dispatch.begin:
+        # A "begin" listener of the project's own begins its transactions already
+        # (SQLAlchemy's recipe for SQLite, often with BEGIN IMMEDIATE): a second BEGIN
+        # would be refused.
         yield conn
         return
     dbapi_connection: Any = conn.connection.dbapi_connection
