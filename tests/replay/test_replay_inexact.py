@@ -139,3 +139,31 @@ def test_drop_constraint_by_unknown_name_is_inexact_not_a_crash(tmp_path: Path) 
     assert not result.exact
     assert "no unique constraint named 'users_email_key'" in result.reasons[0]
     assert result.schema.table("users") is not None
+
+
+# What only asyncpg runs: psycopg refuses "%I" in exec_driver_sql ("only '%s', '%b',
+# '%t' are allowed as placeholders").
+FORMAT_I = """
+name = op.get_bind().exec_driver_sql("SELECT format('%I', 'extra')").scalar()
+op.add_column("users", sa.Column(name, sa.Integer))
+"""
+
+
+@pytest.mark.parametrize("dialect_name", ["postgresql"], indirect=True)
+def test_an_async_url_builds_its_scratch_database_on_its_own_driver(
+    dialect_name: str, db_url: str, tmp_path: Path
+) -> None:
+    """As ``distill upgrade`` runs the revisions on the project's asyncio driver, so does
+    the scratch replay: on psycopg this revision fails and no schema could be built."""
+    url = sa.make_url(db_url).set(drivername="postgresql+asyncpg")
+    async_url = url.render_as_string(hide_password=False)
+    project = _project(tmp_path, async_url, USERS, FORMAT_I).project()
+    before = _scratch_databases(dialect_name)
+    try:
+        scratch = replay_on_scratch_database(project.graph, async_url, config=project.config)
+        assert scratch.table("users").column("extra") is not None  # type: ignore[union-attr]
+        with pytest.raises(MigrationFailed, match="placeholders"):
+            replay_on_scratch_database(project.graph, db_url, config=project.config)
+    finally:
+        project.dispose()
+    assert _scratch_databases(dialect_name) == before

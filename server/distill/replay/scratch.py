@@ -10,8 +10,9 @@ scratch database is built exactly as ``distill upgrade`` would build it.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from sqlalchemy import exc
 from distill.config import Config
 from distill.errors import DatabaseError
 from distill.masking import mask_text, mask_url
-from distill.runtime.database import connect, create_engine, first_line
+from distill.runtime.database import connect, create_engine, first_line, synchronous
 from distill.runtime.migrate import run_online
 from distill.runtime.plan import Step
 from distill.schema.model import Schema
@@ -70,14 +71,47 @@ def _upgrade_and_reflect(graph: RevisionGraph, config: Config, target: str) -> S
     def plan(heads: tuple[str, ...]) -> list[Step]:
         return [Step(graph.revisions[i], "upgrade") for i in upgrade_steps(graph, heads, target)]
 
-    engine = create_engine(config.require_url(), application="distill scratch")
     own_tables = {config.version_table, config.history_table}
-    try:
-        run_online(engine, config, graph, plan, notify=lambda _: None, resumable=False)
-        with connect(engine) as conn:
+
+    def upgrade_and_reflect(on: sa.Engine | sa.Connection) -> Schema:
+        run_online(on, config, graph, plan, notify=lambda _: None, resumable=False)
+        with connect(on) as conn:
             return reflect_schema(conn, exclude=own_tables.__contains__)
+
+    url = config.require_url()
+    if _async_driver_installed(url):
+        return asyncio.run(_on_async_driver(url, upgrade_and_reflect))
+    engine = create_engine(url, application="distill scratch")
+    try:
+        return upgrade_and_reflect(engine)
     finally:
         engine.dispose()
+
+
+def _async_driver_installed(url: str) -> bool:
+    """Whether ``url`` names an asyncio driver that is installed.  The revisions then run
+    on it, as ``distill upgrade`` runs them through the project's env.py: drivers differ
+    in what SQL they take (asyncpg runs ``format('%I', ...)`` in ``exec_driver_sql``,
+    psycopg refuses it), so a stand-in driver would build another schema, or none."""
+    parsed = sa.make_url(url)
+    if synchronous(parsed) == parsed:
+        return False
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError:
+        return False  # the synchronous driver it stands for serves, as for the project
+    return True
+
+
+async def _on_async_driver(url: str, work: Callable[[sa.Connection], Schema]) -> Schema:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url, poolclass=sa.NullPool)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(work)
+    finally:
+        await engine.dispose()
 
 
 @contextmanager
