@@ -405,6 +405,8 @@ def _history(args: argparse.Namespace) -> int:
                 who = f" by {applied.os_user}" if applied.os_user else ""
                 took = f" in {applied.duration_ms / 1000:.2f}s" if applied.duration_ms else ""
                 out.append(f"Applied: {applied.started_at:%Y-%m-%d %H:%M:%S} UTC{who}{took}")
+            elif line.is_applied:  # stamped, or run where no history is kept (Alembic)
+                out.append("Applied: yes (when is not recorded)")
             elif not problem:
                 out.append("Applied: no")
             out.append("")

@@ -6,6 +6,8 @@
   leaves that engine's transactions to it (a second BEGIN is refused).
 - SQL env.py runs itself before migrating that the database refuses is that
   SQL's error, named as such, not a failure to connect.
+
+And on the same project, what ``history -v`` says of a database Alembic migrated.
 """
 
 from __future__ import annotations
@@ -109,3 +111,14 @@ def test_sql_env_py_runs_that_the_database_refuses_is_named_as_such(tmp_path: Pa
     refused = "the database refused the SQL env.py runs before migrating"
     assert f"{refused} (SELECT * FROM settings_table): no such table" in line, line
     assert "cannot connect" not in line
+
+
+def test_history_v_says_which_revisions_alembic_applied(tmp_path: Path) -> None:
+    """An Alembic project keeps no history table: what the database is at or past is
+    applied, with no record of when (it said "Applied: no" of every revision)."""
+    root = _project(tmp_path / "p")
+    assert run_cli("alembic", root, "upgrade", "r1").returncode == 0
+    done = run_cli("distill", root, "history", "-v")
+    assert done.returncode == 0, done.stderr
+    applied = [line for line in done.stdout.splitlines() if line.startswith("Applied:")]
+    assert applied == ["Applied: no", "Applied: yes (when is not recorded)"]  # r2, r1

@@ -233,7 +233,8 @@ class HistoryLine:
     is_head: bool
     is_current: bool
     is_branch_point: bool
-    applied: HistoryEntry | None
+    applied: HistoryEntry | None  # its history row, when the database keeps one
+    is_applied: bool = False  # at or below the database's revisions
 
 
 def history(
@@ -270,6 +271,7 @@ def history(
             is_current=rev.id in current_heads,
             is_branch_point=rev.id in branch_points,
             applied=latest.get(rev.id) if rev.id in applied_set else None,
+            is_applied=rev.id in applied_set,
         )
         for rev in revisions_in_range(graph, range_, current_heads)
     ]
