@@ -144,7 +144,7 @@ def test_include_hook_filters_tables_and_columns() -> None:
     orders = Table("orders", (Column("id", INT),))
     now, wanted = pg(users()), pg(users(Column("secret", VC20)), orders)
 
-    def include(kind: str, name: str, table: str | None, reflected: bool) -> bool:
+    def include(kind: str, name: str, table: str | None, reflected: bool, item: object) -> bool:
         return name != "orders" and not (kind == "column" and name == "secret")
 
     assert compare(now, wanted, Options(include=include)) == []
@@ -154,7 +154,9 @@ def test_include_hook_gets_none_for_an_unnamed_constraint() -> None:
     fk = ForeignKey(("id",), "accounts", ("id",))
     seen: list[tuple[str, str | None, bool]] = []
 
-    def include(kind: str, name: str | None, table: str | None, reflected: bool) -> bool:
+    def include(
+        kind: str, name: str | None, table: str | None, reflected: bool, item: object
+    ) -> bool:
         seen.append((kind, name, reflected))
         return True
 

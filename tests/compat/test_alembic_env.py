@@ -321,27 +321,36 @@ def test_include_object_gets_the_models_objects(tmp_path: Path) -> None:
     )
     prepend_to_env(root, """
         seen = []
+        visits = []
 
         def include_object(object, name, type_, reflected, compare_to):
             if type_ == "column" and not reflected:
                 assert object.table.name in ("users", "legacy_things"), object
+            if type_ == "column" and reflected:  # as Prefect's hook reads its columns
+                visits.append((object.table.name, name, object.type.__visit_name__))
             seen.append((type_, name, reflected, type(object).__name__))
             return not object.info.get("skip", False)
     """)  # fmt: skip
     add_to_online_configure(root, "include_object=include_object")
     checked = distill(root, "check")
     assert "legacy_things" not in checked.stdout + checked.stderr, checked.stderr
+    assert "raised" not in checked.stderr, checked.stderr  # object.type of a reflected column
     config = complete_config(load_config(root, environ={}))
     from distill.autogen.generate import options_for
 
     include = options_for(config).include
     assert include is not None
-    assert include("table", "legacy_things", None, False) is False
-    assert include("table", "legacy_things", None, True) is True  # a stand-in: empty info
-    assert include("column", "name", "users", False) is True
+    assert include("table", "legacy_things", None, False, None) is False
+    assert include("table", "legacy_things", None, True, None) is True  # a stand-in: empty info
+    assert include("column", "name", "users", False, None) is True
     env = config.extra["include_object"].__globals__
     assert ("table", "legacy_things", False, "Table") in env["seen"]
     assert ("column", "name", False, "Column") in env["seen"]
+    from distill.schema.model import Column, ColumnType
+
+    reflected = Column("id", ColumnType("integer", "INTEGER", "sa.Integer()"), nullable=False)
+    assert include("column", "id", "users", True, reflected) is True
+    assert env["visits"] == [("users", "id", "integer")]
 
 
 def test_the_version_table_is_read_from_env_py_text_where_it_is_a_literal(tmp_path: Path) -> None:

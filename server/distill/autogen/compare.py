@@ -89,10 +89,13 @@ def _type_in_full(value: Any) -> str:
     return str(value.python)
 
 
-Include = Callable[[str, str | None, str | None, bool], bool]
+# (kind, name, table name, reflected, the schema item) -> keep?
+Include = Callable[[str, str | None, str | None, bool, Any], bool]
 
 
-def _keep_all(_kind: str, _name: str | None, _table: str | None, _reflected: bool) -> bool:
+def _keep_all(
+    _kind: str, _name: str | None, _table: str | None, _reflected: bool, _item: Any
+) -> bool:
     return True
 
 
@@ -100,7 +103,7 @@ def _keep_all(_kind: str, _name: str | None, _table: str | None, _reflected: boo
 class Options:
     compare_type: bool = True
     compare_server_default: bool = True
-    # (kind, name or None, table name or None, reflected) -> keep?  kind is
+    # (kind, name or None, table name or None, reflected, item) -> keep?  kind is
     # "table", "column", "index", "unique", "fk", "check" or "enum", as
     # Alembic's include_object; the name is None for an unnamed constraint.
     # ``reflected``: the item is from ``now`` (the migrations' or database's
@@ -113,8 +116,8 @@ def compare(now: Schema, wanted: Schema, options: Options = Options()) -> list[C
     dialect = wanted.dialect
     keep = options.include or _keep_all
     changes: list[Change] = list(_enums(now, wanted))
-    now_tables = {t.key: t for t in now.tables if keep("table", t.name, None, True)}
-    wanted_tables = {t.key: t for t in wanted.tables if keep("table", t.name, None, False)}
+    now_tables = {t.key: t for t in now.tables if keep("table", t.name, None, True, t)}
+    wanted_tables = {t.key: t for t in wanted.tables if keep("table", t.name, None, False, t)}
     for key in sorted(wanted_tables.keys() - now_tables.keys(), key=_sort_key):
         table = wanted_tables[key]
         changes.append(Change("table.added", table.name, table.schema, new=table))
@@ -179,8 +182,8 @@ def _table(
     def add(code: str, name: str | None = None, old: Any = None, new: Any = None) -> None:
         found.append(Change(code, wanted.name, wanted.schema, name, old, new))
 
-    have = {c.name: c for c in now.columns if keep("column", c.name, now.name, True)}
-    want = {c.name: c for c in wanted.columns if keep("column", c.name, now.name, False)}
+    have = {c.name: c for c in now.columns if keep("column", c.name, now.name, True, c)}
+    want = {c.name: c for c in wanted.columns if keep("column", c.name, now.name, False, c)}
     for column in wanted.columns:
         if column.name in want and column.name not in have:
             add("column.added", column.name, new=column)
@@ -248,7 +251,7 @@ def _keyed(
     def kept(items: Keyed, reflected: bool) -> Keyed:
         # The hook gets the real name, None for an unnamed constraint (as
         # Alembic's does), not the "(columns)" shown to the user.
-        return {k: v for k, v in items.items() if keep(kind, v[1].name, now.name, reflected)}
+        return {k: v for k, v in items.items() if keep(kind, v[1].name, now.name, reflected, v[1])}
 
     have, want = kept(have, True), kept(want, False)
     for key in sorted(want.keys() - have.keys(), key=repr):

@@ -28,7 +28,8 @@ from distill.errors import ConfigError, DistillError, MigrationFailed
 from distill.ops.base import Op, TableChange
 from distill.replay.cache import FOLDER
 from distill.schema.from_metadata import schema_from_metadata
-from distill.schema.model import Schema
+from distill.schema.model import Column, Schema
+from distill.schema.types import sqlalchemy_type
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.plans import upgrade_steps
 from distill.scripts.resolve import resolve
@@ -271,7 +272,7 @@ def options_for(config: Config, *, hooks: bool = True) -> Options:
 
     objects = _HookObjects(extra.get("target_metadata"))
 
-    def include(kind: str, name: str | None, table: str | None, reflected: bool) -> bool:
+    def include(kind: str, name: str | None, table: str | None, reflected: bool, item: Any) -> bool:
         if kind == "table" and (name in own_tables or any(
             fnmatch.fnmatchcase(name, glob) for glob in excluded
         )):  # fmt: skip
@@ -285,8 +286,8 @@ def options_for(config: Config, *, hooks: bool = True) -> Options:
             return False
         if include_object is None:
             return True
-        item = objects.find(kind, name, table, reflected)
-        return _call(config, "include_object", include_object, item, name, kind_name,
+        found = objects.find(kind, name, table, reflected, item)
+        return _call(config, "include_object", include_object, found, name, kind_name,
                      reflected, None)  # fmt: skip
 
     return Options(
@@ -311,18 +312,25 @@ class _HookObjects:
     SQLAlchemy object itself (``object.info`` and ``object.table`` work as the
     hook expects).  Anything else — the other side, a Distill project, an item
     not found — gets a stand-in with ``name``, ``schema``, ``info`` (empty)
-    and, below a table, ``table``: Distill compares plain schema descriptions.
+    and, below a table, ``table``: Distill compares plain schema descriptions.  A
+    column's stand-in has ``type`` (a SQLAlchemy type of its family: hooks read
+    ``object.type.__visit_name__``) and ``nullable`` too.
     """
 
     def __init__(self, metadata: object) -> None:
         self.metadata = metadata if isinstance(metadata, sa.MetaData) else None
 
-    def find(self, kind: str, name: str | None, table: str | None, reflected: bool) -> object:
+    def find(
+        self, kind: str, name: str | None, table: str | None, reflected: bool, item: Any
+    ) -> object:
         found = None if reflected or self.metadata is None else self._in_models(kind, name, table)
         if found is not None:
             return found
         parent = SimpleNamespace(name=table, schema=None, info={}) if table else None
-        return SimpleNamespace(name=name, schema=None, info={}, table=parent)
+        stand_in = SimpleNamespace(name=name, schema=None, info={}, table=parent)
+        if isinstance(item, Column):
+            stand_in.type, stand_in.nullable = sqlalchemy_type(item.type), item.nullable
+        return stand_in
 
     def _in_models(self, kind: str, name: str | None, table: str | None) -> object:
         assert self.metadata is not None
@@ -354,7 +362,8 @@ def _call(config: Config, key: str, hook: Callable[..., Any], *args: Any) -> boo
             f"the {key} hook {_hook_name(config.extra.get(key))} raised "
             f"{type(error).__name__}: {error} "
             f"(called with {args!r}; unless it comes from an Alembic project's "
-            "target_metadata, the object is a stand-in with name, schema and info only, "
+            "target_metadata, the object is a stand-in with name, schema, info and table "
+            "(a column's with type and nullable too), "
             "since Distill compares plain schema descriptions)"
         ) from None
 
