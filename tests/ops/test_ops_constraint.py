@@ -154,6 +154,11 @@ def test_postgresql_partial_index(ops: Operations, conn: sa.Connection) -> None:
     conn.commit()
     sql = rows(conn, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_active'")[0][0]
     assert "WHERE (email IS NOT NULL)" in sql
+    # A covering index names columns of the table beyond the index's own (mlflow's history).
+    ops.create_index("ix_cover", "users", ["name"], postgresql_include=["email"])
+    conn.commit()
+    sql = rows(conn, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_cover'")[0][0]
+    assert "INCLUDE (email)" in sql
 
 
 def test_concurrent_index_needs_autocommit_block(ops: Operations, conn: sa.Connection) -> None:

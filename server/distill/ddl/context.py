@@ -74,6 +74,9 @@ class OpContext:
         self.as_alembic = as_alembic
         # Lines for the person running the command ("warning: ..."), said after the revision.
         self.warnings: list[str] = []
+        # SQLite tables rebuilt while the foreign keys could not be checked: checked when
+        # the revision ends (ops.rebuild.check_foreign_keys).
+        self.foreign_key_checks_due: list[tuple[str, str | None]] = []
         self._naming_convention = naming_convention
         self.version_table = version_table
         self.version_table_schema = version_table_schema

@@ -64,6 +64,10 @@ class CreateIndex(TableChange):
     def index(self) -> sa.Index:
         table = sa.Table(self.table_name, metadata_for(self.naming_convention), schema=self.schema)
         elements = _index_elements(table, self.columns)
+        for name in self.kw.get("postgresql_include") or ():
+            # Compiled from the table's columns: the stub table must have them too.
+            if isinstance(name, str) and name not in table.c:
+                table.append_column(sa.Column(name, sa.types.NullType()))
         if any(isinstance(e, sa.Column) for e in elements):
             # Attached through its columns, so the naming convention applies.
             return sa.Index(self.index_name, *elements, unique=self.unique, **self.kw)

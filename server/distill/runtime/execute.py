@@ -16,6 +16,7 @@ from distill.errors import DistillError, LockWaitFailed, MigrationFailed, Script
 from distill.masking import mask_text
 from distill.ops.api import Operations
 from distill.ops.proxy import operations_in_effect
+from distill.ops.rebuild import check_foreign_keys
 from distill.runtime.database import first_line
 from distill.runtime.waits import blockers, is_lock_wait
 from distill.scripts.script import Revision, line_in, load_module
@@ -42,6 +43,8 @@ def run_revision(ctx: OpContext, run: RevisionRun) -> None:
     try:
         with operations_in_effect(Operations(ctx)):
             function()
+            while ctx.foreign_key_checks_due:
+                check_foreign_keys(ctx, *ctx.foreign_key_checks_due.pop(0))
     except exc.DBAPIError as error:
         if is_lock_wait(error):
             who = blockers(ctx.connection.engine, str(error.statement or ""))
