@@ -46,6 +46,9 @@ MODIFY_HISTORY = {
     "r3": """
     op.alter_column("t", "k", type_=sa.String(60), existing_nullable=False,
                     existing_server_default="y")""",
+    # A rename is a CHANGE COLUMN, which restates the column as MODIFY does (mlflow's
+    # 5d2d30f0abce renames with existing_type only: the column becomes NULL).
+    "r4": 'op.alter_column("t", "k", new_column_name="k2", existing_type=sa.String(60))',
 }
 
 MODELS_BASE = """
@@ -63,7 +66,7 @@ class T(Base):
     __tablename__ = "t"
     id: Mapped[int] = mapped_column(primary_key=True)
     c: Mapped[str | None] = mapped_column(sa.String(50))
-    k: Mapped[str] = mapped_column(sa.String(60), server_default="y")
+    k2: Mapped[str | None] = mapped_column(sa.String(60))
 """
 )
 
@@ -113,7 +116,10 @@ def test_modify_restates_as_alembic_does(tmp_path: Path, dialect_name: str) -> N
                     "warning: op.alter_column('t', 'c') restates the column as Alembic's MODIFY "
                     "does, which makes it NULL, drops its default, drops its comment; pass "
                     "existing_nullable=False, existing_server_default=..., existing_comment=... "
-                    "to keep it (r2.py)"
+                    "to keep it (r2.py)",
+                    "warning: op.alter_column('t', 'k') restates the column as Alembic's MODIFY "
+                    "does, which makes it NULL, drops its default; pass existing_nullable=False, "
+                    "existing_server_default=... to keep it (r4.py)",
                 ]
                 check = run_cli(tool, tmp_path / tool / "proj", "check")
                 assert check.returncode == 0, check.stdout + check.stderr
@@ -121,7 +127,7 @@ def test_modify_restates_as_alembic_does(tmp_path: Path, dialect_name: str) -> N
             drop()  # type: ignore[operator]
     assert columns["distill"] == columns["alembic"]
     assert columns["alembic"][1][1:] == ("VARCHAR(50)", True, None, None)
-    assert columns["alembic"][2][1:3] == ("VARCHAR(60)", False)
+    assert columns["alembic"][2] == ("k2", "VARCHAR(60)", True, None, None)
 
 
 FK_HISTORY = {

@@ -158,7 +158,8 @@ def test_an_async_url_builds_its_scratch_database_on_its_own_driver(
     url = sa.make_url(db_url).set(drivername="postgresql+asyncpg")
     async_url = url.render_as_string(hide_password=False)
     project = _project(tmp_path, async_url, USERS, FORMAT_I).project()
-    before = _scratch_databases(dialect_name)
+    # (That no scratch database is left behind is the test above's: two tests counting
+    # the server's scratch databases at once would see each other's.)
     try:
         scratch = replay_on_scratch_database(project.graph, async_url, config=project.config)
         assert scratch.table("users").column("extra") is not None  # type: ignore[union-attr]
@@ -166,4 +167,3 @@ def test_an_async_url_builds_its_scratch_database_on_its_own_driver(
             replay_on_scratch_database(project.graph, db_url, config=project.config)
     finally:
         project.dispose()
-    assert _scratch_databases(dialect_name) == before

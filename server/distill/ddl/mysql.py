@@ -141,7 +141,8 @@ def alter_column(ctx: OpContext, change: ColumnAlteration) -> list[Any]:
         default = default_sql(d, change.server_default)
         clause = "DROP DEFAULT" if default is None else f"SET DEFAULT {default}"
         return [alter_table(d, change.table_name, change.schema, f"ALTER COLUMN {col} {clause}")]
-    if not restates and change.server_default is False:
+    if not restates and change.server_default is False and not ctx.as_alembic:
+        # A rename alone keeps the column as it is (Alembic's CHANGE COLUMN restates it).
         assert change.new_column_name is not None
         new = quote(d, change.new_column_name)
         return [alter_table(d, change.table_name, change.schema, f"RENAME COLUMN {col} TO {new}")]

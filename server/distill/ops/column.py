@@ -375,9 +375,14 @@ class AlterColumn(TableChange):
 def restated_as_alembic(op: AlterColumn) -> AlterColumn:
     """``op`` as Alembic runs it on MySQL/MariaDB: a MODIFY restates only what the
     script states, so an unstated nullability becomes NULL and an unstated default
-    or comment is dropped (see ``ddl/mysql.py``).  A rename alone or a default
-    alone is no MODIFY and keeps the rest."""
-    if op.type_ is None and op.nullable is None and op.comment is NOT_GIVEN:
+    or comment is dropped (see ``ddl/mysql.py``); a rename is a CHANGE COLUMN that
+    restates it the same way.  A default alone is no MODIFY and keeps the rest."""
+    if (
+        op.type_ is None
+        and op.nullable is None
+        and op.comment is NOT_GIVEN
+        and op.new_column_name is None
+    ):
         return op
     return replace(
         op,
