@@ -234,3 +234,21 @@ def test_reversible_says_which_kinds_of_op_have_an_inverse() -> None:
         op, made = _recorder()
         REVERSIBLE[name](op)
         assert all(type(item).reversible for item in made), name
+
+
+def test_a_dropped_tables_unique_constraints_come_back_once() -> None:
+    """With SQLAlchemy 2.1, copying a unique constraint attached the copy to the table
+    being copied: autogenerate's downgrade of a drop_table stopped with "Set changed size
+    during iteration" (mlflow's models)."""
+    from distill.ops.table import DropTable
+
+    table = sa.Table(
+        "t", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("a", sa.Integer), sa.Column("b", sa.Integer),
+        sa.UniqueConstraint("a", name="uq_a"), sa.UniqueConstraint("b", name="uq_b"),
+    )  # fmt: skip
+    before = len(table.constraints)
+    created = DropTable("t", table=table).reverse()
+    assert len(table.constraints) == before
+    text = created.render(set())
+    assert text.count("sa.UniqueConstraint(") == 2 and "uq_a" in text and "uq_b" in text

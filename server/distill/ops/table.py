@@ -140,9 +140,15 @@ class RenameTable(Op):
 def table_items(table: sa.Table) -> list[Any]:
     """Columns, then the constraints not already stated by a column flag."""
     items: list[Any] = [c._copy() for c in table.columns]
-    for con in table.constraints:
+    for con in list(table.constraints):
         if isinstance(con, sa.PrimaryKeyConstraint):
             continue  # the columns carry primary_key=True
+        if isinstance(con, sa.UniqueConstraint):
+            # By column name: SQLAlchemy 2.1's copy of a unique constraint joins the
+            # table it was copied from.
+            items.append(sa.UniqueConstraint(*con.columns.keys(), name=con.name,
+                                             **con.dialect_kwargs))  # fmt: skip
+            continue
         # Every foreign key is copied as a constraint, also one declared on a
         # column: Column._copy() leaves out a ForeignKey already attached to a
         # table, so the column copy alone would lose it.
