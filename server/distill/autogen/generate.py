@@ -83,6 +83,11 @@ def project_metadata(config: Config) -> sa.MetaData:
         from distill.compat.env_text import ENV_PY
 
         metadata = metadata_of(config)
+        if metadata is not None and not metadata.tables:
+            # Alembic imports every revision file to read its identifiers, and a
+            # history whose revisions import the models (mlflow's env.py imports only
+            # their Base) has them in target_metadata that way, and only that way.
+            _import_revision_files(config)
         if metadata is not None:
             return metadata
         if not config.metadata:
@@ -92,6 +97,14 @@ def project_metadata(config: Config) -> sa.MetaData:
                 f"(or set metadata = module:attribute in {config.source})"
             )
     return load_metadata(config)
+
+
+def _import_revision_files(config: Config) -> None:
+    from distill.scripts.script import load_module, scan_revisions, was_loaded
+
+    for revision in scan_revisions(config.version_locations):
+        if not was_loaded(revision.path):
+            load_module(revision.path)
 
 
 def migration_schema(

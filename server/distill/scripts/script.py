@@ -195,6 +195,13 @@ def _write_cache(path: Path, files: Mapping[str, list[Any]]) -> None:
 # -- running a revision file --------------------------------------------------------------
 
 _loaded = [0]  # how many revision modules were made, for unique module names
+_files_loaded: set[Path] = set()  # which files, for a file's import side effects (models)
+
+
+def was_loaded(path: Path) -> bool:
+    """Whether ``path`` was imported in this process (its import's side effects, such as
+    models it imports joining a MetaData, have happened)."""
+    return path.resolve() in _files_loaded
 
 
 def load_module(
@@ -209,6 +216,7 @@ def load_module(
     import importlib.util
 
     _loaded[0] += 1
+    _files_loaded.add(path.resolve())
     name = f"distill_revision_{_loaded[0]}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
