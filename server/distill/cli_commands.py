@@ -351,8 +351,8 @@ def _verbose_args(p: argparse.ArgumentParser) -> None:
 def _current(args: argparse.Namespace) -> int:
     project = project_of(args, "bookkeeping")
     rows = commands.current(project)
-    if args.verbose:
-        say(args, f"Current revision(s) for {mask_url(project.config.url)}:")
+    if args.verbose:  # on stdout, as Alembic prints it: part of what -v reports
+        say(args, f"Current revision(s) for {mask_url(project.config.url)}:", sys.stdout)
     if not rows:
         say(args, "(nothing applied: the database is at base)")
     for row in rows:

@@ -122,3 +122,7 @@ def test_history_v_says_which_revisions_alembic_applied(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     applied = [line for line in done.stdout.splitlines() if line.startswith("Applied:")]
     assert applied == ["Applied: no", "Applied: yes (when is not recorded)"]  # r2, r1
+    # current -v's header is on stdout under both tools
+    headers = [run_cli(tool, root, "current", "-v").stdout.splitlines()[0] for tool in
+               ("alembic", "distill")]  # fmt: skip
+    assert headers[1] == headers[0] and headers[0].startswith("Current revision(s) for sqlite")
