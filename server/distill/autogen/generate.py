@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from distill.autogen.build import sa_type
 from distill.autogen.compare import Change, Options, compare
 from distill.caches import cache_for
 from distill.config import Config
@@ -29,7 +30,6 @@ from distill.ops.base import Op, TableChange
 from distill.replay.cache import FOLDER
 from distill.schema.from_metadata import schema_from_metadata
 from distill.schema.model import Column, Schema
-from distill.schema.types import sqlalchemy_type
 from distill.scripts.graph import RevisionGraph
 from distill.scripts.plans import upgrade_steps
 from distill.scripts.resolve import resolve
@@ -326,8 +326,8 @@ class _HookObjects:
     hook expects).  Anything else — the other side, a Distill project, an item
     not found — gets a stand-in with ``name``, ``schema``, ``info`` (empty)
     and, below a table, ``table``: Distill compares plain schema descriptions.  A
-    column's stand-in has ``type`` (a SQLAlchemy type of its family: hooks read
-    ``object.type.__visit_name__``) and ``nullable`` too.
+    column's stand-in has ``type`` (its SQLAlchemy type, made again as autogenerate
+    makes it: hooks read ``object.type.__visit_name__``) and ``nullable`` too.
     """
 
     def __init__(self, metadata: object) -> None:
@@ -342,7 +342,7 @@ class _HookObjects:
         parent = SimpleNamespace(name=table, schema=None, info={}) if table else None
         stand_in = SimpleNamespace(name=name, schema=None, info={}, table=parent)
         if isinstance(item, Column):
-            stand_in.type, stand_in.nullable = sqlalchemy_type(item.type), item.nullable
+            stand_in.type, stand_in.nullable = sa_type(item.type), item.nullable
         return stand_in
 
     def _in_models(self, kind: str, name: str | None, table: str | None) -> object:

@@ -43,8 +43,9 @@ def run_revision(ctx: OpContext, run: RevisionRun) -> None:
     try:
         with operations_in_effect(Operations(ctx)):
             function()
-            while ctx.foreign_key_checks_due:
-                check_foreign_keys(ctx, *ctx.foreign_key_checks_due.pop(0))
+            for name, schema in dict.fromkeys(ctx.foreign_key_checks_due):
+                check_foreign_keys(ctx, name, schema)
+            ctx.foreign_key_checks_due.clear()
     except exc.DBAPIError as error:
         if is_lock_wait(error):
             who = blockers(ctx.connection.engine, str(error.statement or ""))

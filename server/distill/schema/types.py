@@ -195,22 +195,3 @@ def _enum_name(type_: TypeEngine, dialect: sa.Dialect) -> str | None:
         name = getattr(type_, "name", None)
         return name if isinstance(name, str) else None
     return None
-
-
-def sqlalchemy_type(column_type: ColumnType) -> TypeEngine:
-    """A generic SQLAlchemy type of ``column_type``'s family (with its length, precision,
-    time zone and enum values): what a hook given a reflected column reads of its type,
-    ``__visit_name__`` and those attributes.  Not for DDL: ``python`` renders that."""
-    t = column_type
-    made: dict[str, Any] = {
-        "integer": sa.Integer, "smallint": sa.SmallInteger, "bigint": sa.BigInteger,
-        "boolean": sa.Boolean, "text": sa.Text, "float": sa.Float, "date": sa.Date,
-        "time": sa.Time, "interval": sa.Interval, "binary": sa.LargeBinary, "json": sa.JSON,
-        "uuid": sa.Uuid,
-        "string": lambda: sa.String(t.length),
-        "numeric": lambda: sa.Numeric(t.precision, t.scale),
-        "datetime": lambda: sa.DateTime(timezone=bool(t.timezone)),
-        "enum": lambda: sa.Enum(*t.enum_values, name=t.enum_name),
-        "array": lambda: sa.ARRAY(sqlalchemy_type(t.item) if t.item else sa.types.NullType()),
-    }  # fmt: skip
-    return made.get(t.family, sa.types.NullType)()  # type: ignore[no-any-return]

@@ -201,7 +201,7 @@ _files_loaded: set[Path] = set()  # which files, for a file's import side effect
 def was_loaded(path: Path) -> bool:
     """Whether ``path`` was imported in this process (its import's side effects, such as
     models it imports joining a MetaData, have happened)."""
-    return path.resolve() in _files_loaded
+    return path in _files_loaded
 
 
 def load_module(
@@ -216,7 +216,7 @@ def load_module(
     import importlib.util
 
     _loaded[0] += 1
-    _files_loaded.add(path.resolve())
+    _files_loaded.add(path)
     name = f"distill_revision_{_loaded[0]}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
