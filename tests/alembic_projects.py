@@ -405,6 +405,16 @@ def revision_script(
     )
 
 
+def write_history(root: Path, upgrades: dict[str, str]) -> None:
+    """A linear history in ``root``'s alembic/versions: one revision per (id, upgrade
+    body), in order, each with an empty downgrade."""
+    down = None
+    for rev, body in upgrades.items():
+        write(root / "alembic" / "versions" / f"{rev}.py",
+              revision_script(rev, down, rev, body, "pass"))  # fmt: skip
+        down = rev
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip())

@@ -26,7 +26,7 @@ from distill.ops.api import Operations
 from distill.ops.proxy import operations_in_effect
 from distill.replay.recorder import replay
 from distill.scripts.script import load_module
-from tests.alembic_projects import app_project, run_cli
+from tests.alembic_projects import app_project, run_cli, write_history
 from tests.conftest import create_scratch_database
 from tests.projects import ProjectDir
 
@@ -73,15 +73,7 @@ class T(Base):
 
 def _project(root: Path, url: str, history: dict[str, str], models: str) -> None:
     app_project(root, url, models)
-    down = None
-    for rev, body in history.items():
-        (root / "alembic" / "versions" / f"{rev}.py").write_text(
-            "from alembic import op\nimport sqlalchemy as sa\n"
-            f"revision = {rev!r}\ndown_revision = {down!r}\n"
-            "branch_labels = None\ndepends_on = None\n\n"
-            f"def upgrade():\n    {body.strip()}\n\ndef downgrade():\n    pass\n"
-        )
-        down = rev
+    write_history(root, history)
 
 
 def _columns(url: str) -> list[tuple[object, ...]]:

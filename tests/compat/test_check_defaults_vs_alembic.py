@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.alembic_projects import app_project, replace_once, run_cli
+from tests.alembic_projects import app_project, replace_once, revision_script, run_cli
 
 MODELS = """
 import sqlalchemy as sa
@@ -27,20 +27,12 @@ class T(Base):
     c: Mapped[str | None] = mapped_column(sa.String(10), server_default="new")
 """
 
-R1 = """from alembic import op
-import sqlalchemy as sa
-revision = "r1"
-down_revision = None
-branch_labels = None
-depends_on = None
-
-def upgrade():
-    op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("c", sa.String(10), server_default="old"))
-
-def downgrade():
-    op.drop_table("t")
-"""
+R1 = revision_script(
+    "r1", None, "t",
+    """op.create_table("t", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("c", sa.String(10), server_default="old"))""",
+    'op.drop_table("t")',
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("compare", [None, True])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.alembic_projects import app_project, replace_once, run_cli
+from tests.alembic_projects import app_project, replace_once, revision_script, run_cli
 
 MODELS = """
 from sqlalchemy.orm import DeclarativeBase
@@ -40,20 +40,6 @@ RECIPE = """    connectable = engine_from_config(
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 """
 
-REVISION = """from alembic import op
-import sqlalchemy as sa
-revision = "{rev}"
-down_revision = {down!r}
-branch_labels = None
-depends_on = None
-
-def upgrade():
-    op.create_table("{rev}", sa.Column("id", sa.Integer, primary_key=True))
-
-def downgrade():
-    op.drop_table("{rev}")
-"""
-
 
 def _project(root: Path, engine_code: str = RECIPE) -> Path:
     app_project(root, f"sqlite:///{root / 'app.db'}", MODELS)
@@ -68,9 +54,9 @@ def _project(root: Path, engine_code: str = RECIPE) -> Path:
         engine_code,
     )
     for rev, down in (("r1", None), ("r2", "r1")):
-        (root / "alembic" / "versions" / f"{rev}.py").write_text(
-            REVISION.format(rev=rev, down=down)
-        )
+        create = f'op.create_table("{rev}", sa.Column("id", sa.Integer, primary_key=True))'
+        text = revision_script(rev, down, rev, create, f'op.drop_table("{rev}")')
+        (root / "alembic" / "versions" / f"{rev}.py").write_text(text)
     return root
 
 

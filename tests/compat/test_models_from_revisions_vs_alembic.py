@@ -14,7 +14,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.alembic_projects import ENV, app_project, replace_once, run_cli
+from tests.alembic_projects import ENV, app_project, replace_once, revision_script, run_cli
 from tests.projects import DISTILL
 
 BASE = """
@@ -36,23 +36,13 @@ class User(Base):
     name: Mapped[str | None] = mapped_column(sa.String(40))
 """
 
-R1 = """from alembic import op
-import sqlalchemy as sa
-
-import app.models  # noqa: F401  (what puts the models in Base.metadata)
-
-revision = "r1"
-down_revision = None
-branch_labels = None
-depends_on = None
-
-def upgrade():
-    op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),
-                    sa.Column("name", sa.String(40)))
-
-def downgrade():
-    op.drop_table("users")
-"""
+R1 = revision_script(
+    "r1", None, "users",
+    """op.create_table("users", sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("name", sa.String(40)))""",
+    'op.drop_table("users")',
+    imports="import app.models  # noqa: F401  (what puts the models in Base.metadata)",
+)  # fmt: skip
 
 
 def test_check_sees_the_models_the_revisions_import(tmp_path: Path) -> None:

@@ -15,26 +15,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.alembic_projects import app_project, run_cli
+from tests.alembic_projects import app_project, run_cli, write_history
 
 MODELS = """
 from sqlalchemy.orm import DeclarativeBase
 
 class Base(DeclarativeBase):
     pass
-"""
-
-HEADER = """from alembic import op
-import sqlalchemy as sa
-revision = "{rev}"
-down_revision = {down!r}
-branch_labels = None
-depends_on = None
-
-def downgrade():
-    pass
-
-def upgrade():
 """
 
 BASE = """
@@ -67,12 +54,7 @@ WIDEN_CHILD = """
 
 def _project(root: Path, revisions: list[str]) -> Path:
     app_project(root, f"sqlite:///{root / 'app.db'}", MODELS)
-    down = None
-    for number, body in enumerate(revisions, start=1):
-        rev = f"r{number}"
-        text = HEADER.format(rev=rev, down=down) + body
-        (root / "alembic" / "versions" / f"{rev}.py").write_text(text)
-        down = rev
+    write_history(root, {f"r{number}": body for number, body in enumerate(revisions, 1)})
     return root
 
 
