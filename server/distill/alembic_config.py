@@ -9,9 +9,12 @@ the value.  Relative paths resolve from that folder too.
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +49,8 @@ class AlembicSettings:
     distill_only_ops: bool = False
     # Distill's own key: seconds the project's code may take to import (text in an ini file)
     timeout: object = None
+    # the settings list version_locations (else they are "<script_location>/versions")
+    version_locations_listed: bool = False
 
 
 def has_alembic_settings(folder: Path, pyproject_data: Mapping[str, Any] | None) -> bool:
@@ -116,19 +121,6 @@ def read_alembic_settings(
             + (" or [tool.alembic]" if pyproject else "")
             + "; set it to the folder holding env.py and versions/"
         )
-    base = where.parent if where else source.parent
-    script_location = _plain_folder(source, raw_location, base)
-
-    if ini("version_locations") is not None:
-        assert ini_file is not None and section is not None
-        versions = _paths(
-            _split(ini_file, section, "version_locations", "version_path_separator"),
-            ini_file.parent,
-        )
-    else:
-        versions = _paths(
-            _toml_list(pyproject, "version_locations", toml("version_locations")), toml_folder
-        )
     if ini("prepend_sys_path") is not None:
         assert ini_file is not None and section is not None
         sys_path = _paths(_split(ini_file, section, "prepend_sys_path", None), ini_file.parent)
@@ -136,6 +128,17 @@ def read_alembic_settings(
         sys_path = _paths(
             _toml_list(pyproject, "prepend_sys_path", toml("prepend_sys_path")), toml_folder
         )
+    base = where.parent if where else source.parent
+    script_location = _folder(source, raw_location, base, sys_path)
+
+    if ini("version_locations") is not None:
+        assert ini_file is not None and section is not None
+        items = _split(ini_file, section, "version_locations", "version_path_separator")
+        versions = tuple(_folder(ini_file, item, ini_file.parent, sys_path) for item in items)
+    else:
+        items = _toml_list(pyproject, "version_locations", toml("version_locations"))
+        folder = toml_folder or source.parent
+        versions = tuple(_folder(source, item, folder, sys_path) for item in items)
 
     file_template = (
         ini("file_template") if ini("file_template") is not None else toml("file_template")
@@ -147,6 +150,7 @@ def read_alembic_settings(
         source=source,
         script_location=script_location,
         version_locations=versions or (script_location / "versions",),
+        version_locations_listed=bool(versions),
         prepend_sys_path=sys_path,
         url=ini("sqlalchemy.url") or None,
         file_template=file_template if isinstance(file_template, str) else None,
@@ -253,14 +257,41 @@ def _interpolate_toml(pyproject: Path | None, key: str, value: Any, folder: Path
         ) from None
 
 
-def _plain_folder(source: Path, location: str, base: Path) -> Path:
-    # "package:path" names a package resource; a Windows drive ("C:\...") does not.
-    if ":" in location and not re.match(r"^[A-Za-z]:[\\/]", location):
+# "package:path" names a folder inside a package; a Windows drive ("C:\...") does not.
+_RESOURCE = re.compile(r"^(?P<package>[A-Za-z_][\w.]*):(?P<path>(?![\\/]).*)$")
+
+
+def package_folder(source: object, location: str, search: Sequence[Path] = ()) -> Path | None:
+    """The folder a ``package:path`` location names, as Alembic finds it, or None when
+    ``location`` is a plain path.  The package is looked up on ``search`` (the
+    project's ``prepend_sys_path``) and ``sys.path`` without running its code."""
+    found = _RESOURCE.match(location)
+    if found is None:
+        return None
+    package = found["package"]
+    places: list[str] | None = [str(folder) for folder in search] + sys.path
+    for part in package.split("."):
+        spec = importlib.machinery.PathFinder.find_spec(part, places)
+        places = list(spec.submodule_search_locations or ()) if spec else None
+        if not places:
+            break
+    if not places:  # an editable install's finder, say: ask the import system itself
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        places = list(spec.submodule_search_locations or ()) if spec else None
+    if not places:
         raise ConfigError(
-            f"{source}: script_location {location!r} names a package resource; "
-            "Distill needs a folder path (e.g. %(here)s/alembic)"
+            f"{source}: {location!r} names a folder in package {package!r}, which is not "
+            "installed or not on the path; install it (or list its folder in "
+            "prepend_sys_path), or name the folder by its path"
         )
-    return base / location
+    return Path(places[0], found["path"])
+
+
+def _folder(source: Path, location: str, base: Path, search: Sequence[Path]) -> Path:
+    return package_folder(source, location, search) or base / location
 
 
 def _paths(items: list[str], base: Path | None) -> tuple[Path, ...]:

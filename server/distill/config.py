@@ -274,6 +274,7 @@ def _from_alembic(file: Path, url: str | None, env: Mapping[str, str]) -> Config
         timeout=DEFAULT_TIMEOUT if read.timeout is None else _alembic_timeout(read),
         extra={
             "prepend_sys_path": read.prepend_sys_path,
+            "version_locations_listed": read.version_locations_listed,
             "distill_only_ops": read.distill_only_ops,
             **_lint_table(folder, data),
         },

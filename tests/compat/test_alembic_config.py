@@ -117,8 +117,8 @@ def test_distill_settings_win_in_the_same_folder(tmp_path: Path) -> None:
         ("path_separator = ;", "a;b c", ["a", "b c"]),
         ("version_path_separator = ;", "a;b", ["a", "b"]),
         ("version_path_separator = os", f"a{os.pathsep}b", ["a", "b"]),
-        # path_separator wins over the legacy key
-        ("path_separator = ;\nversion_path_separator = :", "a:b;c", ["a:b", "c"]),
+        # path_separator wins over the legacy key ("a:b" alone would name package a)
+        ("path_separator = ;\nversion_path_separator = :", "./a:b;c", ["a:b", "c"]),
         ("", "a, b c", ["a", "b", "c"]),  # legacy: spaces and/or commas
     ],
 )
@@ -150,8 +150,8 @@ def test_legacy_prepend_sys_path_splits_on_colons_too(tmp_path: Path) -> None:
             r"path_separator = 'pipe' is not a known separator; use one of os, space",
         ),
         (
-            "[alembic]\nscript_location = myapp:migrations\n",
-            r"names a package resource; Distill needs a folder path",
+            "[alembic]\nscript_location = no_such_app_pkg:migrations\n",
+            r"names a folder in package 'no_such_app_pkg', which is not installed",
         ),
         ("[alembic]\nscript_location = %(nope)s/m\n", r"write a literal % as %%"),
         ("no section header\n", r"not a valid ini file"),

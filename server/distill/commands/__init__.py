@@ -115,17 +115,17 @@ def _migrate(
 ) -> RunResult | None:
     from distill.runtime import migrate
 
-    graph = project.graph
     find_steps = upgrade_steps if direction == "upgrade" else downgrade_steps
 
-    def plan(current_heads: tuple[str, ...], goal: str) -> list[Step]:
+    def plan(graph: RevisionGraph, current_heads: tuple[str, ...], goal: str) -> list[Step]:
         return [Step(graph.revisions[i], direction) for i in find_steps(graph, current_heads, goal)]
 
     if sql is not None:
         # Offline there is no database to ask where it stands: FROM:TO says it.
+        graph = project.graph
         start, _, end = target.rpartition(":")
         start_heads = resolve(graph, start) if start else ()
-        steps = plan(start_heads, end)
+        steps = plan(graph, start_heads, end)
         if direction == "upgrade" and not steps:
             _refuse_reversed_range(graph, target, start_heads, end)
         migrate.run_offline(
@@ -133,13 +133,14 @@ def _migrate(
         )
         return None
 
+    # Online the graph is read once env.py runs: it may choose the versions folders.
     def plan_online(current_heads: tuple[str, ...]) -> list[Step]:
-        require_known_heads(graph, current_heads, project.config)
-        return plan(current_heads, target)
+        require_known_heads(project.graph, current_heads, project.config)
+        return plan(project.graph, current_heads, target)
 
     return project.migrate_database(
         lambda database: migrate.run_online(
-            database, project.config, graph, plan_online, notify=notify, progress=progress
+            database, project.config, project.graph, plan_online, notify=notify, progress=progress
         ),
         notify,
     )
@@ -205,20 +206,26 @@ def stamp(
     """Set the version rows to ``target`` without running any revision."""
     from distill.runtime import migrate
 
-    graph = project.graph
     start, _, end = target.rpartition(":")
-    heads_after_stamp(graph, (), end)  # an identifier stamp refuses fails before any connection
-
-    def new_heads(before: tuple[str, ...]) -> frozenset[str]:
-        return heads_after_stamp(graph, before, end, purge=purge)
-
     if sql is None:
+        # An identifier stamp refuses fails before any connection, unless env.py
+        # chooses the versions folders: the revisions are known once it has run.
+        from distill.compat.env_text import chooses_versions_folders
+
+        if not (project.inside_env_py and chooses_versions_folders(project.config)):
+            heads_after_stamp(project.graph, (), end)
+
+        def new_heads(before: tuple[str, ...]) -> frozenset[str]:
+            return heads_after_stamp(project.graph, before, end, purge=purge)
+
         return project.migrate_database(
             lambda database: migrate.run_stamp(database, project.config, new_heads, notify=notify),
             notify,
         )
+    graph = project.graph
     before = resolve(graph, start) if start else ()
-    migrate.stamp_offline(_offline_dialect(project), project.config, before, new_heads(before), sql)
+    after = heads_after_stamp(graph, before, end, purge=purge)
+    migrate.stamp_offline(_offline_dialect(project), project.config, before, after, sql)
     return None
 
 

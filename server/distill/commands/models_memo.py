@@ -167,6 +167,8 @@ def _plain(before: Config, after: Config) -> bool:
         return False
     if _names_in(tree) & _ACTS_ON_CONNECTION:
         return False
+    if after.version_locations != before.version_locations:
+        return False  # env.py chose the versions folders (context.script): not kept
     if any(callable(v) for k, v in after.extra.items() if k != "target_metadata"):
         return False  # include_object, include_name: they run per object
     if not isinstance(after.extra.get("target_metadata"), sa.MetaData):

@@ -141,6 +141,13 @@ class Project:
 
         return create_engine(self.config.require_url())
 
+    def use_settings(self, config: Config) -> None:
+        """The settings env.py completed; the graph again if it chose other versions
+        folders (``context.script.version_locations``)."""
+        if config.version_locations != self.config.version_locations:
+            self.__dict__.pop("graph", None)
+        self.config = config
+
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
@@ -167,7 +174,7 @@ class Project:
         from distill.compat import env_run
 
         def configured_by_env(database: Engine | Connection, config: Config) -> T:
-            self.config = config
+            self.use_settings(config)
             self._borrowed = database if isinstance(database, Connection) else None
             try:
                 return run(database)
@@ -176,7 +183,8 @@ class Project:
 
         def cannot_connect(config: Config) -> T:
             assert unreachable is not None
-            self.config, self.inside_env_py = config, False
+            self.use_settings(config)
+            self.inside_env_py = False
             return unreachable()
 
         return env_run.run_in_env(

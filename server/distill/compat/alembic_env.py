@@ -29,6 +29,7 @@ from sqlalchemy import exc
 
 from distill.compat.env_config import ProjectConfig
 from distill.compat.env_text import ENV_PY
+from distill.compat.script_directory import ScriptDirectory
 from distill.config import Config
 from distill.errors import ConfigError, ScriptError
 from distill.masking import mask_text, password_of
@@ -65,6 +66,8 @@ class EnvFindings:
     executed: tuple[str, ...] = field(default_factory=tuple)
     # the connection it configured is as SQLAlchemy makes it (no options, no listeners)
     plain_connection: bool = True
+    # the versions folders env.py chose (context.script.version_locations), if it did
+    version_locations: tuple[Path, ...] | None = None
 
 
 Mode = Literal["online", "offline", "editor"]
@@ -122,7 +125,12 @@ def _read(
     passthrough: tuple[type[BaseException], ...] = (),
 ) -> EnvFindings:
     project_config = ProjectConfig(config, url=url if url is not None else config.url)
-    recorder = EnvRecorder(project_config, offline=offline, x_arguments=config.x_arguments)
+    recorder = EnvRecorder(
+        project_config,
+        offline=offline,
+        x_arguments=config.x_arguments,
+        script=ScriptDirectory(config),
+    )
     try:
         with recording(recorder), import_time_limit(config.timeout):
             load_module(env_py, passthrough=passthrough)
@@ -143,6 +151,7 @@ def findings_of(recorder: EnvRecorder, env_py: Path) -> EnvFindings:
         url=_url_of(last),
         executed=tuple(recorder.executed),
         plain_connection=_plain_connection(last.get("connection")),
+        version_locations=recorder.script.chosen_locations() if recorder.script else None,
     )
 
 
@@ -199,6 +208,7 @@ def apply_env(config: Config, findings: EnvFindings) -> Config:
     return replace(
         config,
         url=config.url or findings.url,
+        version_locations=findings.version_locations or config.version_locations,
         version_table=str(options.get("version_table") or config.version_table),
         version_table_schema=options.get("version_table_schema", config.version_table_schema),
         transaction_per_migration=bool(

@@ -126,7 +126,14 @@ def _configure_findings(findings: EnvFindings) -> list[Finding]:
         ))  # fmt: skip
     for statement in findings.executed:
         found.append(Finding(
-            "problem", f"env.py runs SQL before migrating ({statement[:80]}); Distill does not",
+            "note", f"env.py runs SQL before migrating ({statement[:80]}): upgrade, downgrade, "
+            "stamp and check run it on env.py's connection; revision --autogenerate does not",
+        ))  # fmt: skip
+    if findings.version_locations is not None:
+        folders = ", ".join(str(folder) for folder in findings.version_locations)
+        found.append(Finding(
+            "ok", f"versions folders chosen by env.py (context.script.version_locations): "
+            f"{folders}; heads and history, which run no env.py, show the settings' own",
         ))  # fmt: skip
     for key, value in sorted(findings.options.items()):
         found.append(_option(key, value))

@@ -30,6 +30,7 @@ from distill.compat.alembic_env import (
 )
 from distill.compat.env_config import ProjectConfig
 from distill.compat.env_text import ENV_PY
+from distill.compat.script_directory import ScriptDirectory
 from distill.config import Config
 from distill.errors import ConfigError, DatabaseError, DistillError, ScriptError
 from distill.masking import mask_text, mask_url, password_of
@@ -91,6 +92,7 @@ def run_in_env(
         offline=False,
         x_arguments=config.x_arguments,
         on_run=migrate_here,
+        script=ScriptDirectory(config),
     )
     try:
         with recording(recorder), import_time_limit(config.timeout):

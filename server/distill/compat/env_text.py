@@ -24,7 +24,9 @@ _BOOKKEEPING = frozenset({"version_table", "version_table_schema"})
 class Bookkeeping:
     """What env.py's text says of the version table, read without running it."""
 
-    mentioned: bool  # a configure() call passes version_table(_schema), or **options
+    # a configure() call passes version_table(_schema), or **options; or env.py
+    # chooses the versions folders (context.script.version_locations)
+    mentioned: bool
     literal: Mapping[str, str]  # the ones passed as plain strings
 
 
@@ -38,7 +40,7 @@ def bookkeeping_in_text(config: Config) -> Bookkeeping:
     except (OSError, SyntaxError, ValueError):
         return Bookkeeping(env_py.exists(), {})  # running it will say what is wrong
     own_dicts = None if b"version_table" in source else _dicts_made_here(tree)
-    mentioned = False
+    mentioned = _chooses_versions_folders(tree)
     literal: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "configure":
@@ -51,6 +53,25 @@ def bookkeeping_in_text(config: Config) -> Bookkeeping:
                 if keyword.arg in _BOOKKEEPING and isinstance(value, str):
                     literal[keyword.arg] = value
     return Bookkeeping(mentioned, literal)
+
+
+def chooses_versions_folders(config: Config) -> bool:
+    """Whether env.py's text touches ``context.script.version_locations``: the
+    revisions a command runs are known only once env.py has run."""
+    try:
+        tree = ast.parse((config.script_location / ENV_PY).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return _chooses_versions_folders(tree)
+
+
+def _chooses_versions_folders(tree: ast.AST) -> bool:
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr in ("version_locations", "_version_locations")
+        and getattr(node.value, "attr", None) == "script"
+        for node in ast.walk(tree)
+    )
 
 
 def _dicts_made_here(tree: ast.AST) -> frozenset[str] | None:

@@ -41,8 +41,10 @@ class EnvRecorder:
         offline: bool,
         x_arguments: Sequence[str],
         on_run: Callable[[Mapping[str, Any]], None] | None = None,
+        script: Any = None,
     ) -> None:
         self.config = config
+        self.script = script  # context.script: the project's ScriptDirectory stand-in
         self.offline = offline
         self.x_arguments = tuple(x_arguments)
         self.on_run = on_run
@@ -80,6 +82,16 @@ class _Context(types.ModuleType):
                 "read the project's configuration"
             )
         return recorder.config
+
+    @property
+    def script(self) -> Any:
+        recorder = _recording.get()
+        if recorder is None or recorder.script is None:
+            raise ScriptError(
+                "context.script is only available in env.py; a revision script should not "
+                "read the revision graph"
+            )
+        return recorder.script
 
     def configure(self, **options: Any) -> None:
         recorder = _recording.get()

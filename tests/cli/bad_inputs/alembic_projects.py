@@ -86,10 +86,10 @@ CASES = [
         "no script_location",
     ),
     _alembic(
-        "package resource script_location",
-        ini_set("script_location", "myapp:migrations"),
+        "script_location in a package that is not installed",
+        ini_set("script_location", "no_such_app_pkg:migrations"),
         ("heads",),
-        "names a package resource",
+        "names a folder in package 'no_such_app_pkg', which is not installed",
     ),
     _alembic(
         "missing script folder",
